@@ -1,0 +1,5 @@
+import { EventList } from '@/components/events/event-list';
+
+export default function EventsPage() {
+  return <EventList />;
+}

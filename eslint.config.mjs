@@ -1,0 +1,44 @@
+import nextVitals from 'eslint-config-next/core-web-vitals';
+import nextTs from 'eslint-config-next/typescript';
+
+// Who may import whom (STYLE.md): each rule below keeps one boundary true.
+const restrict = (files, patterns, message) => ({
+  files,
+  rules: {
+    // Type-only imports are allowed: the studio's client needs the API's type, not its code.
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      { patterns: [{ group: patterns, message, allowTypeImports: true }] },
+    ],
+  },
+});
+
+const config = [
+  ...nextVitals,
+  ...nextTs,
+  {
+    ignores: ['.next/**', 'node_modules/**', '.data/**', 'prisma/generated/**', 'next-env.d.ts', 'test-results/**', 'playwright-report/**'],
+  },
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  restrict(
+    ['runtime/**'],
+    ['@/app/*', '@/components/*', '@/server/*', '**/app/*', '**/components/*', '**/server/*', 'next', 'next/*', 'react', 'react-dom'],
+    'runtime/ stands alone: it never imports the studio (app/, components/, server/), Next.js or React.',
+  ),
+  restrict(
+    ['runtime/engine/**', 'runtime/compiler/**', 'runtime/expressions/**', 'runtime/nodes/**'],
+    ['**/worker/*', '**/connectors/*', '@prisma/*', 'pg', 'node:http', 'node:net', 'mqtt', 'nats', 'amqplib', 'ioredis', 'kafkajs', 'next', 'react', '@/app/*', '@/components/*', '@/server/*'],
+    'The engine, compiler, expressions and node definitions are pure: I/O comes in through ports.',
+  ),
+  restrict(
+    ['components/**'],
+    ['@/server/*', '**/server/*', '@prisma/*', 'pg'],
+    'Components talk to the server through tRPC only.',
+  ),
+];
+
+export default config;

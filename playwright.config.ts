@@ -1,0 +1,57 @@
+/**
+ * Browser tests: Debian's Chromium (never a downloaded browser) against a real `npm start`
+ * on its own ports, with an embedded PostgreSQL in a fresh data directory, so the run
+ * starts from an empty studio exactly as a new user does.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+// Set once in the main process; Playwright's workers inherit it.
+process.env.MESHFLOW_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'meshflow-e2e-'));
+const studioPort = Number(process.env.MESHFLOW_E2E_PORT ?? 3310);
+const workerPort = Number(process.env.MESHFLOW_E2E_WORKER_PORT ?? 8310);
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [['list']] : [['list']],
+  use: {
+    baseURL: `http://localhost:${studioPort}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: 'node --import tsx scripts/start.ts',
+    url: `http://127.0.0.1:${workerPort}/ready`,
+    timeout: 240_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
+    env: {
+      PORT: String(studioPort),
+      WORKER_PORT: String(workerPort),
+      MESHFLOW_DATA_DIR: process.env.MESHFLOW_E2E_DATA_DIR,
+      MESHFLOW_EMBEDDED_PG_PORT: String(Number(process.env.MESHFLOW_E2E_PG_PORT ?? 54339)),
+      DATABASE_URL: '',
+      NEXT_TELEMETRY_DISABLED: '1',
+    },
+  },
+});

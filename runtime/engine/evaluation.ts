@@ -1,0 +1,209 @@
+/**
+ * Runtime expressions (`${ … }`) over task data: jq through jq-wasm, with the fast JavaScript
+ * path for simple expressions and one batched jq call per template. A failing expression
+ * becomes the DSL's expression error, naming the task, the field and the expression.
+ */
+import { compileFast, FAST_PATH_MISS, type FastExpression } from '../expressions/jq-fast.ts';
+import { JqEvaluationError, type JqRuntime, type JqValue } from '../expressions/jq.ts';
+import { WorkflowError } from './errors.ts';
+import type { Json } from './types.ts';
+
+export type Vars = (name: string) => Json | undefined;
+export type EvaluationMode = 'strict' | 'loose';
+
+/** Where an expression sits, for error messages. */
+export interface Site {
+  task: string;
+  ref: string;
+  field: string;
+}
+
+const ENCLOSED = /^\s*\$\{([\s\S]*)\}\s*$/;
+
+/** The expression inside `${ … }`, or undefined when the string is not one. */
+export function enclosedExpression(value: string): string | undefined {
+  const m = ENCLOSED.exec(value);
+  return m ? m[1]!.trim() : undefined;
+}
+
+/** In a field that only takes an expression, `${ … }` is optional. */
+export function bareExpression(value: string): string {
+  return enclosedExpression(value) ?? value.trim();
+}
+
+type TemplateNode =
+  | { kind: 'static'; value: Json }
+  | { kind: 'expr'; slot: number }
+  | { kind: 'object'; entries: [string, TemplateNode][] }
+  | { kind: 'array'; items: TemplateNode[] };
+
+interface CompiledTemplate {
+  root: TemplateNode;
+  expressions: string[];
+}
+
+function outputsToValue(outputs: JqValue[]): Json {
+  // An expression yielding several values gives them all, as an array; none gives null.
+  if (outputs.length === 1) return outputs[0]!;
+  return outputs.length === 0 ? null : outputs;
+}
+
+export class Evaluator {
+  private readonly fast = new Map<string, FastExpression | null>();
+  private readonly templates = new WeakMap<object, CompiledTemplate>();
+
+  constructor(
+    private readonly jq: JqRuntime,
+    readonly mode: EvaluationMode,
+  ) {}
+
+  /** A template string that is an expression in this mode (loose mode also takes bare `.path`/`$var` strings). */
+  private templateExpression(value: string): string | undefined {
+    const enclosed = enclosedExpression(value);
+    if (enclosed !== undefined || this.mode === 'strict') return enclosed;
+    const trimmed = value.trim();
+    return /^[.$]/.test(trimmed) && this.jq.syntaxError(trimmed) === undefined ? trimmed : undefined;
+  }
+
+  private fastFor(expression: string): FastExpression | null {
+    let compiled = this.fast.get(expression);
+    if (compiled === undefined) {
+      compiled = compileFast(expression) ?? null;
+      this.fast.set(expression, compiled);
+    }
+    return compiled;
+  }
+
+  private failure(error: unknown, expression: string, site: Site): WorkflowError {
+    const message = error instanceof JqEvaluationError || error instanceof Error ? error.message : String(error);
+    return WorkflowError.of('expression', `task "${site.task}", ${site.field}: expression \`${expression}\` failed: ${message}`, site.ref, 'Expression error');
+  }
+
+  /** Evaluates one expression (the string of an expression-only field, with or without `${}`). */
+  evaluate(source: string, input: Json, vars: Vars, site: Site): Json {
+    const expression = bareExpression(source);
+    const fast = this.fastFor(expression);
+    if (fast) {
+      try {
+        return fast(input, vars);
+      } catch (error) {
+        if (error !== FAST_PATH_MISS) throw this.failure(error, expression, site);
+      }
+    }
+    try {
+      return outputsToValue(this.jq.run(expression, input, vars));
+    } catch (error) {
+      throw this.failure(error, expression, site);
+    }
+  }
+
+  /** jq truthiness: everything but `false` and `null`. */
+  test(source: string, input: Json, vars: Vars, site: Site): boolean {
+    const value = this.evaluate(source, input, vars, site);
+    return value !== null && value !== false;
+  }
+
+  /** A value of an expression-only field: strings are expressions, other values are literals. */
+  valueOf(source: unknown, input: Json, vars: Vars, site: Site): Json {
+    return typeof source === 'string' ? this.evaluate(source, input, vars, site) : this.template(source as Json, input, vars, site);
+  }
+
+  /** Whether a template holds no expression at all (so it can be used as it is). */
+  isStatic(value: Json): boolean {
+    return this.compile(value).expressions.length === 0;
+  }
+
+  /** Evaluates every `${ … }` string inside a value; the rest is copied as it is. */
+  template(value: Json, input: Json, vars: Vars, site: Site): Json {
+    if (typeof value === 'string') {
+      const expression = this.templateExpression(value);
+      return expression === undefined ? value : this.evaluate(expression, input, vars, site);
+    }
+    if (value === null || typeof value !== 'object') return value;
+    const compiled = this.compile(value);
+    if (compiled.expressions.length === 0) return value;
+    const results = this.evaluateAll(compiled.expressions, input, vars, site);
+    return build(compiled.root, results);
+  }
+
+  private evaluateAll(expressions: string[], input: Json, vars: Vars, site: Site): Json[] {
+    const results: Json[] = new Array<Json>(expressions.length);
+    const pending: number[] = [];
+    expressions.forEach((expression, i) => {
+      const fast = this.fastFor(expression);
+      if (fast) {
+        try {
+          results[i] = fast(input, vars);
+          return;
+        } catch (error) {
+          if (error !== FAST_PATH_MISS) throw this.failure(error, expression, site);
+        }
+      }
+      pending.push(i);
+    });
+    if (pending.length === 1) {
+      const i = pending[0]!;
+      results[i] = this.evaluate(expressions[i]!, input, vars, site);
+    } else if (pending.length > 1) {
+      let outputs: JqValue[][];
+      try {
+        outputs = this.jq.runMany(
+          pending.map((i) => expressions[i]!),
+          input,
+          vars,
+        );
+      } catch {
+        // Re-run one by one so the error names the expression that failed.
+        for (const i of pending) results[i] = this.evaluate(expressions[i]!, input, vars, site);
+        return results;
+      }
+      pending.forEach((i, k) => {
+        results[i] = outputsToValue(outputs[k] ?? []);
+      });
+    }
+    return results;
+  }
+
+  private compile(value: Json): CompiledTemplate {
+    if (value === null || typeof value !== 'object') return { root: { kind: 'static', value }, expressions: [] };
+    const cached = this.templates.get(value);
+    if (cached) return cached;
+    const expressions: string[] = [];
+    const walk = (node: Json): TemplateNode => {
+      if (typeof node === 'string') {
+        const expression = this.templateExpression(node);
+        if (expression === undefined) return { kind: 'static', value: node };
+        expressions.push(expression);
+        return { kind: 'expr', slot: expressions.length - 1 };
+      }
+      if (Array.isArray(node)) {
+        const items = node.map(walk);
+        return items.every((i) => i.kind === 'static') ? { kind: 'static', value: node } : { kind: 'array', items };
+      }
+      if (node !== null && typeof node === 'object') {
+        const entries = Object.entries(node).map(([k, v]): [string, TemplateNode] => [k, walk(v)]);
+        return entries.every(([, n]) => n.kind === 'static') ? { kind: 'static', value: node } : { kind: 'object', entries };
+      }
+      return { kind: 'static', value: node };
+    };
+    const compiled = { root: walk(value), expressions };
+    this.templates.set(value, compiled);
+    return compiled;
+  }
+}
+
+function build(node: TemplateNode, results: Json[]): Json {
+  switch (node.kind) {
+    case 'static':
+      return node.value;
+    case 'expr':
+      return results[node.slot]!;
+    case 'array':
+      return node.items.map((item) => build(item, results));
+    case 'object': {
+      const out: Record<string, Json> = {};
+      for (const [k, v] of node.entries) out[k] = build(v, results);
+      return out;
+    }
+  }
+}

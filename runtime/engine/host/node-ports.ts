@@ -1,0 +1,81 @@
+/**
+ * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
+ * fetch for HTTP, an in-memory event bus, secrets from a map, scripts in a worker thread.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
+import type { Json, WorkflowDocument } from '../types.ts';
+import { MemoryEventBus } from './memory-events.ts';
+import { WorkerScriptRunner } from './script-runner.ts';
+
+export const realTimers: Timers = {
+  sleep(until, signal) {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      // setTimeout caps at ~24.8 days; longer waits re-arm.
+      const arm = () => {
+        const left = until - Date.now();
+        if (left <= 0) return finish();
+        timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+      };
+      const finish = () => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      };
+      const abort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      signal.addEventListener('abort', abort, { once: true });
+      arm();
+    });
+  },
+};
+
+export const fetchHttp: HttpPort = {
+  async request(request, signal) {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body === undefined ? {} : { body: typeof request.body === "string" ? request.body : new Uint8Array(request.body) as Uint8Array<ArrayBuffer> }),
+      redirect: request.followRedirects ? 'follow' : 'manual',
+      signal,
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+  },
+};
+
+export function mapResolver(workflows: WorkflowDocument[]): WorkflowResolver {
+  return {
+    async resolve(ref) {
+      const found = workflows.find((w) => w.document.namespace === ref.namespace && w.document.name === ref.name && (w.document.version ?? '') === ref.version);
+      if (!found) throw new Error(`workflow ${ref.namespace}/${ref.name}@${ref.version} is not known`);
+      return found;
+    },
+  };
+}
+
+export interface NodePortsOptions {
+  secrets?: Record<string, Json>;
+  workflows?: WorkflowDocument[];
+  events?: MemoryEventBus;
+}
+
+export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & { events: MemoryEventBus } {
+  const secrets = options.secrets ?? {};
+  return {
+    clock: { now: () => Date.now() },
+    timers: realTimers,
+    ids: { next: () => randomUUID() },
+    http: fetchHttp,
+    events: options.events ?? new MemoryEventBus(),
+    secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
+    scripts: new WorkerScriptRunner(),
+    workflows: mapResolver(options.workflows ?? []),
+  };
+}

@@ -1,0 +1,559 @@
+/**
+ * Runs one workflow instance. An async interpreter over the ports: every task's progress
+ * lives in `state.frames` (keyed by the task's JSON pointer), which is plain JSON, handed to
+ * `store.checkpoint` at every task boundary. Resuming is running the same definition over
+ * a saved state: task lists continue at their cursor, loops at their index, waits and retry
+ * backoffs at their recorded due time, so completed tasks are never run again.
+ */
+import { durationMs } from './duration.ts';
+import { InterruptedError, toWorkflowError, WorkflowError, type ProblemDetails } from './errors.ts';
+import { Evaluator, type Site, type Vars } from './evaluation.ts';
+import { lifecycleEvent, qualifiedName, type TaskLifecycle, type WorkflowLifecycle } from './lifecycle.ts';
+import type { EnginePorts } from './ports.ts';
+import { checkSchema } from './schema.ts';
+import { TASK_HANDLERS, taskKind } from './tasks/index.ts';
+import type { Frame, InstanceState, Json, JsonObject, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
+import { loadJqRuntime } from '../expressions/jq.ts';
+import { fetchResource } from './resources.ts';
+
+export interface RuntimeDescriptor {
+  name: string;
+  version: string;
+  metadata?: JsonObject;
+}
+
+export interface InterpreterOptions {
+  ports: EnginePorts;
+  runtime: RuntimeDescriptor;
+  /** Lets `run: shell` and `run: container` execute (through `ports.processes`). */
+  allowProcesses: boolean;
+  /** Run a subflow (`run: workflow`) as a child instance nested in this one's state. */
+  childOf?: { parent: Interpreter; frame: Frame };
+}
+
+export type RunResult =
+  | { status: 'completed'; output: Json; state: InstanceState }
+  | { status: 'faulted'; error: ProblemDetails; state: InstanceState }
+  | { status: 'cancelled'; state: InstanceState }
+  | { status: 'stopped'; state: InstanceState };
+
+export interface TaskOutcome {
+  output: Json;
+  /** A flow directive decided by the task itself (a switch case). */
+  then?: string;
+  /** `then: end` was reached inside: the workflow ends gracefully. */
+  ended?: boolean;
+  /** The task was skipped by its `if`. */
+  skipped?: boolean;
+  /** The context after `export.as`, applied when the task is committed. */
+  context?: Json;
+}
+
+export interface TaskRun {
+  readonly it: Interpreter;
+  readonly name: string;
+  readonly ref: string;
+  readonly def: TaskDefinition;
+  /** The transformed task input (`.` and `$input` of the task's expressions). */
+  readonly input: Json;
+  readonly vars: Vars;
+  readonly signal: AbortSignal;
+  /** This task's durable frame: keep progress in `frame.step`. */
+  readonly frame: Frame;
+  site(field: string): Site;
+  /** Exposes `$authorization` to the task's output and export expressions. */
+  authorize(scheme: string, parameter: string): void;
+}
+
+/** A deadline's abort reason, turned into a timeout error by the code that set it. */
+class DeadlineReached extends Error {}
+
+interface ListStep {
+  next: number;
+  data: Json;
+  ended?: boolean;
+}
+
+const taskIndexes = new WeakMap<TaskList, Map<string, number>>();
+
+function indexOfTask(tasks: TaskList, name: string): number {
+  let index = taskIndexes.get(tasks);
+  if (!index) {
+    index = new Map(tasks.map((item, i) => [Object.keys(item)[0]!, i]));
+    taskIndexes.set(tasks, index);
+  }
+  return index.get(name) ?? -1;
+}
+
+function dateTime(ms: number): JsonObject {
+  return { iso8601: new Date(ms).toISOString(), epoch: { seconds: Math.floor(ms / 1000), milliseconds: ms } };
+}
+
+export class Interpreter {
+  readonly ports: EnginePorts;
+  evaluator!: Evaluator;
+  secrets: Record<string, Json> = {};
+  private readonly controller = new AbortController();
+  private gate: { promise: Promise<void>; open: () => void } | undefined;
+  private workflowDescriptor: JsonObject | undefined;
+  private readonly resourceCache = new Map<string, Promise<Json>>();
+
+  constructor(
+    readonly state: InstanceState,
+    readonly options: InterpreterOptions,
+  ) {
+    this.ports = options.ports;
+  }
+
+  get definition() {
+    return this.state.definition;
+  }
+
+  now(): number {
+    return this.ports.clock.now();
+  }
+
+  readonly random = (): number => (this.ports.random ?? Math.random)();
+
+  // ── control ───────────────────────────────────────────────────────────────
+
+  suspend(): void {
+    if (this.gate || !['running', 'waiting', 'pending'].includes(this.state.status)) return;
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { promise, open };
+    this.state.status = 'suspended';
+    this.emitWorkflow('suspended', { suspendedAt: dateTime(this.now()) });
+    void this.checkpoint();
+  }
+
+  resumeSuspended(): void {
+    if (!this.gate) return;
+    const { open } = this.gate;
+    this.gate = undefined;
+    this.state.status = 'running';
+    this.emitWorkflow('resumed', { resumedAt: dateTime(this.now()) });
+    open();
+  }
+
+  cancel(): void {
+    this.controller.abort(new InterruptedError('cancelled'));
+    this.gate?.open();
+  }
+
+  /** Detaches from the instance without changing its state (worker shutdown); another engine can resume it. */
+  stop(): void {
+    this.controller.abort(new InterruptedError('stopped'));
+    this.gate?.open();
+  }
+
+  // ── persistence and events ────────────────────────────────────────────────
+
+  async checkpoint(): Promise<void> {
+    const child = this.options.childOf;
+    if (child) {
+      child.frame.step = { ...child.frame.step, child: this.state as unknown as Json };
+      return child.parent.checkpoint();
+    }
+    if (this.ports.store) await this.ports.store.checkpoint(this.state);
+  }
+
+  private publish(type: string, data: JsonObject): void {
+    const port = this.ports.lifecycle;
+    if (!port) return;
+    const event = lifecycleEvent(this.state, this.ports.ids.next(), this.now(), type, data);
+    // Lifecycle events are notifications: a slow or failing consumer must not stall the run.
+    void Promise.resolve()
+      .then(() => port.publish(event))
+      .catch(() => undefined);
+  }
+
+  emitWorkflow(kind: WorkflowLifecycle, data: JsonObject): void {
+    if (this.ports.lifecycle) this.publish(`workflow.${kind}`, { name: qualifiedName(this.state), id: this.state.id, ...data });
+  }
+
+  emitTask(kind: TaskLifecycle, ref: string, data: JsonObject = {}): void {
+    if (this.ports.lifecycle) this.publish(`task.${kind}`, { workflow: qualifiedName(this.state), id: this.state.id, task: ref, [`${kind}At`]: dateTime(this.now()), ...data });
+  }
+
+  // ── waiting ───────────────────────────────────────────────────────────────
+
+  /** Sleeps until `until` (epoch ms), visible in `state.waitingFor` meanwhile. */
+  async sleepUntil(until: number, at: string, signal: AbortSignal): Promise<void> {
+    if (until <= this.now()) return;
+    const waiting = (this.state.waitingFor ??= { timers: [], listens: [] });
+    waiting.timers.push({ at, until });
+    const previous = this.state.status;
+    if (previous === 'running') this.state.status = 'waiting';
+    await this.checkpoint();
+    try {
+      await this.ports.timers.sleep(until, signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw error;
+    } finally {
+      waiting.timers = waiting.timers.filter((t) => t.at !== at);
+      if (this.state.status === 'waiting') this.state.status = 'running';
+    }
+  }
+
+  /**
+   * Runs `body` with a deadline: when the clock reaches it, `body`'s signal aborts and the
+   * call fails with `onTimeout()` (a timeout error, catchable like any other).
+   */
+  async withDeadline<T>(deadline: number, signal: AbortSignal, body: (signal: AbortSignal) => Promise<T>, onTimeout: () => WorkflowError): Promise<T> {
+    if (deadline <= this.now()) throw onTimeout();
+    const controller = new AbortController();
+    const forward = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    const timer = this.ports.timers.sleep(deadline, controller.signal).then(() => {
+      controller.abort(new DeadlineReached());
+      throw onTimeout();
+    });
+    timer.catch(() => undefined);
+    try {
+      return await Promise.race([body(controller.signal), timer]);
+    } catch (error) {
+      if (controller.signal.reason instanceof DeadlineReached) throw onTimeout();
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', forward);
+      if (!controller.signal.aborted) controller.abort(new DeadlineReached());
+    }
+  }
+
+  // ── resources and references ──────────────────────────────────────────────
+
+  /** An external document (OpenAPI, schema, catalog function), fetched once per run. */
+  loadResource(endpoint: unknown, signal: AbortSignal, at: string): Promise<Json> {
+    const key = JSON.stringify(endpoint);
+    let loading = this.resourceCache.get(key);
+    if (!loading) {
+      loading = fetchResource(this, endpoint, signal, at);
+      loading.catch(() => this.resourceCache.delete(key));
+      this.resourceCache.set(key, loading);
+    }
+    return loading;
+  }
+
+  timeoutMs(timeout: unknown, at: string): number {
+    if (typeof timeout === 'string') {
+      const named = this.definition.use?.timeouts?.[timeout];
+      if (!named) throw WorkflowError.of('configuration', `timeout "${timeout}" is not defined in use.timeouts`, at);
+      return durationMs(named.after, at);
+    }
+    return durationMs((timeout as { after?: unknown }).after, at);
+  }
+
+  private async checkSchema(schema: SchemaDefinition | undefined, data: Json, what: string, at: string, signal: AbortSignal): Promise<void> {
+    if (schema) await checkSchema(schema, data, what, at, (s) => this.loadResource(s.resource, signal, at));
+  }
+
+  // ── variables ─────────────────────────────────────────────────────────────
+
+  workflowVars(): Vars {
+    const state = this.state;
+    return (name) => {
+      switch (name) {
+        case 'context':
+          return state.context;
+        case 'secrets':
+          return this.secrets;
+        case 'workflow':
+          return (this.workflowDescriptor ??= {
+            id: state.id,
+            definition: state.definition as unknown as Json,
+            input: state.input,
+            startedAt: dateTime(state.startedAt),
+          });
+        case 'runtime':
+          return this.options.runtime as unknown as Json;
+        default:
+          return undefined;
+      }
+    };
+  }
+
+  // ── running ───────────────────────────────────────────────────────────────
+
+  async run(): Promise<RunResult> {
+    const state = this.state;
+    const fresh = state.status === 'pending';
+    const signal = this.controller.signal;
+    try {
+      const jq = await loadJqRuntime();
+      const language = this.definition.evaluate?.language ?? 'jq';
+      if (language !== 'jq') throw WorkflowError.of('configuration', `expression language "${language}" is not supported; use jq`, '/evaluate/language');
+      this.evaluator = new Evaluator(jq, this.definition.evaluate?.mode ?? 'strict');
+      const secretNames = this.definition.use?.secrets ?? [];
+      if (secretNames.length > 0 && this.ports.secrets) this.secrets = await this.ports.secrets.resolve(secretNames);
+      state.status = 'running';
+      if (fresh) {
+        this.emitWorkflow('started', { startedAt: dateTime(state.startedAt) });
+        if (this.definition.timeout !== undefined) state.deadline = state.startedAt + this.timeoutMs(this.definition.timeout, '/timeout');
+        await this.checkpoint();
+      }
+      const body = (s: AbortSignal) => this.runWorkflowBody(s);
+      const output =
+        state.deadline === undefined
+          ? await body(signal)
+          : await this.withDeadline(state.deadline, signal, body, () => WorkflowError.of('timeout', `the workflow did not complete within its timeout`, '/', 'Workflow timed out'));
+      state.status = 'completed';
+      state.output = output;
+      state.frames = {};
+      delete state.waitingFor;
+      await this.checkpoint();
+      this.emitWorkflow('completed', { completedAt: dateTime(this.now()), output });
+      return { status: 'completed', output, state };
+    } catch (error) {
+      const reason = signal.aborted ? signal.reason : error;
+      if (reason instanceof InterruptedError) {
+        if (reason.reason === 'stopped') return { status: 'stopped', state };
+        state.status = 'cancelled';
+        await this.checkpoint();
+        this.emitWorkflow('cancelled', { cancelledAt: dateTime(this.now()) });
+        return { status: 'cancelled', state };
+      }
+      const problem = toWorkflowError(error, '/').problem;
+      state.status = 'faulted';
+      state.error = problem;
+      await this.checkpoint();
+      this.emitWorkflow('faulted', { faultedAt: dateTime(this.now()), error: problem as unknown as Json });
+      return { status: 'faulted', error: problem, state };
+    }
+  }
+
+  private async runWorkflowBody(signal: AbortSignal): Promise<Json> {
+    const def = this.definition;
+    const vars = this.workflowVars();
+    const site = (field: string): Site => ({ task: 'workflow', ref: '/', field });
+    await this.checkSchema(def.input?.schema, this.state.input, 'the workflow input', '/input/schema', signal);
+    const input = def.input?.from === undefined ? this.state.input : this.evaluator.valueOf(def.input.from, this.state.input, vars, site('input.from'));
+    const { output: last } = await this.runList('/do', def.do, input, vars, signal);
+    const output = def.output?.as === undefined ? last : this.evaluator.valueOf(def.output.as, last, vars, site('output.as'));
+    await this.checkSchema(def.output?.schema, output, 'the workflow output', '/output/schema', signal);
+    return output;
+  }
+
+  /** Runs a task list from its saved cursor; the output is the last task's output. */
+  async runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<{ output: Json; ended: boolean }> {
+    const frames = this.state.frames;
+    let frame = frames[listRef];
+    if (!frame) {
+      frame = { step: { next: 0, data: input } };
+      frames[listRef] = frame;
+    }
+    const step = frame.step as unknown as ListStep;
+    while (step.next < tasks.length) {
+      if (signal.aborted) throw signal.reason;
+      if (this.gate) await this.gate.promise;
+      if (signal.aborted) throw signal.reason;
+      const index = step.next;
+      const item = tasks[index]!;
+      const name = Object.keys(item)[0]!;
+      const def = item[name]!;
+      const ref = `${listRef}/${index}/${name}`;
+      const pending = this.runTask(name, def, ref, step.data, vars, signal);
+      const outcome = pending instanceof Promise ? await pending : pending;
+      this.commit(ref, outcome);
+      step.data = outcome.output;
+      const flow = outcome.ended ? 'end' : (outcome.then ?? (outcome.skipped ? 'continue' : (def.then ?? 'continue')));
+      if (flow === 'continue') step.next = index + 1;
+      else if (flow === 'exit') step.next = tasks.length;
+      else if (flow === 'end') {
+        step.next = tasks.length;
+        step.ended = true;
+      } else {
+        const target = indexOfTask(tasks, flow);
+        if (target < 0) throw WorkflowError.of('configuration', `task "${name}" flows to "${flow}", which is not a task of the same list`, ref);
+        step.next = target;
+      }
+      if (this.ports.store || this.options.childOf) await this.checkpoint();
+    }
+    delete frames[listRef];
+    return { output: step.data, ended: step.ended === true };
+  }
+
+  /** Applies a finished task's effects: its new context, and the end of its frames. */
+  commit(ref: string, outcome: TaskOutcome): void {
+    if (outcome.context !== undefined) this.state.context = outcome.context;
+    this.clearFrames(ref);
+  }
+
+  clearFrames(prefix: string): void {
+    const frames = this.state.frames;
+    delete frames[prefix];
+    const nested = `${prefix}/`;
+    for (const key in frames) if (key.startsWith(nested)) delete frames[key];
+  }
+
+  /**
+   * Runs one task with the DSL's data flow around it; the caller commits the outcome. Tasks
+   * with no schema, no timeout and a synchronous handler (set, switch, raise…) complete
+   * without a single await, which keeps the engine's per-task overhead low.
+   */
+  runTask(name: string, def: TaskDefinition, ref: string, rawInput: Json, parentVars: Vars, signal: AbortSignal): TaskOutcome | Promise<TaskOutcome> {
+    const call = this.beginTask(name, def, ref, rawInput, parentVars, signal);
+    if (def.input?.schema || def.output?.schema || def.export?.schema || def.timeout !== undefined || call.frame.deadline !== undefined) return this.runTaskAsync(call);
+    try {
+      const skipped = this.enterTask(call);
+      if (skipped) return skipped;
+      const pending = TASK_HANDLERS[call.kind!](call.run);
+      if (pending instanceof Promise) return this.leaveTaskAsync(call, pending);
+      return this.leaveTask(call, pending, this.transformOutput(call, pending));
+    } catch (error) {
+      throw this.taskFailure(call, error);
+    }
+  }
+
+  private beginTask(name: string, def: TaskDefinition, ref: string, rawInput: Json, parentVars: Vars, signal: AbortSignal): TaskCall {
+    const frames = this.state.frames;
+    let frame = frames[ref];
+    const fresh = frame === undefined;
+    if (!frame) {
+      frame = { startedAt: this.now() };
+      frames[ref] = frame;
+      this.emitTask('created', ref);
+      this.emitTask('started', ref);
+    } else {
+      frame.startedAt ??= this.now();
+    }
+    const startedAt = frame.startedAt!;
+    const state = this.state;
+    const call: TaskCall = { name, def, ref, rawInput, fresh, frame, signal, kind: taskKind(def), run: undefined!, input: undefined, rawOutput: undefined, output: undefined, authorization: undefined };
+    let descriptor: JsonObject | undefined;
+    const vars: Vars = (n) => {
+      switch (n) {
+        case 'input':
+          return call.input;
+        case 'output':
+          return call.output;
+        case 'context':
+          return state.context;
+        case 'authorization':
+          return call.authorization ?? parentVars(n);
+        case 'task':
+          descriptor ??= { name, reference: ref, definition: def as unknown as Json, input: rawInput, startedAt: dateTime(startedAt) };
+          if (call.rawOutput !== undefined) descriptor.output = call.rawOutput;
+          return descriptor;
+        default:
+          return parentVars(n);
+      }
+    };
+    call.run = {
+      it: this,
+      name,
+      ref,
+      def,
+      input: null,
+      vars,
+      signal,
+      frame,
+      site: (field) => ({ task: name, ref, field }),
+      authorize: (scheme, parameter) => {
+        call.authorization = { scheme, parameter };
+      },
+    };
+    return call;
+  }
+
+  /** `input.from`, then `if`: the skipped outcome when the task does not apply. */
+  private enterTask(call: TaskCall): TaskOutcome | undefined {
+    const { def, run } = call;
+    const transformed = def.input?.from === undefined ? call.rawInput : this.evaluator.valueOf(def.input.from, call.rawInput, run.vars, run.site('input.from'));
+    call.input = transformed;
+    (run as { input: Json }).input = transformed;
+    if (def.if !== undefined && !this.evaluator.test(def.if, transformed, run.vars, run.site('if'))) {
+      this.emitTask('completed', call.ref, { skipped: true });
+      return { output: call.rawInput, skipped: true };
+    }
+    if (!call.kind) throw WorkflowError.of('configuration', `task "${call.name}" has no known task type`, call.ref);
+    return undefined;
+  }
+
+  private transformOutput(call: TaskCall, outcome: TaskOutcome): Json {
+    call.rawOutput = outcome.output;
+    const as = call.def.output?.as;
+    call.output = as === undefined ? outcome.output : this.evaluator.valueOf(as, outcome.output, call.run.vars, call.run.site('output.as'));
+    return call.output;
+  }
+
+  private exportContext(call: TaskCall, output: Json): Json | undefined {
+    const as = call.def.export?.as;
+    return as === undefined ? undefined : this.evaluator.valueOf(as, output, call.run.vars, call.run.site('export.as'));
+  }
+
+  private leaveTask(call: TaskCall, outcome: TaskOutcome, output: Json, context = this.exportContext(call, output)): TaskOutcome {
+    if (this.ports.lifecycle) this.emitTask('completed', call.ref, { output });
+    const result: TaskOutcome = { output };
+    if (outcome.then !== undefined) result.then = outcome.then;
+    if (outcome.ended) result.ended = true;
+    if (context !== undefined) result.context = context;
+    return result;
+  }
+
+  private async leaveTaskAsync(call: TaskCall, pending: Promise<TaskOutcome>): Promise<TaskOutcome> {
+    try {
+      const outcome = await pending;
+      return this.leaveTask(call, outcome, this.transformOutput(call, outcome));
+    } catch (error) {
+      throw this.taskFailure(call, error);
+    }
+  }
+
+  /** The full path, for tasks with schemas or a timeout. */
+  private async runTaskAsync(call: TaskCall): Promise<TaskOutcome> {
+    const { def, name, ref, frame, signal } = call;
+    try {
+      await this.checkSchema(def.input?.schema, call.rawInput, `the input of task "${name}"`, ref, signal);
+      const skipped = this.enterTask(call);
+      if (skipped) return skipped;
+      if (call.fresh && def.timeout !== undefined) frame.deadline = frame.startedAt! + this.timeoutMs(def.timeout, ref);
+      const handler = TASK_HANDLERS[call.kind!];
+      let outcome: TaskOutcome;
+      if (frame.deadline !== undefined) {
+        outcome = await this.withDeadline(
+          frame.deadline,
+          signal,
+          async (s) => handler({ ...call.run, signal: s }),
+          () => WorkflowError.of('timeout', `task "${name}" did not complete within its timeout`, ref, 'Task timed out'),
+        );
+      } else {
+        outcome = await handler(call.run);
+      }
+      const output = this.transformOutput(call, outcome);
+      await this.checkSchema(def.output?.schema, output, `the output of task "${name}"`, ref, signal);
+      const context = this.exportContext(call, output);
+      if (context !== undefined) await this.checkSchema(def.export?.schema, context, `the context exported by task "${name}"`, ref, signal);
+      return this.leaveTask(call, outcome, output, context);
+    } catch (error) {
+      throw this.taskFailure(call, error);
+    }
+  }
+
+  private taskFailure(call: TaskCall, error: unknown): unknown {
+    // Errors caused by an abort (cancel, stop, an enclosing deadline) are not task faults.
+    if (call.signal.aborted) return call.signal.reason;
+    if (error instanceof InterruptedError || error instanceof DeadlineReached) return error;
+    const failure = toWorkflowError(error, call.ref);
+    this.emitTask('faulted', call.ref, { error: failure.problem as unknown as Json });
+    return failure;
+  }
+}
+
+/** One task's run in progress, shared by the synchronous and asynchronous paths. */
+interface TaskCall {
+  name: string;
+  def: TaskDefinition;
+  ref: string;
+  rawInput: Json;
+  fresh: boolean;
+  frame: Frame;
+  signal: AbortSignal;
+  kind: ReturnType<typeof taskKind>;
+  run: TaskRun;
+  input: Json | undefined;
+  rawOutput: Json | undefined;
+  output: Json | undefined;
+  authorization: JsonObject | undefined;
+}

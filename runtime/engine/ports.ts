@@ -1,0 +1,141 @@
+/**
+ * Everything the engine needs from the outside world. The engine does no I/O of its own:
+ * the worker binds these to PostgreSQL, brokers and the network, the CLI to in-process
+ * implementations (host/), and tests to fakes (testing/).
+ */
+import type { CloudEvent, InstanceState, Json, JsonObject, WorkflowDocument } from './types.ts';
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export interface Timers {
+  /** Resolves once the clock reaches `until` (epoch ms); rejects when `signal` aborts. */
+  sleep(until: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface Ids {
+  next(): string;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Follow 3xx responses (DSL `redirect: true`); otherwise they are returned as they are. */
+  followRedirects: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface HttpPort {
+  request(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse>;
+}
+
+/** What a `listen` task (or a `schedule.on`) waits for; matching is the engine's job. */
+export interface ListenRequest {
+  instanceId: string;
+  /** JSON pointer of the listening task, unique within the instance. */
+  at: string;
+  to: Json;
+}
+
+export interface EventPort {
+  publish(event: CloudEvent): Promise<void>;
+  /** Every event that arrives from now on (the engine filters); ends when `signal` aborts. */
+  subscribe(request: ListenRequest, signal: AbortSignal): AsyncIterable<CloudEvent>;
+}
+
+export interface LifecyclePort {
+  /** `io.serverlessworkflow.workflow.*.v1` and `task.*.v1` events. */
+  publish(event: CloudEvent): void | Promise<void>;
+}
+
+export interface CheckpointStore {
+  /**
+   * Called at every task boundary with the live state object: persist (or clone) it before
+   * the returned promise settles, since the engine keeps mutating it afterwards.
+   */
+  checkpoint(state: InstanceState): void | Promise<void>;
+}
+
+export interface WorkflowResolver {
+  resolve(ref: { namespace: string; name: string; version: string }): Promise<WorkflowDocument>;
+}
+
+export interface SecretsPort {
+  /** Values of the named secrets; a missing name is absent from the result. */
+  resolve(names: string[]): Promise<Record<string, Json>>;
+}
+
+export interface ProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** For scripts: the value the script returned, when it returned one. */
+  result?: Json;
+}
+
+export interface ScriptRequest {
+  language: string;
+  code: string;
+  arguments: JsonObject;
+  environment: Record<string, string>;
+  timeoutMs: number;
+}
+
+export interface ScriptPort {
+  run(request: ScriptRequest, signal: AbortSignal): Promise<ProcessResult>;
+}
+
+/** Shell commands and containers: only bound when an operator turns them on. */
+export interface ProcessPort {
+  shell(request: { command: string; arguments: JsonObject; environment: Record<string, string> }, signal: AbortSignal): Promise<ProcessResult>;
+  container(request: JsonObject, signal: AbortSignal): Promise<ProcessResult>;
+}
+
+export interface AsyncApiRequest {
+  document: Json;
+  operation: string;
+  channel?: string;
+  server?: Json;
+  protocol?: string;
+  message?: Json;
+  subscription?: Json;
+  authentication?: Json;
+}
+
+/** Broker publish/subscribe described by an AsyncAPI document; the connectors implement it. */
+export interface AsyncApiPort {
+  publish(request: AsyncApiRequest, signal: AbortSignal): Promise<void>;
+  subscribe(request: AsyncApiRequest, signal: AbortSignal): AsyncIterable<Json>;
+}
+
+/** Functions of the runtime's `default` catalog (`call: name:version@default`). */
+export interface FunctionCatalog {
+  resolve(name: string, version: string): Promise<JsonObject | undefined>;
+}
+
+export interface EnginePorts {
+  clock: Clock;
+  timers: Timers;
+  ids: Ids;
+  /** Uniform in [0, 1), for retry jitter; defaults to Math.random. */
+  random?: () => number;
+  http: HttpPort;
+  events: EventPort;
+  lifecycle?: LifecyclePort;
+  store?: CheckpointStore;
+  workflows?: WorkflowResolver;
+  secrets?: SecretsPort;
+  scripts?: ScriptPort;
+  processes?: ProcessPort;
+  asyncapi?: AsyncApiPort;
+  catalog?: FunctionCatalog;
+}

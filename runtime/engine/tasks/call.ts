@@ -1,0 +1,99 @@
+import { parse as parseYaml } from 'yaml';
+import { WorkflowError } from '../errors.ts';
+import { expandUriTemplate, performHttp } from '../http.ts';
+import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import { rawContentUrl } from '../resources.ts';
+import type { Json, JsonObject, TaskDefinition } from '../types.ts';
+import { callOpenApi } from './call-openapi.ts';
+
+/** `call`: http, openapi, asyncapi, or a function from `use.functions` or a catalog (`name:version@catalog`). */
+export async function callTask(run: TaskRun): Promise<TaskOutcome> {
+  const target = run.def.call as string;
+  const args = run.it.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with')) as JsonObject;
+  switch (target) {
+    case 'http':
+      return { output: await callHttp(run, args) };
+    case 'openapi':
+      return { output: await callOpenApi(run, args) };
+    case 'asyncapi':
+      return { output: await callAsyncApi(run, args) };
+    case 'grpc':
+      throw WorkflowError.of('configuration', `task "${run.name}": call: grpc is not supported by this runtime`, run.ref);
+    default:
+      return callFunction(run, target, args);
+  }
+}
+
+async function callHttp(run: TaskRun, args: JsonObject): Promise<Json> {
+  const endpoint = args.endpoint ?? args.uri;
+  const e = typeof endpoint === 'string' ? { uri: endpoint } : ((endpoint ?? {}) as { uri?: string; authentication?: unknown });
+  if (typeof e.uri !== 'string') throw WorkflowError.of('configuration', `task "${run.name}": call: http needs with.endpoint`, run.ref);
+  return performHttp(run, {
+    method: typeof args.method === 'string' ? args.method : 'get',
+    uri: expandUriTemplate(e.uri, run.input),
+    headers: args.headers,
+    query: args.query,
+    body: args.body,
+    authentication: e.authentication,
+    output: typeof args.output === 'string' ? args.output : undefined,
+    redirect: args.redirect === true,
+  });
+}
+
+async function callAsyncApi(run: TaskRun, args: JsonObject): Promise<Json> {
+  const port = run.it.ports.asyncapi;
+  if (!port) throw WorkflowError.of('configuration', `task "${run.name}": call: asyncapi needs a messaging connector, and none is bound`, run.ref);
+  const document = await run.it.loadResource(args.document, run.signal, run.ref);
+  const request = {
+    document,
+    operation: String(args.operation ?? args.operationRef ?? ''),
+    ...(typeof args.channel === 'string' ? { channel: args.channel } : {}),
+    ...(args.server !== undefined ? { server: args.server } : {}),
+    ...(typeof args.protocol === 'string' ? { protocol: args.protocol } : {}),
+    ...(args.message !== undefined ? { message: args.message } : {}),
+    ...(args.subscription !== undefined ? { subscription: args.subscription } : {}),
+    ...(args.authentication !== undefined ? { authentication: args.authentication } : {}),
+  };
+  if (args.subscription === undefined) {
+    await port.publish(request, run.signal);
+    return (args.message ?? null) as Json;
+  }
+  const subscription = args.subscription as { consume?: { amount?: number } };
+  const amount = subscription.consume?.amount ?? 1;
+  const messages: Json[] = [];
+  for await (const message of port.subscribe(request, run.signal)) {
+    messages.push(message);
+    if (messages.length >= amount) break;
+  }
+  return messages;
+}
+
+const CATALOG_REF = /^([A-Za-z0-9_-]+):([^@]+)@([A-Za-z0-9_-]+)$/;
+
+async function resolveFunction(run: TaskRun, target: string): Promise<TaskDefinition> {
+  const own = run.it.definition.use?.functions?.[target];
+  if (own) return own;
+  const m = CATALOG_REF.exec(target);
+  if (!m) throw WorkflowError.of('configuration', `task "${run.name}": "${target}" is neither http, openapi, asyncapi nor a function in use.functions`, run.ref);
+  const [, name, version, catalog] = m as unknown as [string, string, string, string];
+  const declared = run.it.definition.use?.catalogs?.[catalog];
+  if (!declared && catalog === 'default') {
+    const fn = await run.it.ports.catalog?.resolve(name, version);
+    if (!fn) throw WorkflowError.of('configuration', `function ${name}:${version} is not in the default catalog`, run.ref);
+    return fn as TaskDefinition;
+  }
+  if (!declared) throw WorkflowError.of('configuration', `catalog "${catalog}" is not defined in use.catalogs`, run.ref);
+  const endpoint = typeof declared.endpoint === 'string' ? { uri: declared.endpoint } : declared.endpoint;
+  const uri = `${rawContentUrl(endpoint.uri).replace(/\/$/, '')}/functions/${name}/${version}/function.yaml`;
+  const fn = await run.it.loadResource({ ...endpoint, uri }, run.signal, run.ref);
+  return (typeof fn === 'string' ? parseYaml(fn) : fn) as TaskDefinition;
+}
+
+/** A function is a task definition run with the call's `with` as its input. */
+async function callFunction(run: TaskRun, target: string, args: JsonObject): Promise<TaskOutcome> {
+  const fn = await resolveFunction(run, target);
+  const ref = `${run.ref}/function`;
+  const outcome = await run.it.runTask(target, fn, ref, args, run.vars, run.signal);
+  run.it.commit(ref, outcome);
+  return { output: outcome.output };
+}

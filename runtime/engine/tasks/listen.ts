@@ -1,0 +1,130 @@
+import { enclosedExpression } from '../evaluation.ts';
+import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { CloudEvent, Json, JsonObject, TaskList } from '../types.ts';
+
+interface EventFilter {
+  with?: JsonObject;
+  correlate?: JsonObject;
+}
+
+interface ListenSpec {
+  to: { one?: EventFilter; any?: EventFilter[]; all?: EventFilter[]; until?: string | EventFilter | boolean };
+  read?: 'data' | 'envelope' | 'raw';
+}
+
+interface ListenStep {
+  events: Json[];
+  matched: number[];
+  [key: string]: Json;
+}
+
+function deepIncludes(actual: Json | undefined, expected: Json): boolean {
+  if (expected === null || typeof expected !== 'object') return actual === expected;
+  if (actual === null || actual === undefined || typeof actual !== 'object') return false;
+  if (Array.isArray(expected)) return Array.isArray(actual) && expected.every((e, i) => deepIncludes(actual[i], e));
+  return Object.entries(expected).every(([k, v]) => deepIncludes((actual as JsonObject)[k], v));
+}
+
+/**
+ * Whether an event matches a filter's `with`: each attribute equals the given value, or
+ * matches it as a regular expression, or (for `${ … }`) the expression holds with the event
+ * as input; `data` given as an object matches when the event's data contains it.
+ */
+export function eventMatches(run: TaskRun, filter: EventFilter | undefined, event: CloudEvent): boolean {
+  for (const [attribute, expected] of Object.entries(filter?.with ?? {})) {
+    const actual = event[attribute];
+    if (typeof expected === 'string') {
+      const expression = enclosedExpression(expected);
+      if (expression !== undefined) {
+        if (!run.it.evaluator.test(expression, event as unknown as Json, run.vars, run.site(`listen.to.with.${attribute}`))) return false;
+        continue;
+      }
+      if (actual === expected) continue;
+      if (typeof actual !== 'string') return false;
+      try {
+        if (new RegExp(`^(?:${expected})$`).test(actual)) continue;
+      } catch {
+        // Not a regular expression: only equality counted.
+      }
+      return false;
+    }
+    if (!deepIncludes(actual, expected)) return false;
+  }
+  return true;
+}
+
+function read(event: CloudEvent, mode: ListenSpec['read']): Json {
+  if (mode === 'envelope') return event as unknown as Json;
+  return event.data ?? null;
+}
+
+/**
+ * `listen`: waits for events through the event port — `one` filter, `any` of several (until
+ * `until`, if given) or `all` of them — and outputs what was consumed (`read`: data,
+ * envelope or raw). Consumed events are durable; a resumed listen keeps them and waits for
+ * the rest. With `foreach`, each consumed event runs the iterator's `do`.
+ */
+export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
+  const spec = run.def.listen as ListenSpec;
+  const it = run.it;
+  const step = (run.frame.step ??= { events: [], matched: [] }) as ListenStep;
+  const to = spec.to;
+  const done = (): boolean => {
+    if (to.one) return step.events.length >= 1;
+    if (to.all) return to.all.every((_, i) => step.matched.includes(i));
+    if (to.until === undefined) return step.events.length >= 1;
+    if (typeof to.until === 'boolean') return !to.until && step.events.length >= 1;
+    if (typeof to.until === 'string') return step.events.length > 0 && it.evaluator.test(to.until, step.events, run.vars, run.site('listen.to.until'));
+    const last = step.events[step.events.length - 1] as unknown as CloudEvent | undefined;
+    return last !== undefined && eventMatches(run, to.until, last);
+  };
+  if (!done()) {
+    const waiting = (it.state.waitingFor ??= { timers: [], listens: [] });
+    waiting.listens.push({ at: run.ref, to: to as unknown as Json });
+    if (it.state.status === 'running') it.state.status = 'waiting';
+    it.emitWorkflow('correlation-started', { task: run.ref });
+    await it.checkpoint();
+    const controller = new AbortController();
+    const forward = () => controller.abort(run.signal.reason);
+    run.signal.addEventListener('abort', forward, { once: true });
+    try {
+      for await (const event of it.ports.events.subscribe({ instanceId: it.state.id, at: run.ref, to: to as unknown as Json }, controller.signal)) {
+        if (!accept(run, to, step, event)) continue;
+        await it.checkpoint();
+        if (done()) break;
+      }
+      if (run.signal.aborted) throw run.signal.reason;
+    } finally {
+      controller.abort();
+      run.signal.removeEventListener('abort', forward);
+      waiting.listens = waiting.listens.filter((l) => l.at !== run.ref);
+      if (it.state.status === 'waiting') it.state.status = 'running';
+    }
+    it.emitWorkflow('correlation-completed', { task: run.ref });
+  }
+  const consumed = (step.events as unknown as CloudEvent[]).map((e) => read(e, spec.read));
+  const foreach = run.def.foreach as { item?: string; at?: string; do?: TaskList } | undefined;
+  if (!foreach?.do) return { output: consumed };
+  const outputs: Json[] = [];
+  for (const [index, item] of consumed.entries()) {
+    const vars = (name: string) => (name === (foreach.item ?? 'item') ? item : name === (foreach.at ?? 'index') ? index : run.vars(name));
+    const result = await it.runList(`${run.ref}/foreach/do`, foreach.do, item, vars, run.signal);
+    outputs.push(result.output);
+  }
+  return { output: outputs };
+}
+
+function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): boolean {
+  if (to.one) {
+    if (!eventMatches(run, to.one, event)) return false;
+  } else if (to.all) {
+    const index = to.all.findIndex((filter, i) => !step.matched.includes(i) && eventMatches(run, filter, event));
+    if (index < 0) return false;
+    step.matched.push(index);
+  } else {
+    const any = to.any ?? [];
+    if (any.length > 0 && !any.some((filter) => eventMatches(run, filter, event))) return false;
+  }
+  step.events.push(event as unknown as Json);
+  return true;
+}

@@ -1,0 +1,114 @@
+/**
+ * The delivery queue in PostgreSQL, shared by every worker. A claim takes due rows with
+ * FOR UPDATE SKIP LOCKED (so workers never wait on each other) and leases them by pushing
+ * `availableAt` to the end of the lease: a worker killed mid-delivery loses nothing, its
+ * rows simply fall due again. Rows with an ordering key are claimable only while no earlier
+ * row of the same deployment and key remains, which delivers each key strictly in order.
+ */
+import type pg from 'pg';
+import type { CloudEventRecord } from './cloudevent.ts';
+
+export interface ClaimedDelivery {
+  id: string;
+  deploymentId: string;
+  /** Including the one this claim starts. */
+  attempts: number;
+  event: CloudEventRecord;
+  /** How long the event had been in the log when claimed. */
+  ageMs: number;
+}
+
+interface ClaimRow {
+  id: string;
+  deploymentId: string;
+  attempts: number;
+  eventId: string;
+  source: string;
+  type: string;
+  subject: string | null;
+  time: string | null;
+  datacontenttype: string | null;
+  dataschema: string | null;
+  data: unknown;
+  hasData: boolean;
+  dataBase64: string | null;
+  extensions: Record<string, unknown>;
+  ageMs: number;
+}
+
+const CLAIM = `
+WITH due AS (
+  SELECT d.id FROM delivery d
+   WHERE d."availableAt" <= LOCALTIMESTAMP
+     AND (d."orderingKey" IS NULL OR NOT EXISTS (
+           SELECT 1 FROM delivery p
+            WHERE p."deploymentId" = d."deploymentId" AND p."orderingKey" = d."orderingKey" AND p.id < d.id))
+   ORDER BY d."availableAt", d.id
+   LIMIT $1
+   FOR UPDATE SKIP LOCKED
+)
+UPDATE delivery d
+   SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = $3, attempts = d.attempts + 1
+  FROM due, event e
+ WHERE d.id = due.id AND e.seq = d."eventSeq"
+RETURNING d.id::text AS id, d."deploymentId", d.attempts, e.id AS "eventId", e.source, e.type, e.subject,
+          to_char(e."time", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "time", e.datacontenttype, e.dataschema,
+          e.data, e.data IS NOT NULL AS "hasData", e."dataBase64", e.extensions,
+          extract(epoch FROM LOCALTIMESTAMP - e."receivedAt")::float8 * 1000 AS "ageMs"`;
+
+/** A logged event back in its structured form. */
+function toRecord(row: ClaimRow): CloudEventRecord {
+  const event: CloudEventRecord = { specversion: '1.0', id: row.eventId, source: row.source, type: row.type, ...row.extensions };
+  if (row.subject !== null) event.subject = row.subject;
+  if (row.time !== null) event.time = row.time;
+  if (row.datacontenttype !== null) event.datacontenttype = row.datacontenttype;
+  if (row.dataschema !== null) event.dataschema = row.dataschema;
+  if (row.dataBase64 !== null) event.data_base64 = row.dataBase64;
+  else if (row.hasData) event.data = row.data;
+  return event;
+}
+
+export class DeliveryQueue {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly workerId: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  async claim(limit: number): Promise<ClaimedDelivery[]> {
+    const { rows } = await this.pool.query<ClaimRow>(CLAIM, [limit, this.leaseMs, this.workerId]);
+    return rows.map((row) => ({ id: row.id, deploymentId: row.deploymentId, attempts: row.attempts, event: toRecord(row), ageMs: row.ageMs }));
+  }
+
+  /** Delivered (or dropped by a later filter): the rows go. */
+  async complete(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.pool.query('DELETE FROM delivery WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  /** Back in the queue after `delayMs`, unless another worker took the row over meanwhile. */
+  async retry(id: string, delayMs: number, error: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE delivery SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = NULL, "lastError" = $3
+        WHERE id = $1 AND "leaseOwner" = $4`,
+      [id, delayMs, error, this.workerId],
+    );
+  }
+
+  /** Moves the row to dead_letter in one statement. */
+  async deadLetter(id: string, flowId: string | null, target: string, reason: string): Promise<void> {
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM delivery WHERE id = $1 AND "leaseOwner" = $2 RETURNING "eventSeq", "deploymentId", attempts)
+       INSERT INTO dead_letter (id, "eventSeq", "flowId", "deploymentId", target, reason, attempts)
+       SELECT gen_random_uuid()::text, "eventSeq", $3, "deploymentId", $4, $5, attempts FROM gone`,
+      [id, this.workerId, flowId, target, reason],
+    );
+  }
+}
+
+/** Pending deliveries per deployment: the backlog an autoscaler scales workers on. */
+export async function backlogByDeployment(pool: pg.Pool): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ deploymentId: string; n: number }>(
+    'SELECT "deploymentId", count(*)::int AS n FROM delivery GROUP BY "deploymentId"',
+  );
+  return new Map(rows.map((r) => [r.deploymentId, r.n]));
+}

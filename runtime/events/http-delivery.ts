@@ -1,0 +1,126 @@
+/**
+ * HTTP delivery to a target: CloudEvents binary or structured mode, or plain JSON, over
+ * keep-alive connection pools (one agent per protocol, sockets reused per origin), with the
+ * target's timeout. Which failures are worth retrying follows Knative's dispatcher: network
+ * errors, timeouts, 404, 408, 409, 429 and 5xx; any other status will not change by retrying.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { isJsonContentType, type CloudEventRecord } from './cloudevent.ts';
+import type { DeliveryOptions, HttpTarget } from './plan.ts';
+
+export type DeliveryOutcome =
+  | { ok: true; status: number }
+  | { ok: false; retryable: boolean; status?: number; error: string };
+
+interface Request {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const RETRYABLE = new Set([404, 408, 409, 429]);
+
+/** Header values per the HTTP binding: percent-encode space, `"`, `%` and anything outside printable ASCII. */
+function headerValue(value: unknown): string {
+  return String(value).replace(/[^\x21\x23-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+}
+
+function dataBody(event: CloudEventRecord): { body: Buffer; contentType: string | undefined } {
+  if (event.data_base64 !== undefined) return { body: Buffer.from(event.data_base64, 'base64'), contentType: event.datacontenttype };
+  if (!('data' in event)) return { body: Buffer.alloc(0), contentType: event.datacontenttype };
+  if (typeof event.data === 'string' && !isJsonContentType(event.datacontenttype)) {
+    return { body: Buffer.from(event.data), contentType: event.datacontenttype };
+  }
+  return { body: Buffer.from(JSON.stringify(event.data)), contentType: event.datacontenttype ?? 'application/json' };
+}
+
+/** The transformed payload as data: JSON, or text when a template rendered a string. */
+function payloadData(payload: unknown): { data: unknown; contentType: string } {
+  return typeof payload === 'string' ? { data: payload, contentType: 'text/plain; charset=utf-8' } : { data: payload, contentType: 'application/json' };
+}
+
+export function buildRequest(event: CloudEventRecord, payload: unknown, transformed: boolean, format: DeliveryOptions['format']): Request {
+  if (format === 'json') {
+    const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(typeof payload === 'string' && transformed ? payload : JSON.stringify(payload));
+    const contentType = typeof payload === 'string' && transformed ? 'text/plain; charset=utf-8' : 'application/json';
+    // Plain JSON has no place for the CloudEvent id; the idempotency header lets targets drop repeats.
+    return { headers: { 'content-type': contentType, 'idempotency-key': event.id }, body };
+  }
+  // After a transform, the payload replaces the event's data; its attributes stay.
+  let source: CloudEventRecord = event;
+  if (transformed) {
+    const { data, contentType } = payloadData(payload);
+    const { data_base64: _b64, data: _old, ...attributes } = event;
+    source = { ...attributes, datacontenttype: contentType, data };
+  }
+  if (format === 'structured') {
+    return { headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' }, body: Buffer.from(JSON.stringify(source)) };
+  }
+  const headers: Record<string, string> = { 'ce-specversion': '1.0' };
+  for (const [name, value] of Object.entries(source)) {
+    if (name === 'specversion' || name === 'data' || name === 'data_base64' || name === 'datacontenttype' || value === undefined) continue;
+    headers[`ce-${name}`] = headerValue(value);
+  }
+  const { body, contentType } = dataBody(source);
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  return { headers, body };
+}
+
+export class HttpDeliverer {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 128 });
+
+  send(target: HttpTarget, request: Request): Promise<DeliveryOutcome> {
+    const url = new URL(target.url);
+    const secure = url.protocol === 'https:';
+    const transport = secure ? https : http;
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (outcome: DeliveryOutcome) => {
+        if (settled) return;
+        settled = true;
+        resolve(outcome);
+      };
+      const req = transport.request(
+        url,
+        {
+          method: target.method,
+          agent: secure ? this.httpsAgent : this.httpAgent,
+          headers: { ...target.headers, ...request.headers, 'content-length': String(request.body.length) },
+          timeout: target.delivery.timeoutMs,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          // Drain the body so the socket goes back to the pool.
+          res.resume();
+          res.on('end', () => {
+            if (status >= 200 && status < 300) settle({ ok: true, status });
+            else settle({ ok: false, status, retryable: status >= 500 || RETRYABLE.has(status), error: `HTTP ${status} from ${target.url}` });
+          });
+          res.on('error', (error) => settle({ ok: false, retryable: true, error: error.message }));
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy(new Error(`no response from ${target.url} within ${target.delivery.timeoutMs} ms`));
+      });
+      req.on('error', (error) => settle({ ok: false, retryable: true, error: error.message }));
+      req.end(request.body);
+    });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/**
+ * Knative's backoff policies (`retry` counts the attempts after the first); the first retry
+ * waits `backoffDelay`, then linear adds it each time and exponential doubles it.
+ */
+export function backoffMs(options: DeliveryOptions, retryNumber: number): number {
+  const base = options.backoffDelayMs;
+  const delay =
+    options.backoffPolicy === 'exponential' ? base * 2 ** (retryNumber - 1) : options.backoffPolicy === 'linear' ? base * retryNumber : base;
+  return Math.min(delay, 3_600_000);
+}

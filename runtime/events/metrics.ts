@@ -1,0 +1,63 @@
+/**
+ * The data plane's Prometheus metrics. Each worker has its own registry (not prom-client's
+ * global one), so several data planes in one process — tests, the bench — keep their
+ * counts apart. The backlog gauge is read from the queue table at scrape time: it is the
+ * same for every worker and is what an autoscaler (HPA, KEDA) scales workers on.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface DataPlaneMetrics {
+  registry: Registry;
+  accepted: Counter<'ingress'>;
+  duplicates: Counter<'ingress'>;
+  rejected: Counter<'status'>;
+  deliveries: Counter<'deployment' | 'outcome'>;
+  deliveryLatency: Histogram<'deployment'>;
+  commitBatch: Histogram;
+}
+
+export type DeliveryOutcomeLabel = 'delivered' | 'retried' | 'dead_lettered' | 'filtered';
+
+export function createMetrics(backlog: () => Promise<Map<string, number>>): DataPlaneMetrics {
+  const registry = new Registry();
+  new Gauge({
+    name: 'meshflow_delivery_backlog',
+    help: 'Deliveries waiting (queued, retrying or in flight) per deployment',
+    labelNames: ['deployment'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [deployment, count] of await backlog()) this.set({ deployment }, count);
+    },
+  });
+  return {
+    registry,
+    accepted: new Counter({ name: 'meshflow_events_accepted_total', help: 'Events committed to the event log', labelNames: ['ingress'], registers: [registry] }),
+    duplicates: new Counter({
+      name: 'meshflow_events_duplicate_total',
+      help: 'Events acknowledged without storing because their (source, id) was already logged',
+      labelNames: ['ingress'],
+      registers: [registry],
+    }),
+    rejected: new Counter({ name: 'meshflow_events_rejected_total', help: 'Ingress requests refused, by HTTP status', labelNames: ['status'], registers: [registry] }),
+    deliveries: new Counter({
+      name: 'meshflow_deliveries_total',
+      help: 'Delivery attempts by outcome',
+      labelNames: ['deployment', 'outcome'],
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'meshflow_delivery_latency_seconds',
+      help: 'From an event entering the log to its successful delivery',
+      labelNames: ['deployment'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    commitBatch: new Histogram({
+      name: 'meshflow_event_log_commit_batch_size',
+      help: 'Events per group commit',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,329 @@
+/**
+ * What a deployment asks of the data plane, read from its DSL document in one place
+ * (`planFromDocument`): which webhooks it owns, which events it listens to, the filters and
+ * transforms between the source and its HTTP target, and how that target is delivered to.
+ *
+ * A document is a *pipeline* when its tasks are a straight line of filters and transforms
+ * ending in one `call: http`: the data plane routes it itself, with filters compiled once.
+ * Anything else (branches, loops, waits, several targets…) is a *workflow* for the engine.
+ *
+ * Facts the DSL has no place for come from `metadata.meshflow`, written by the compiler
+ * (runtime/compiler/metadata.ts): `document.metadata.meshflow.sources[]` (kind, id,
+ * `connection` with a webhook's path/mode/secret) and each task's `metadata.meshflow`
+ * (kind, and a filter's dialect JSON). Documents written by hand may add
+ * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
+ * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
+ * `backoffPolicy`, `backoffDelay`, plus `format`, `orderingKey`, `timeout`) to the target.
+ */
+import { durationMs } from '../engine/duration.ts';
+import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
+import type { TransformDefinition } from '../expressions/transforms/index.ts';
+
+export type WebhookMode = 'cloudevents' | 'common' | 'github';
+
+export interface WebhookSource {
+  /** The path segment of `/hooks/<id>`. */
+  id: string;
+  mode: WebhookMode;
+  /** Name of the secret (resolved by the worker) that requests must prove they know. */
+  secret?: string;
+  /** How the secret is proven: an HMAC-SHA256 signature of the body, or the secret itself. */
+  auth: 'hmac' | 'shared-secret';
+  /** Common mode: the type and source given to events that do not carry their own. */
+  eventType?: string;
+  eventSource?: string;
+  /** Common mode: request header (lower case) → extension attribute it becomes. */
+  headers: Record<string, string>;
+}
+
+export type DeliveryFormat = 'binary' | 'structured' | 'json';
+
+export interface DeliveryOptions {
+  /** Retries after the first attempt (Knative `retry`). */
+  retry: number;
+  backoffPolicy: 'constant' | 'linear' | 'exponential';
+  backoffDelayMs: number;
+  timeoutMs: number;
+  format: DeliveryFormat;
+  /** Attribute whose value orders deliveries: same value, one at a time, in arrival order. */
+  orderingKey?: string;
+}
+
+export interface HttpTarget {
+  task: string;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  delivery: DeliveryOptions;
+}
+
+export type PipelineStep =
+  | { kind: 'filter'; task: string; filter: FilterDefinition }
+  | { kind: 'transform'; task: string; transform: TransformDefinition; parseJson?: boolean };
+
+export interface PipelinePlan {
+  kind: 'pipeline';
+  /** Ingress channels it listens on (`events`, `hook:<id>`), or every channel. */
+  ingress: string[] | 'any';
+  /** Applied at ingress, before an event is queued: the listen filter and leading filter tasks. */
+  filter: FilterDefinition | undefined;
+  /** Applied at delivery, in order: transforms, and the filters that follow one. */
+  steps: PipelineStep[];
+  target: HttpTarget;
+  hooks: WebhookSource[];
+}
+
+export interface WorkflowPlan {
+  kind: 'workflow';
+  reason: string;
+  hooks: WebhookSource[];
+}
+
+export type DeploymentPlan = PipelinePlan | WorkflowPlan;
+
+export class PlanError extends Error {}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = {
+  retry: 3,
+  backoffPolicy: 'exponential',
+  backoffDelayMs: 1000,
+  timeoutMs: 10_000,
+  format: 'binary',
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const EXPRESSION = /^\s*\$\{([\s\S]*)\}\s*$/;
+
+function expression(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return EXPRESSION.exec(value)?.[1]?.trim();
+}
+
+function meshflowMeta(holder: unknown): Obj {
+  return isObj(holder) && isObj(holder.metadata) && isObj(holder.metadata.meshflow) ? holder.metadata.meshflow : {};
+}
+
+function readHooks(doc: Obj, listenType: string | undefined): WebhookSource[] {
+  const sources = meshflowMeta(doc.document).sources;
+  if (!Array.isArray(sources)) return [];
+  const hooks: WebhookSource[] = [];
+  for (const source of sources) {
+    if (!isObj(source) || source.kind !== 'http-webhook' || !isObj(source.connection)) continue;
+    const c = source.connection;
+    if (typeof c.path !== 'string' || c.path === '') continue;
+    const mode = c.mode === 'json' || c.mode === 'common' ? 'common' : c.mode === 'github' ? 'github' : 'cloudevents';
+    const headers = isObj(c.headers) ? Object.fromEntries(Object.entries(c.headers).map(([h, a]) => [h.toLowerCase(), String(a)])) : {};
+    hooks.push({
+      id: c.path,
+      mode,
+      ...(typeof c.secret === 'string' && c.secret ? { secret: c.secret } : {}),
+      auth: c.auth === 'shared-secret' ? 'shared-secret' : 'hmac',
+      ...(typeof c.eventType === 'string' ? { eventType: c.eventType } : listenType ? { eventType: listenType } : {}),
+      ...(typeof c.eventSource === 'string' ? { eventSource: c.eventSource } : {}),
+      headers,
+    });
+  }
+  return hooks;
+}
+
+/** `with` of the DSL's event filter: strings match exactly, anything else as a data pattern value. */
+function withToFilter(attributes: Obj): SubscriptionFilter {
+  const exact: Record<string, string> = {};
+  const pattern: Obj = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (typeof value === 'string') exact[name] = value;
+    else pattern[name] = isObj(value) ? value : [value];
+  }
+  const parts: SubscriptionFilter[] = [];
+  if (Object.keys(exact).length > 0) parts.push({ exact });
+  if (Object.keys(pattern).length > 0) parts.push({ pattern: pattern as DataPattern });
+  return parts.length === 1 ? parts[0]! : { all: parts };
+}
+
+/** The event consumption strategy of `schedule.on` or a leading `listen.to`: one filter, or any of several. */
+function readListen(on: unknown): { filter: SubscriptionFilter | undefined; type: string | undefined } | string {
+  if (!isObj(on)) return 'the event consumption strategy is not an object';
+  if (isObj(on.one)) {
+    const attrs = isObj(on.one.with) ? on.one.with : {};
+    return { filter: Object.keys(attrs).length ? withToFilter(attrs) : undefined, type: typeof attrs.type === 'string' ? attrs.type : undefined };
+  }
+  if (Array.isArray(on.any)) {
+    const filters = on.any.map((f) => (isObj(f) && isObj(f.with) ? withToFilter(f.with) : undefined));
+    if (filters.some((f) => f === undefined) || filters.length === 0) return { filter: undefined, type: undefined };
+    return { filter: { any: filters as SubscriptionFilter[] }, type: undefined };
+  }
+  return 'it correlates several events (schedule.on.all / until), which needs the workflow engine';
+}
+
+/** Dialect JSON of a filter task the compiler wrote, or its jq condition for any other `switch` filter. */
+function readFilterTask(task: Obj): FilterDefinition | undefined {
+  if (!Array.isArray(task.switch) || task.switch.length !== 2) return undefined;
+  const [match, otherwise] = task.switch as unknown[];
+  if (!isObj(match) || !isObj(match.match) || !isObj(otherwise) || !isObj(otherwise.otherwise)) return undefined;
+  if (otherwise.otherwise.then !== 'end' && otherwise.otherwise.then !== 'exit') return undefined;
+  const meta = meshflowMeta(task);
+  if (meta.kind === 'attribute-filter' && Array.isArray(meta.filters)) return meta.filters as SubscriptionFilter[];
+  if (meta.kind === 'data-pattern' && isObj(meta.pattern)) return { pattern: meta.pattern as DataPattern };
+  if (meta.kind === 'cesql-filter' && typeof meta.expression === 'string') return { sql: meta.expression };
+  const jq = expression(match.match.when);
+  return jq === undefined ? undefined : { jq };
+}
+
+function literalOrJq(value: unknown): string {
+  return expression(value) ?? JSON.stringify(value);
+}
+
+function readTransformTask(task: Obj): { transform: TransformDefinition; parseJson?: boolean } | undefined {
+  const meta = meshflowMeta(task);
+  if (isObj(meta.transform)) return { transform: meta.transform as TransformDefinition };
+  if (!isObj(task.set)) return undefined;
+  if (meta.kind === 'template-transform' && isObj(meta.values) && typeof meta.template === 'string') {
+    return { transform: { kind: 'template', values: meta.values as Record<string, string>, template: meta.template }, parseJson: meta.parseJson === true };
+  }
+  const set = task.set;
+  const lifted = isObj(task.output) ? expression(task.output.as) : undefined;
+  if (lifted !== undefined) {
+    // The compiler's shape for "replace the event with one value": set it under a name, lift it out.
+    const name = /^\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(lifted)?.[1];
+    if (name === undefined || Object.keys(set).length !== 1 || !(name in set)) return undefined;
+    return { transform: { kind: 'jq', expression: literalOrJq(set[name]) } };
+  }
+  if (task.output !== undefined) return undefined;
+  const fields = Object.entries(set).map(([key, value]) => `${JSON.stringify(key)}: (${literalOrJq(value)})`);
+  return { transform: { kind: 'jq', expression: `{${fields.join(', ')}}` } };
+}
+
+function durationOption(value: unknown, what: string): number {
+  try {
+    return durationMs(value, what);
+  } catch (error) {
+    throw new PlanError(`${what}: ${(error as Error).message}`);
+  }
+}
+
+function readDelivery(task: Obj): DeliveryOptions {
+  const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY };
+  if (isObj(task.timeout)) delivery.timeoutMs = durationOption(task.timeout.after, 'timeout.after');
+  // The http-request node wraps its call in try/catch with a DSL retry policy.
+  const retry = isObj(task.catch) && isObj(task.catch.retry) ? task.catch.retry : undefined;
+  if (retry) {
+    if (retry.delay !== undefined) delivery.backoffDelayMs = durationOption(retry.delay, 'catch.retry.delay');
+    const backoff = isObj(retry.backoff) ? Object.keys(retry.backoff)[0] : undefined;
+    if (backoff === 'constant' || backoff === 'linear' || backoff === 'exponential') delivery.backoffPolicy = backoff;
+    const count = isObj(retry.limit) && isObj(retry.limit.attempt) ? retry.limit.attempt.count : undefined;
+    if (typeof count === 'number') delivery.retry = count;
+  }
+  const own = meshflowMeta(task).delivery;
+  if (isObj(own)) {
+    if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
+    if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;
+    if (own.backoffDelay !== undefined) delivery.backoffDelayMs = durationOption(own.backoffDelay, 'metadata.meshflow.delivery.backoffDelay');
+    if (own.timeout !== undefined) delivery.timeoutMs = durationOption(own.timeout, 'metadata.meshflow.delivery.timeout');
+    if (own.format === 'binary' || own.format === 'structured' || own.format === 'json') delivery.format = own.format;
+    if (typeof own.orderingKey === 'string' && own.orderingKey) delivery.orderingKey = own.orderingKey;
+  }
+  return delivery;
+}
+
+function readTarget(name: string, task: Obj): { target: HttpTarget; body: string | undefined } | string {
+  let call = task;
+  if (Array.isArray(task.try)) {
+    const inner = task.try.length === 1 && isObj(task.try[0]) ? Object.values(task.try[0])[0] : undefined;
+    if (!isObj(inner)) return `task ${name} tries more than one call`;
+    call = inner;
+  }
+  if (call.call !== 'http' || !isObj(call.with)) return `task ${name} is not an HTTP call`;
+  const args = call.with;
+  const endpoint = isObj(args.endpoint) ? args.endpoint : { uri: args.endpoint };
+  if (endpoint.authentication !== undefined) return `task ${name} authenticates its call, which the workflow engine does`;
+  if (typeof endpoint.uri !== 'string' || expression(endpoint.uri) !== undefined || !/^https?:\/\//.test(endpoint.uri)) {
+    return `task ${name} calls a computed or non-HTTP endpoint`;
+  }
+  const headers: Record<string, string> = {};
+  if (isObj(args.headers)) {
+    for (const [key, value] of Object.entries(args.headers)) {
+      if (typeof value !== 'string' || expression(value) !== undefined) return `task ${name} computes header ${key}`;
+      headers[key.toLowerCase()] = value;
+    }
+  }
+  const body = args.body === undefined ? undefined : literalOrJq(args.body);
+  return {
+    target: { task: name, url: endpoint.uri, method: String(args.method ?? 'post').toUpperCase(), headers, delivery: readDelivery(task) },
+    body: body === undefined || body === '.' ? undefined : body,
+  };
+}
+
+/** The plan of a parsed DSL document; throws PlanError when a pipeline's options are malformed. */
+export function planFromDocument(doc: unknown): DeploymentPlan {
+  if (!isObj(doc) || !isObj(doc.document)) return { kind: 'workflow', reason: 'not a DSL document', hooks: [] };
+  const tasks = Array.isArray(doc.do) ? doc.do : [];
+  const entries = tasks.map((t) => (isObj(t) ? Object.entries(t)[0] : undefined));
+  let listen: ReturnType<typeof readListen> = { filter: undefined, type: undefined };
+  let first = 0;
+  const leading = entries[0]?.[1];
+  if (isObj(doc.schedule) && doc.schedule.on !== undefined) listen = readListen(doc.schedule.on);
+  else if (isObj(leading) && isObj(leading.listen)) {
+    listen = readListen(leading.listen.to);
+    first = 1;
+  }
+  const hooks = readHooks(doc, typeof listen === 'string' ? undefined : listen.type);
+  const workflow = (reason: string): WorkflowPlan => ({ kind: 'workflow', reason, hooks });
+  if (typeof listen === 'string') return workflow(listen);
+  if (!isObj(doc.schedule) && first === 0) return workflow('it is not started by events');
+
+  const steps: PipelineStep[] = [];
+  let target: HttpTarget | undefined;
+  for (let i = first; i < entries.length; i++) {
+    const entry = entries[i];
+    if (!entry || !isObj(entry[1])) return workflow(`task ${i} is malformed`);
+    const [name, task] = entry as [string, Obj];
+    if (target) return workflow(`task ${name} follows the HTTP target`);
+    const next = entries[i + 1]?.[0];
+    if (task.then !== undefined && task.then !== next && !(next === undefined && task.then === 'end')) return workflow(`task ${name} jumps`);
+    if (task.if !== undefined) return workflow(`task ${name} is conditional`);
+    const filter = readFilterTask(task);
+    if (filter) {
+      const match = (task.switch as Obj[])[0]!.match as Obj;
+      if (match.then !== next && match.then !== 'continue') return workflow(`task ${name} branches`);
+      steps.push({ kind: 'filter', task: name, filter });
+      continue;
+    }
+    const transform = readTransformTask(task);
+    if (transform) {
+      steps.push({ kind: 'transform', task: name, ...transform });
+      continue;
+    }
+    const read = readTarget(name, task);
+    if (typeof read === 'string') return workflow(read);
+    if (read.body !== undefined) steps.push({ kind: 'transform', task: `${name}.body`, transform: { kind: 'jq', expression: read.body } });
+    target = read.target;
+  }
+  if (!target) return workflow('it has no HTTP target');
+
+  const leadingFilters: SubscriptionFilter[] = listen.filter ? [listen.filter] : [];
+  while (steps[0]?.kind === 'filter') {
+    const step = steps.shift() as { filter: FilterDefinition };
+    if (Array.isArray(step.filter)) leadingFilters.push(...step.filter);
+    else leadingFilters.push(step.filter);
+  }
+  const sources = meshflowMeta(doc.document).sources;
+  let ingress: string[] | 'any' = 'any';
+  if (Array.isArray(sources) && sources.length > 0) {
+    ingress = [];
+    for (const source of sources) {
+      if (!isObj(source)) continue;
+      if (source.kind === 'cloudevents-endpoint') ingress.push('events');
+      else if (source.kind === 'http-webhook' && isObj(source.connection)) ingress.push(`hook:${String(source.connection.path)}`);
+      else ingress.push(`${String(source.kind)}:${String(source.id)}`);
+    }
+  }
+  return {
+    kind: 'pipeline',
+    ingress,
+    filter: leadingFilters.length === 0 ? undefined : leadingFilters.length === 1 ? leadingFilters[0] : leadingFilters,
+    steps,
+    target,
+    hooks,
+  };
+}

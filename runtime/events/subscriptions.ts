@@ -1,0 +1,168 @@
+/**
+ * Subscriptions: each pipeline deployment's plan with its filters and transforms compiled
+ * once, when the deployment is loaded, never per event. Ingress asks the set which
+ * deployments an event goes to (and under which ordering key); delivery asks a
+ * subscription what to send.
+ */
+import { compileFilter, type EventPredicate, type FilterEvent } from '../expressions/filters/index.ts';
+import { compileFast } from '../expressions/jq-fast.ts';
+import { loadJqRuntime, type JqRuntime, type JqValue } from '../expressions/jq.ts';
+import { TransformError, compileTransform, type EventTransform } from '../expressions/transforms/index.ts';
+import type { CloudEventRecord } from './cloudevent.ts';
+import type { HttpTarget, PipelinePlan, WebhookSource } from './plan.ts';
+
+export interface SubscribedDeployment {
+  id: string;
+  flowId: string;
+}
+
+/** What the chain of steps made of an event: a payload for the target, or a filter that dropped it. */
+export type ChainResult = { deliver: true; payload: unknown; transformed: boolean } | { deliver: false; droppedBy: string };
+
+/**
+ * A jq transform that jq-fast cannot compile costs about a millisecond per call in jq-wasm;
+ * over a batch of events it runs as one call (`[.[] | …]`), which costs about as much.
+ */
+interface BatchJq {
+  runtime: JqRuntime;
+  program: string;
+}
+
+type CompiledStep =
+  | { kind: 'filter'; task: string; test: EventPredicate }
+  | { kind: 'transform'; task: string; apply: EventTransform; batch?: BatchJq };
+
+export class Subscription {
+  private constructor(
+    readonly deployment: SubscribedDeployment,
+    readonly plan: PipelinePlan,
+    private readonly ingressSet: Set<string> | undefined,
+    private readonly filter: EventPredicate | undefined,
+    private readonly steps: CompiledStep[],
+  ) {}
+
+  /** Throws DefinitionError when a filter or transform does not compile. */
+  static async compile(deployment: SubscribedDeployment, plan: PipelinePlan): Promise<Subscription> {
+    const filter = plan.filter === undefined ? undefined : await compileFilter(plan.filter);
+    const steps: CompiledStep[] = [];
+    for (const step of plan.steps) {
+      if (step.kind === 'filter') {
+        steps.push({ kind: 'filter', task: step.task, test: await compileFilter(step.filter) });
+        continue;
+      }
+      const transform = await compileTransform(step.transform);
+      const apply: EventTransform = step.parseJson
+        ? (event) => {
+            const text = transform(event);
+            return typeof text === 'string' ? (JSON.parse(text) as unknown) : text;
+          }
+        : transform;
+      const jq = step.transform.kind === 'jq' && !step.parseJson && !compileFast(step.transform.expression) ? step.transform.expression : undefined;
+      // Each event's first output (null if none) or its error, as compileTransform gives them.
+      const batch = jq === undefined ? undefined : { runtime: await loadJqRuntime(), program: `[.[] | try {ok: ([${jq}][0])} catch {error: .}]` };
+      steps.push({ kind: 'transform', task: step.task, apply, ...(batch ? { batch } : {}) });
+    }
+    return new Subscription(deployment, plan, plan.ingress === 'any' ? undefined : new Set(plan.ingress), filter, steps);
+  }
+
+  get target(): HttpTarget {
+    return this.plan.target;
+  }
+
+  /** Whether an event arriving on `ingress` is queued for this deployment. */
+  accepts(event: CloudEventRecord, ingress: string): boolean {
+    if (this.ingressSet && !this.ingressSet.has(ingress)) return false;
+    if (!this.filter) return true;
+    try {
+      return this.filter(event);
+    } catch {
+      // A filter that fails on an event does not match it (CESQL's and jq's error rule).
+      return false;
+    }
+  }
+
+  orderingKey(event: CloudEventRecord): string | null {
+    const name = this.plan.target.delivery.orderingKey;
+    if (name === undefined) return null;
+    const value = event[name];
+    return value === undefined || value === null ? null : String(value);
+  }
+
+  /**
+   * Runs the steps after the ingress filter over a batch of events: per event, what to
+   * deliver, the filter that dropped it, or the transform error (TransformError, SyntaxError).
+   */
+  runMany(events: CloudEventRecord[]): (ChainResult | Error)[] {
+    const values: unknown[] = [...events];
+    // Settled entries are done: dropped by a filter or failed in a transform.
+    const settled: (ChainResult | Error | undefined)[] = events.map(() => undefined);
+    for (const step of this.steps) {
+      const live = values.map((_, i) => i).filter((i) => settled[i] === undefined);
+      if (live.length === 0) break;
+      if (step.kind === 'filter') {
+        for (const i of live) {
+          let passed = false;
+          try {
+            passed = step.test(values[i] as FilterEvent);
+          } catch {
+            passed = false;
+          }
+          if (!passed) settled[i] = { deliver: false, droppedBy: step.task };
+        }
+      } else if (step.batch && live.length > 1) {
+        const input = live.map((i) => values[i]) as JqValue[];
+        const outputs = step.batch.runtime.run(step.batch.program, input, () => undefined)[0] as { ok?: JqValue; error?: JqValue }[];
+        live.forEach((i, k) => {
+          const output = outputs[k]!;
+          if ('error' in output) settled[i] = new TransformError(`jq ${step.task}: ${typeof output.error === 'string' ? output.error : JSON.stringify(output.error)}`);
+          else values[i] = output.ok;
+        });
+      } else {
+        for (const i of live) {
+          try {
+            values[i] = step.apply(values[i] as FilterEvent);
+          } catch (error) {
+            settled[i] = error as Error;
+          }
+        }
+      }
+    }
+    return settled.map(
+      (done, i) =>
+        // An `original` transform hands back the event itself: it is still the event, not new data.
+        done ?? { deliver: true, payload: values[i], transformed: values[i] !== events[i] },
+    );
+  }
+}
+
+export interface HookBinding {
+  deploymentId: string;
+  source: WebhookSource;
+}
+
+export interface Route {
+  deploymentId: string;
+  orderingKey: string | null;
+}
+
+/** The active subscriptions and webhooks, swapped whole when deployments change. */
+export class SubscriptionSet {
+  constructor(
+    readonly subscriptions: Subscription[],
+    private readonly hooks: Map<string, HookBinding>,
+  ) {}
+
+  static readonly empty = new SubscriptionSet([], new Map());
+
+  hook(id: string): HookBinding | undefined {
+    return this.hooks.get(id);
+  }
+
+  route(event: CloudEventRecord, ingress: string): Route[] {
+    const routes: Route[] = [];
+    for (const subscription of this.subscriptions) {
+      if (subscription.accepts(event, ingress)) routes.push({ deploymentId: subscription.deployment.id, orderingKey: subscription.orderingKey(event) });
+    }
+    return routes;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * jq, the DSL's default expression language, with real jq semantics from jq-wasm (jq 1.8
+ * compiled to WebAssembly). Each call costs about a millisecond, so callers batch several
+ * expressions over one input into one call, and plain paths, literals and comparisons skip
+ * jq altogether through the JavaScript compiler in jq-fast.ts.
+ */
+import { loadJq, type Jq } from 'jq-wasm';
+
+export type JqValue = null | boolean | number | string | JqValue[] | { [key: string]: JqValue };
+
+export class JqEvaluationError extends Error {
+  constructor(
+    message: string,
+    readonly expression: string,
+  ) {
+    super(message);
+    this.name = 'JqEvaluationError';
+  }
+}
+
+export interface JqRuntime {
+  /** Every output of `expression` run on `input`; variables are bound only when referenced. */
+  run(expression: string, input: JqValue, vars: (name: string) => JqValue | undefined): JqValue[];
+  /** The outputs of several expressions over one input, in one jq call. */
+  runMany(expressions: string[], input: JqValue, vars: (name: string) => JqValue | undefined): JqValue[][];
+  /** The jq compile error of `expression`, if any; every variable it names counts as defined. */
+  syntaxError(expression: string): string | undefined;
+}
+
+const VARIABLE = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Names of the `$variables` an expression mentions (jq's own `$__loc__` excluded). */
+export function referencedVariables(expression: string): string[] {
+  const names = new Set<string>();
+  for (const match of expression.matchAll(VARIABLE)) {
+    const name = match[1]!;
+    if (name !== '__loc__') names.add(name);
+  }
+  return [...names];
+}
+
+function cleanMessage(stderr: string): string {
+  return stderr
+    .replace(/^jq: error \(at [^)]*\): /gm, '')
+    .replace(/^jq: /gm, '')
+    .trim();
+}
+
+let loading: Promise<JqRuntime> | undefined;
+
+/** The process-wide jq runtime; the WebAssembly module loads once, on first use. */
+export function loadJqRuntime(): Promise<JqRuntime> {
+  loading ??= loadJq().then(createRuntime);
+  return loading;
+}
+
+function createRuntime(jq: Jq): JqRuntime {
+  // Variables travel inside the input (`[data, {vars}]`) and are destructured by the program,
+  // which is cheaper than one `--argjson` per variable and keeps `.` the data itself.
+  function wrap(body: string, names: string[]): string {
+    if (names.length === 0) return `.[0] | ${body}`;
+    return `. as [$__data, {${names.map((n) => `$${n}`).join(', ')}}] | $__data | ${body}`;
+  }
+
+  function bound(expressions: string[], vars: (name: string) => JqValue | undefined): { names: string[]; values: Record<string, JqValue> } {
+    const values: Record<string, JqValue> = {};
+    const names: string[] = [];
+    for (const expression of expressions) {
+      for (const name of referencedVariables(expression)) {
+        if (name in values) continue;
+        const value = vars(name);
+        if (value === undefined) continue;
+        values[name] = value;
+        names.push(name);
+      }
+    }
+    return { names, values };
+  }
+
+  function call(program: string, input: JqValue, expression: string): JqValue[] {
+    const result = jq.raw(input, program, ['-c']);
+    if (result.exitCode !== 0) throw new JqEvaluationError(cleanMessage(result.stderr) || `jq exited with ${result.exitCode}`, expression);
+    const outputs: JqValue[] = [];
+    for (const line of result.stdout.split('\n')) {
+      if (line !== '') outputs.push(JSON.parse(line) as JqValue);
+    }
+    return outputs;
+  }
+
+  return {
+    run(expression, input, vars) {
+      const { names, values } = bound([expression], vars);
+      return call(wrap(`(${expression}\n)`, names), [input, values], expression);
+    },
+    runMany(expressions, input, vars) {
+      const { names, values } = bound(expressions, vars);
+      const body = expressions.map((e) => `[(${e}\n)]`).join(', ');
+      const outputs = call(wrap(`(${body})`, names), [input, values], expressions.join(' ; '));
+      return outputs as JqValue[][];
+    },
+    syntaxError(expression) {
+      const names = referencedVariables(expression);
+      const binds = names.map((n) => `null as $${n} | `).join('');
+      // `limit(0; …)` compiles the expression without running it.
+      const result = jq.raw(null, `${binds}[limit(0; (${expression}\n))]`, ['-c']);
+      if (result.exitCode !== 3) return undefined;
+      // An expression cut short shows up as our own closing parenthesis on the line after it.
+      const closing = `unexpected ')' at <top-level>, line ${expression.split('\n').length + 1}`;
+      const message = cleanMessage(result.stderr).split('\n')[0]!;
+      return message.includes(closing) ? 'syntax error: the expression ends too early' : message.replace(/^error: /, '');
+    },
+  };
+}

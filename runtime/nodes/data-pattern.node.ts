@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { dataPatternSchema, dataPatternToJq } from './predicates.ts';
+import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
+import { defineTaskNode } from './types.ts';
+
+/** EventBridge / EventMesh style content filter on the event's attributes and `data`. */
+export default defineTaskNode({
+  kind: 'data-pattern',
+  title: 'Data pattern',
+  category: 'filter',
+  icon: 'scan-search',
+  description: 'Keeps events matching a pattern on attributes and data: exact values, prefix, suffix, wildcard, numeric ranges, exists, anything-but, $or.',
+  schema: z.object({
+    pattern: dataPatternSchema.default({ data: { amount: [{ numeric: ['>', 0] }] } }),
+  }),
+  ports: () => filterPorts,
+  compile: (config, ctx) => ({ task: filterTask(dataPatternToJq(config.pattern), ctx), meta: { pattern: config.pattern } }),
+  decompile: (task, meta) => (readFilterCondition(task) === undefined ? undefined : { pattern: meta.pattern }),
+});

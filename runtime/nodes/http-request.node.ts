@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { readRetryPolicy, retryPolicy, retrySchema } from './retry-policy.ts';
+import { fromRuntimeExpression, isoDuration, isRecord, jqField, toRuntimeExpression } from './shared.ts';
+import { defineTaskNode, linearPorts, type DslTask } from './types.ts';
+
+const auth = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('bearer'), token: z.string().min(1).describe('Token, or ${ $secrets.name }') }),
+  z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string().min(1).describe('Password, or ${ $secrets.name }') }),
+]);
+
+const methodsWithBody = new Set(['post', 'put', 'patch']);
+const requestName = 'request';
+const communicationError = 'https://serverlessworkflow.io/spec/1.0.0/errors/communication';
+
+function authentication(config: z.infer<typeof auth>): Record<string, unknown> | undefined {
+  if (config.type === 'bearer') return { bearer: { token: config.token } };
+  if (config.type === 'basic') return { basic: { username: config.username, password: config.password } };
+  return undefined;
+}
+
+function readAuthentication(policy: unknown): z.infer<typeof auth> | undefined {
+  if (policy === undefined) return { type: 'none' };
+  if (isRecord(policy) && isRecord(policy.bearer)) return { type: 'bearer', token: policy.bearer.token } as z.infer<typeof auth>;
+  if (isRecord(policy) && isRecord(policy.basic)) return { type: 'basic', ...policy.basic } as z.infer<typeof auth>;
+  return undefined;
+}
+
+/**
+ * `call: http`; a retry policy wraps the call in a `try` that retries communication errors,
+ * so the node stays one task in the document.
+ */
+export default defineTaskNode({
+  kind: 'http-request',
+  title: 'HTTP request',
+  category: 'target',
+  icon: 'globe',
+  description: 'Sends the event to an HTTP endpoint, with authentication, timeout and retry.',
+  schema: z.object({
+    method: z.enum(['get', 'post', 'put', 'patch', 'delete']).default('post'),
+    url: z.string().regex(/^([A-Za-z][A-Za-z0-9+\-.]*:\/\/.*|\s*\$\{.+\}\s*)$/, 'an absolute URL or a ${ } expression').default('https://example.com/hooks/orders'),
+    headers: z.record(z.string(), z.string()).default({}),
+    body: jqField('.').describe('jq expression for the request body (POST, PUT, PATCH)'),
+    auth: auth.default({ type: 'none' }),
+    timeout: isoDuration.optional(),
+    retry: retrySchema.optional(),
+  }),
+  ports: () => linearPorts,
+  binding: { system: 'http', direction: 'target' },
+  compile(config) {
+    const policy = authentication(config.auth);
+    const call: DslTask = {
+      call: 'http',
+      with: {
+        method: config.method,
+        endpoint: policy ? { uri: config.url, authentication: policy } : config.url,
+        ...(Object.keys(config.headers).length > 0 ? { headers: config.headers } : {}),
+        ...(methodsWithBody.has(config.method) ? { body: toRuntimeExpression(config.body) } : {}),
+      },
+    };
+    const timeout = config.timeout ? { timeout: { after: config.timeout } } : {};
+    if (!config.retry) return { task: { ...call, ...timeout } };
+    return {
+      task: {
+        try: [{ [requestName]: call }],
+        catch: { errors: { with: { type: communicationError } }, retry: retryPolicy(config.retry) },
+        ...timeout,
+      },
+    };
+  },
+  decompile(task) {
+    let call = task;
+    let retry: unknown;
+    if (Array.isArray(task.try)) {
+      const item: unknown = task.try[0];
+      if (!isRecord(item) || !isRecord(item[requestName]) || !isRecord(task.catch)) return undefined;
+      call = item[requestName];
+      retry = readRetryPolicy(task.catch.retry);
+    }
+    const args = call.with;
+    if (call.call !== 'http' || !isRecord(args)) return undefined;
+    const endpoint = isRecord(args.endpoint) ? args.endpoint : { uri: args.endpoint };
+    return {
+      method: args.method,
+      url: endpoint.uri,
+      headers: args.headers ?? {},
+      body: fromRuntimeExpression(args.body) ?? '.',
+      auth: readAuthentication(endpoint.authentication),
+      timeout: isRecord(task.timeout) ? task.timeout.after : undefined,
+      retry,
+    };
+  },
+});

@@ -1,0 +1,41 @@
+/** The worker's environment, validated with zod; problems are listed, never thrown raw. */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+export const workerConfigSchema = z.object({
+  DATABASE_URL: z
+    .string({ error: 'is required (a postgres:// URL)' })
+    .url('must be a URL such as postgresql://user@127.0.0.1:5432/meshflow')
+    .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// or postgresql:// URL'),
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  WORKER_HOST: z.string().min(1).default('0.0.0.0'),
+  MESHFLOW_WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** Apply pending migrations at start (the default); off when another process owns them. */
+  MESHFLOW_WORKER_MIGRATE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Largest accepted ingress request body; larger ones get 413. */
+  MESHFLOW_MAX_EVENT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** How long events stay in the log (and duplicates of them are recognised) once nothing needs them. */
+  MESHFLOW_EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
+  /** Deliveries one worker keeps in flight. */
+  MESHFLOW_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** How long a claimed delivery stays with its worker before another may take it over. */
+  MESHFLOW_DELIVERY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often an idle worker looks for due deliveries (retries, other workers' expired leases). */
+  MESHFLOW_DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(250),
+});
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export type ConfigResult = { ok: true; config: WorkerConfig } | { ok: false; problems: string[] };
+
+export function loadWorkerConfig(source: Record<string, string | undefined>): ConfigResult {
+  const parsed = workerConfigSchema.safeParse(source);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+  };
+}

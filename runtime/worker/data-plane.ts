@@ -1,0 +1,163 @@
+/**
+ * The data plane of one worker, started with one call: subscriptions compiled from the
+ * active deployments (recompiled only for deployments it has not seen, since a deployed
+ * version never changes), the group-committing event log, the ingress routes, the delivery
+ * loop and the retention sweep. Returns the route handler for the HTTP server and a stop.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import { parse as parseYaml } from 'yaml';
+import { DeliveryQueue, backlogByDeployment } from '../events/delivery-queue.ts';
+import { EventLog, sweepEventLog } from '../events/event-log.ts';
+import { HttpDeliverer } from '../events/http-delivery.ts';
+import { createMetrics } from '../events/metrics.ts';
+import { planFromDocument, type DeploymentPlan } from '../events/plan.ts';
+import { Subscription, SubscriptionSet, type HookBinding } from '../events/subscriptions.ts';
+import { environmentSecrets } from '../events/webhooks.ts';
+import type { WorkerConfig } from './config.ts';
+import { DeliveryLoop } from './delivery.ts';
+import type { ActiveDeployment, DeploymentWatcher } from './deployments.ts';
+import { createIngress } from './ingress.ts';
+import type { Logger } from './log.ts';
+
+export interface DataPlane {
+  handle: (req: IncomingMessage, res: ServerResponse) => boolean;
+  stop: () => Promise<void>;
+}
+
+interface DeploymentRow {
+  id: string;
+  flowId: string;
+  dslYaml: string;
+}
+
+type Compiled = { plan: DeploymentPlan; subscription: Subscription | string };
+
+const SWEEP_EVERY_MS = 60_000;
+const SWEEP_LOCK = 7_246_002;
+
+export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentWatcher; config: WorkerConfig; log: Logger }): Promise<DataPlane> {
+  const { pool, config, log } = deps;
+  const compiled = new Map<string, Promise<Compiled>>();
+
+  function compile(row: DeploymentRow): Promise<Compiled> {
+    let entry = compiled.get(row.id);
+    if (!entry) {
+      entry = (async (): Promise<Compiled> => {
+        let plan: DeploymentPlan;
+        try {
+          plan = planFromDocument(parseYaml(row.dslYaml));
+        } catch (error) {
+          return { plan: { kind: 'workflow', reason: 'unreadable', hooks: [] }, subscription: `deployment ${row.id} cannot be read: ${(error as Error).message}` };
+        }
+        if (plan.kind === 'workflow') return { plan, subscription: `deployment ${row.id} is a workflow (${plan.reason}), not a pipeline` };
+        try {
+          return { plan, subscription: await Subscription.compile({ id: row.id, flowId: row.flowId }, plan) };
+        } catch (error) {
+          log('error', 'deployment not routed: its filters or transforms do not compile', { deployment: row.id, error: (error as Error).message });
+          return { plan, subscription: `deployment ${row.id} does not compile: ${(error as Error).message}` };
+        }
+      })();
+      compiled.set(row.id, entry);
+    }
+    return entry;
+  }
+
+  let current = SubscriptionSet.empty;
+  let generation = 0;
+  async function refresh(active: ActiveDeployment[]): Promise<void> {
+    const mine = ++generation;
+    const results = await Promise.all(active.map(async (d) => ({ d, c: await compile(d) })));
+    if (mine !== generation) return;
+    const hooks = new Map<string, HookBinding>();
+    const subscriptions: Subscription[] = [];
+    for (const { d, c } of results) {
+      if (typeof c.subscription !== 'string') subscriptions.push(c.subscription);
+      for (const source of c.plan.hooks) {
+        if (hooks.has(source.id)) log('warn', 'two deployments claim one webhook; the first keeps it', { hook: source.id, deployment: d.id });
+        else hooks.set(source.id, { deploymentId: d.id, source });
+      }
+    }
+    current = new SubscriptionSet(subscriptions, hooks);
+  }
+
+  /** Deliveries outlive redeploys: a draining or stopped deployment's rows still go out. */
+  async function subscriptionFor(deploymentId: string): Promise<Subscription | string> {
+    const known = compiled.get(deploymentId);
+    if (known) return (await known).subscription;
+    const { rows } = await pool.query<DeploymentRow>(
+      `SELECT d.id, d."flowId", v."dslYaml" FROM deployment d JOIN flow_version v ON v.id = d."flowVersionId" WHERE d.id = $1`,
+      [deploymentId],
+    );
+    if (!rows[0]) return `deployment ${deploymentId} no longer exists`;
+    return (await compile(rows[0])).subscription;
+  }
+
+  // Every routed deployment reports a backlog, zero included: autoscalers need the series to exist.
+  const metrics = createMetrics(async () => {
+    const counts = await backlogByDeployment(pool);
+    for (const s of current.subscriptions) if (!counts.has(s.deployment.id)) counts.set(s.deployment.id, 0);
+    return counts;
+  });
+  const eventLog = new EventLog(pool, {
+    onCommit: (size, queued) => {
+      metrics.commitBatch.observe(size);
+      if (queued > 0) loop.wake();
+    },
+  });
+  const deliverer = new HttpDeliverer();
+  const loop = new DeliveryLoop({
+    queue: new DeliveryQueue(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_DELIVERY_LEASE_MS),
+    deliverer,
+    subscriptionFor,
+    metrics,
+    log,
+    concurrency: config.MESHFLOW_DELIVERY_CONCURRENCY,
+    pollMs: config.MESHFLOW_DELIVERY_POLL_MS,
+  });
+
+  deps.watcher.subscribe((active) => {
+    refresh(active).catch((error: Error) => log('error', 'compiling subscriptions failed', { error: error.message }));
+  });
+  await refresh(deps.watcher.list());
+  loop.start();
+
+  // One worker at a time sweeps; the others skip the round.
+  const retentionMs = config.MESHFLOW_EVENT_RETENTION_HOURS * 3_600_000;
+  const sweeper = setInterval(() => {
+    void (async () => {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [SWEEP_LOCK]);
+        if (!rows[0]?.locked) return;
+        try {
+          const removed = await sweepEventLog(pool, retentionMs);
+          if (removed > 0) log('info', 'event log retention', { removed });
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK]);
+        }
+      } finally {
+        client.release();
+      }
+    })().catch((error: Error) => log('warn', 'event log retention failed', { error: error.message }));
+  }, SWEEP_EVERY_MS);
+  sweeper.unref();
+
+  const handle = createIngress({
+    subscriptions: () => current,
+    eventLog,
+    metrics,
+    secrets: environmentSecrets(process.env),
+    maxBodyBytes: config.MESHFLOW_MAX_EVENT_BYTES,
+    log,
+  });
+
+  return {
+    handle,
+    stop: async () => {
+      clearInterval(sweeper);
+      await loop.stop();
+      deliverer.close();
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The delivery loop: keeps up to `concurrency` deliveries in flight, claiming more as
+ * slots free up, woken by ingress commits and polling otherwise (for retries that fall
+ * due and for leases left behind by a crashed worker). Successful rows are deleted in
+ * batches; failures are retried with the target's backoff or moved to the dead letters.
+ */
+import { TransformError } from '../expressions/transforms/index.ts';
+import type { ClaimedDelivery, DeliveryQueue } from '../events/delivery-queue.ts';
+import { backoffMs, buildRequest, type HttpDeliverer } from '../events/http-delivery.ts';
+import type { DataPlaneMetrics } from '../events/metrics.ts';
+import type { ChainResult, Subscription } from '../events/subscriptions.ts';
+import type { Logger } from './log.ts';
+
+export interface DeliveryLoopDeps {
+  queue: DeliveryQueue;
+  deliverer: HttpDeliverer;
+  /** The subscription of a deployment, or why there is none (a stopped non-pipeline, a deleted one). */
+  subscriptionFor: (deploymentId: string) => Promise<Subscription | string>;
+  metrics: DataPlaneMetrics;
+  log: Logger;
+  concurrency: number;
+  pollMs: number;
+}
+
+interface Work {
+  subscription: Subscription;
+  chain: ChainResult | Error;
+}
+
+export class DeliveryLoop {
+  private inFlight = 0;
+  private stopped = false;
+  private wakeUp: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private done: string[] = [];
+  private completing: Promise<void> | undefined;
+  private readonly settled = new Set<Promise<void>>();
+
+  constructor(private readonly deps: DeliveryLoopDeps) {}
+
+  start(): void {
+    this.running = this.pump();
+  }
+
+  /** New work may be due (an ingress commit queued deliveries). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.running;
+    await Promise.all(this.settled);
+    await this.flushDone();
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.stopped) {
+      const room = this.deps.concurrency - this.inFlight;
+      let claimed: ClaimedDelivery[] = [];
+      // Claiming in batches (a quarter of the slots at least) keeps queries and jq calls few.
+      if (room > 0 && (room * 4 >= this.deps.concurrency || this.inFlight === 0)) {
+        try {
+          claimed = await this.deps.queue.claim(room);
+          await this.launchAll(claimed);
+        } catch (error) {
+          this.deps.log('warn', 'claiming deliveries failed', { error: (error as Error).message });
+        }
+      }
+      // A full claim suggests more is due: go again at once.
+      if (claimed.length > 0 && claimed.length === room) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.deps.pollMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  /** Runs each deployment's filters and transforms over its part of the claim at once, then sends. */
+  private async launchAll(claimed: ClaimedDelivery[]): Promise<void> {
+    const groups = new Map<string, ClaimedDelivery[]>();
+    for (const delivery of claimed) groups.set(delivery.deploymentId, [...(groups.get(delivery.deploymentId) ?? []), delivery]);
+    for (const [deploymentId, deliveries] of groups) {
+      const subscription = await this.deps.subscriptionFor(deploymentId);
+      if (typeof subscription === 'string') {
+        for (const delivery of deliveries) this.launch(delivery, subscription);
+        continue;
+      }
+      const chains = subscription.runMany(deliveries.map((d) => d.event));
+      deliveries.forEach((delivery, i) => this.launch(delivery, { subscription, chain: chains[i]! }));
+    }
+  }
+
+  /** `work` is the subscription and what its steps made of the event, or why there is no subscription. */
+  private launch(delivery: ClaimedDelivery, work: Work | string): void {
+    this.inFlight += 1;
+    const task: Promise<void> = this.deliver(delivery, work)
+      .catch((error: Error) => this.deps.log('error', 'delivery failed unexpectedly; its lease will expire and it will be retried', { delivery: delivery.id, error: error.message }))
+      .finally(() => {
+        this.inFlight -= 1;
+        this.settled.delete(task);
+        this.wake();
+      });
+    this.settled.add(task);
+  }
+
+  private async deliver(delivery: ClaimedDelivery, work: Work | string): Promise<void> {
+    const { metrics, queue } = this.deps;
+    const started = Date.now();
+    if (typeof work === 'string') {
+      await queue.deadLetter(delivery.id, null, '', work);
+      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'dead_lettered' });
+      return;
+    }
+    const { subscription, chain } = work;
+    const target = subscription.target;
+    const flowId = subscription.deployment.flowId;
+    if (chain instanceof Error) {
+      // The same event fails the same transform every time: retrying cannot help.
+      const kind = chain instanceof TransformError ? 'transform failed' : 'transform output is not usable';
+      await queue.deadLetter(delivery.id, flowId, target.url, `${kind}: ${chain.message}`);
+      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'dead_lettered' });
+      return;
+    }
+    if (!chain.deliver) {
+      this.complete(delivery.id);
+      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'filtered' });
+      return;
+    }
+    const request = buildRequest(delivery.event, chain.payload, chain.transformed, target.delivery.format);
+    const outcome = await this.deps.deliverer.send(target, request);
+    if (outcome.ok) {
+      this.complete(delivery.id);
+      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'delivered' });
+      metrics.deliveryLatency.observe({ deployment: delivery.deploymentId }, (delivery.ageMs + Date.now() - started) / 1000);
+      return;
+    }
+    if (outcome.retryable && delivery.attempts <= target.delivery.retry) {
+      await queue.retry(delivery.id, backoffMs(target.delivery, delivery.attempts), outcome.error);
+      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'retried' });
+      return;
+    }
+    const why = outcome.retryable ? `${outcome.error} (gave up after ${delivery.attempts} attempts)` : `${outcome.error} (not retryable)`;
+    await queue.deadLetter(delivery.id, flowId, target.url, why);
+    metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'dead_lettered' });
+  }
+
+  /** Successful rows are deleted together; until then their lease keeps other workers off them. */
+  private complete(id: string): void {
+    this.done.push(id);
+    this.completing ??= this.flushDone().finally(() => {
+      this.completing = undefined;
+      if (this.done.length > 0) this.complete(this.done.pop()!);
+    });
+  }
+
+  private async flushDone(): Promise<void> {
+    while (this.done.length > 0) {
+      const ids = this.done;
+      this.done = [];
+      try {
+        await this.deps.queue.complete(ids);
+      } catch (error) {
+        // Left in the table, the rows are delivered again when their lease ends: at-least-once.
+        this.deps.log('warn', 'recording deliveries failed', { count: ids.length, error: (error as Error).message });
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The worker's own HTTP port: health and readiness now; event ingress joins it here.
+ * Errors are RFC 7807 problem details.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail: string }>;
+}
+
+export interface WorkerHttpDeps {
+  workerId: string;
+  startedAt: Date;
+  deploymentCount: () => number;
+  readiness: () => Promise<Readiness>;
+  /** Further routes (the data plane's); returns false for requests it does not serve. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendProblem(res: ServerResponse, status: number, title: string, detail: string, extra = {}): void {
+  sendJson(res, status, { type: 'about:blank', title, status, detail, ...extra }, 'application/problem+json');
+}
+
+export function createWorkerServer(deps: WorkerHttpDeps): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      sendJson(res, 200, {
+        status: 'up',
+        workerId: deps.workerId,
+        startedAt: deps.startedAt.toISOString(),
+        deployments: deps.deploymentCount(),
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/ready') {
+      deps
+        .readiness()
+        .then((r) => sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks }))
+        .catch((error: Error) => sendProblem(res, 503, 'Not ready', error.message));
+      return;
+    }
+    if (deps.routes?.(req, res)) return;
+    sendProblem(res, 404, 'Not Found', `no route for ${req.method} ${path}`);
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The data plane's HTTP routes on the worker port:
+ * - `POST /events`: CloudEvents in binary, structured or batch mode;
+ * - `POST /hooks/<sourceId>`: a deployed webhook source;
+ * - `GET /metrics`: Prometheus text format.
+ * A 2xx means every event of the request is committed (or was already in the log). Any
+ * refusal is a problem details response naming the attribute, and stores nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IngressError, type CloudEventRecord } from '../events/cloudevent.ts';
+import type { EventLog } from '../events/event-log.ts';
+import { eventsFromRequest } from '../events/http-binding.ts';
+import type { DataPlaneMetrics } from '../events/metrics.ts';
+import type { SubscriptionSet } from '../events/subscriptions.ts';
+import { eventsFromHook, type SecretLookup } from '../events/webhooks.ts';
+import { sendJson, sendProblem } from './http-server.ts';
+import type { Logger } from './log.ts';
+
+export interface IngressDeps {
+  subscriptions: () => SubscriptionSet;
+  eventLog: EventLog;
+  metrics: DataPlaneMetrics;
+  secrets: SecretLookup;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** The body, or an IngressError 413 as soon as it grows past the limit. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new IngressError(413, 'Content Too Large', `the body is ${declared} bytes; this ingress accepts at most ${limit}`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new IngressError(413, 'Content Too Large', `the body exceeds ${limit} bytes, the most this ingress accepts`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createIngress(deps: IngressDeps): RouteHandler {
+  const { metrics } = deps;
+
+  function refuse(res: ServerResponse, error: IngressError): void {
+    metrics.rejected.inc({ status: String(error.status) });
+    // An oversize body is not read to its end; closing is the only way to resynchronise the connection.
+    if (error.status === 413) res.setHeader('connection', 'close');
+    sendProblem(res, error.status, error.title, error.message, error.attribute === undefined ? {} : { attribute: error.attribute });
+  }
+
+  async function accept(req: IncomingMessage, res: ServerResponse, ingress: string, parse: (body: Buffer) => CloudEventRecord[]): Promise<void> {
+    let events: CloudEventRecord[];
+    try {
+      events = parse(await readBody(req, deps.maxBodyBytes));
+    } catch (error) {
+      if (error instanceof IngressError) return refuse(res, error);
+      throw error;
+    }
+    const set = deps.subscriptions();
+    const outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, routes: set.route(event, ingress) })));
+    const stored = outcomes.filter((o) => o.stored).length;
+    metrics.accepted.inc({ ingress }, stored);
+    if (stored < outcomes.length) metrics.duplicates.inc({ ingress }, outcomes.length - stored);
+    sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored });
+  }
+
+  function handleAsync(res: ServerResponse, work: Promise<void>): void {
+    work.catch((error: Error) => {
+      deps.log('error', 'ingress failed', { error: error.message });
+      metrics.rejected.inc({ status: '503' });
+      if (!res.headersSent) sendProblem(res, 503, 'Event log unavailable', 'the event could not be committed; nothing was stored, send it again');
+    });
+  }
+
+  function methodNotAllowed(res: ServerResponse, path: string, allow: string): void {
+    res.setHeader('allow', allow);
+    sendProblem(res, 405, 'Method Not Allowed', `${path} accepts ${allow} only`);
+  }
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/events') {
+      if (req.method !== 'POST') methodNotAllowed(res, path, 'POST');
+      else handleAsync(res, accept(req, res, 'events', (body) => eventsFromRequest(req.headers, body)));
+      return true;
+    }
+    if (path.startsWith('/hooks/')) {
+      if (req.method !== 'POST') {
+        methodNotAllowed(res, path, 'POST');
+        return true;
+      }
+      const id = safeDecode(path.slice('/hooks/'.length));
+      const binding = id === undefined ? undefined : deps.subscriptions().hook(id);
+      if (!binding) {
+        req.resume();
+        refuse(res, new IngressError(404, 'Unknown webhook', `no deployed flow has a webhook source "${id ?? path}"`));
+        return true;
+      }
+      handleAsync(res, accept(req, res, `hook:${id}`, (body) => eventsFromHook(binding.source, req.headers, body, deps.secrets, randomUUID)));
+      return true;
+    }
+    if (path === '/metrics') {
+      if (req.method !== 'GET') methodNotAllowed(res, path, 'GET');
+      else {
+        metrics.registry
+          .metrics()
+          .then((text) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          })
+          .catch((error: Error) => sendProblem(res, 503, 'Metrics unavailable', error.message));
+      }
+      return true;
+    }
+    return false;
+  };
+}

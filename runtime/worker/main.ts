@@ -1,0 +1,91 @@
+/**
+ * The runtime worker: a plain Node process with its own HTTP port. It applies pending
+ * migrations, watches deployments through LISTEN/NOTIFY, and answers /health and /ready.
+ */
+import pg from 'pg';
+import { applyMigrations, pendingMigrations } from '../../prisma/migrator';
+import { loadWorkerConfig } from './config';
+import { startDataPlane } from './data-plane';
+import { DeploymentWatcher } from './deployments';
+import { createWorkerServer } from './http-server';
+import { consoleLogger as log } from './log';
+import { describeDbError } from './db-errors';
+
+function fail(message: string): never {
+  process.stderr.write(`meshflow worker: ${message}\n`);
+  process.exit(1);
+}
+
+const loaded = loadWorkerConfig(process.env);
+if (!loaded.ok) fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
+const config = loaded.config;
+
+const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
+pool.on('error', (error) => log('warn', 'idle database connection failed', { error: error.message }));
+
+try {
+  await pool.query('SELECT 1');
+} catch (error) {
+  fail(describeDbError(error, config.DATABASE_URL));
+}
+
+if (config.MESHFLOW_WORKER_MIGRATE) {
+  try {
+    const applied = await applyMigrations(config.DATABASE_URL);
+    if (applied.length) log('info', 'applied migrations', { migrations: applied });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+const watcher = new DeploymentWatcher(pool, config.DATABASE_URL, log);
+await watcher.start();
+const dataPlane = await startDataPlane({ pool, watcher, config, log });
+
+const server = createWorkerServer({
+  workerId: config.MESHFLOW_WORKER_ID,
+  startedAt: new Date(),
+  deploymentCount: () => watcher.list().length,
+  routes: dataPlane.handle,
+  readiness: async () => {
+    const checks: Record<string, { ok: boolean; detail: string }> = {};
+    try {
+      await pool.query('SELECT 1');
+      checks.database = { ok: true, detail: 'reachable' };
+      const pending = await pendingMigrations(pool);
+      checks.migrations = pending.length
+        ? { ok: false, detail: `pending: ${pending.join(', ')}` }
+        : { ok: true, detail: 'all applied' };
+    } catch (error) {
+      checks.database = { ok: false, detail: describeDbError(error, config.DATABASE_URL) };
+    }
+    return { ready: Object.values(checks).every((c) => c.ok) && 'migrations' in checks, checks };
+  },
+});
+
+server.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE') {
+    fail(`port ${config.WORKER_PORT} is already in use; stop what uses it or set WORKER_PORT`);
+  }
+  fail(`cannot listen on ${config.WORKER_HOST}:${config.WORKER_PORT}: ${error.message}`);
+});
+server.listen(config.WORKER_PORT, config.WORKER_HOST, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.WORKER_PORT;
+  log('info', 'worker listening', { url: `http://${config.WORKER_HOST}:${port}`, id: config.MESHFLOW_WORKER_ID });
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log('info', 'worker stopping', { signal });
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await dataPlane.stop();
+  await watcher.stop();
+  await pool.end();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

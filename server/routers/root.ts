@@ -1,0 +1,22 @@
+/** The API's manifest: one sub-router per domain. */
+import { createCallerFactory, router } from '../trpc';
+import { accountRouter } from './account';
+import { catalogRouter } from './catalog';
+import { connectorsRouter } from './connectors';
+import { eventsRouter } from './events';
+import { flowsRouter } from './flows';
+import { runsRouter } from './runs';
+import { systemRouter } from './system';
+
+export const appRouter = router({
+  account: accountRouter,
+  flows: flowsRouter,
+  catalog: catalogRouter,
+  connectors: connectorsRouter,
+  runs: runsRouter,
+  events: eventsRouter,
+  system: systemRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

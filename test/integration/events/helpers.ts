@@ -1,0 +1,145 @@
+/** Shared by the data-plane integration tests: workers, HTTP sinks, deployments of DSL documents. */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { freePort, waitFor } from '../../helpers/databases';
+import { startNode, type Running } from '../../helpers/processes';
+
+export interface Worker {
+  base: string;
+  port: number;
+  running: Running;
+}
+
+export async function startWorker(databaseUrl: string, env: Record<string, string> = {}, port?: number): Promise<Worker> {
+  const p = port ?? (await freePort());
+  const running = startNode(['runtime/worker/main.ts'], {
+    DATABASE_URL: databaseUrl,
+    WORKER_PORT: String(p),
+    WORKER_HOST: '127.0.0.1',
+    MESHFLOW_DELIVERY_POLL_MS: '50',
+    ...env,
+  });
+  const base = `http://127.0.0.1:${p}`;
+  await waitFor(async () => ((await fetch(`${base}/health`)).ok ? true : undefined), 30_000, `worker on ${p}: ${running.output()}`);
+  return { base, port: p, running };
+}
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+  /** The status the sink answered with. */
+  status: number;
+}
+
+export interface Sink {
+  url: string;
+  received: Received[];
+  /** Decides each response's status; 200 unless set. */
+  respond: (request: Received) => number;
+  /** How long the sink takes to answer. */
+  delayMs: number;
+  close: () => Promise<void>;
+}
+
+export async function startSink(): Promise<Sink> {
+  const sink: Sink = { url: '', received: [], respond: () => 200, delayMs: 0, close: async () => {} };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(), status: 0 };
+      request.status = sink.respond(request);
+      sink.received.push(request);
+      const answer = () => {
+        res.writeHead(request.status);
+        res.end();
+      };
+      if (sink.delayMs > 0) setTimeout(answer, sink.delayMs);
+      else answer();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  sink.url = `http://127.0.0.1:${address.port}`;
+  sink.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return sink;
+}
+
+/** Saves a DSL document as a flow's only version and deploys it; returns the deployment id. */
+export async function deploy(pool: pg.Pool, document: unknown): Promise<{ flowId: string; deploymentId: string }> {
+  const flowId = randomUUID();
+  const versionId = randomUUID();
+  const deploymentId = randomUUID();
+  const yaml = typeof document === 'string' ? document : stringify(document);
+  await pool.query(`INSERT INTO flow (id, name, "updatedAt") VALUES ($1, $2, now())`, [flowId, `test-${flowId.slice(0, 8)}`]);
+  await pool.query(`INSERT INTO flow_version (id, "flowId", version, graph, "dslYaml") VALUES ($1, $2, 1, '{}', $3)`, [versionId, flowId, yaml]);
+  await pool.query(`INSERT INTO deployment (id, "flowId", "flowVersionId", "updatedAt") VALUES ($1, $2, $3, now())`, [deploymentId, flowId, versionId]);
+  return { flowId, deploymentId };
+}
+
+export async function undeployAll(pool: pg.Pool): Promise<void> {
+  await pool.query(`UPDATE deployment SET status = 'stopped' WHERE status <> 'stopped'`);
+}
+
+/** Waits until the worker's webhook `id` answers something other than 404 (its deployment is loaded). */
+export async function waitForHook(base: string, id: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const res = await fetch(`${base}/hooks/${id}`, { method: 'POST', headers: { 'content-type': 'application/x-probe' }, body: '' });
+      await res.arrayBuffer();
+      return res.status !== 404 ? true : undefined;
+    },
+    10_000,
+    `webhook ${id}`,
+  );
+}
+
+/** A pipeline document: listen on `with`, then the given tasks, then an HTTP call to `url`. */
+export function pipeline(options: {
+  name: string;
+  with?: Record<string, unknown>;
+  sources?: unknown[];
+  tasks?: Record<string, unknown>[];
+  url: string;
+  delivery?: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    document: {
+      dsl: '1.0.0',
+      namespace: 'test',
+      name: options.name,
+      version: '0.1.0',
+      ...(options.sources ? { metadata: { meshflow: { sources: options.sources } } } : {}),
+    },
+    schedule: { on: { one: { with: options.with ?? { type: `com.example.${options.name}` } } } },
+    do: [
+      ...(options.tasks ?? []),
+      {
+        deliver: {
+          call: 'http',
+          with: { method: 'post', endpoint: options.url, body: '${ . }' },
+          ...(options.delivery ? { metadata: { meshflow: { delivery: options.delivery } } } : {}),
+        },
+      },
+    ],
+  };
+}
+
+export function structured(event: Record<string, unknown>): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify({ specversion: '1.0', ...event }) };
+}
+
+export async function post(base: string, path: string, init: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}

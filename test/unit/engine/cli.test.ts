@@ -1,0 +1,69 @@
+/** `meshflow run` and `meshflow validate`: stdout, stderr and exit codes as documented. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../runtime/cli/main.ts';
+import { HEADER } from './helpers.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'meshflow-cli-'));
+});
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe('meshflow run', () => {
+  it('prints only the output JSON on stdout and exits 0', async () => {
+    const path = await file('ok.yaml', `${HEADER}use:\n  secrets: [api]\ndo:\n  - greet:\n      set:\n        hello: \${ .name }\n        key: \${ $secrets.api.key }\n`);
+    const secrets = await file('secrets.json', JSON.stringify({ api: { key: 'k1' } }));
+    const { code, stdout, stderr } = await cli('run', path, '--input', '{"name":"Ann"}', '--secrets-file', secrets);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ hello: 'Ann', key: 'k1' });
+  });
+
+  it('prints the fault as problem details on stderr and exits 1', async () => {
+    const path = await file('fault.yaml', `${HEADER}do:\n  - boom:\n      raise:\n        error: { type: https://example.com/e, status: 422, title: Nope }\n`);
+    const { code, stdout, stderr } = await cli('run', path);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(JSON.parse(stderr)).toEqual({ type: 'https://example.com/e', status: 422, title: 'Nope', instance: '/do/0/boom' });
+  });
+
+  it('prints every validation problem and exits 2 for an invalid document', async () => {
+    const path = await file('bad.yaml', `${HEADER}do:\n  - a:\n      set: { x: 1 }\n      then: b\n  - c:\n      wait: later\n`);
+    const { code, stdout, stderr } = await cli('run', path);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('/do/0/a/then');
+    expect(stderr).toContain('/do/1/c/wait');
+  });
+
+  it('fails with a timeout problem when --timeout passes', async () => {
+    const path = await file('slow.yaml', `${HEADER}do:\n  - nap:\n      wait: PT1H\n`);
+    const { code, stderr } = await cli('run', path, '--timeout', '50ms');
+    expect(code).toBe(1);
+    expect(JSON.parse(stderr)).toMatchObject({ status: 408 });
+  });
+});
+
+describe('meshflow validate', () => {
+  it('exits 0 for a valid file and 2 with problems otherwise', async () => {
+    expect((await cli('validate', await file('v.yaml', `${HEADER}do:\n  - a:\n      set: { x: 1 }\n`))).code).toBe(0);
+    const bad = await cli('validate', await file('v2.yaml', `${HEADER}do:\n  - a:\n      call: nowhere\n`));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('/do/0/a/call');
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The JavaScript fast path must agree with real jq: every case runs through the compiled
+ * function and through the jq binary (/usr/bin/jq), and the answers must be equal. Errors
+ * must fall back to jq-wasm rather than invent a result.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { compileFast, FAST_PATH_MISS } from '../../../runtime/expressions/jq-fast.ts';
+import type { JqValue } from '../../../runtime/expressions/jq.ts';
+
+const INPUTS: JqValue[] = [
+  { a: 1, b: 'x', c: null, d: [1, 2, 3], e: { f: true, 'g-h': 2 }, n: 10, s: 'abc', t: 'Ab', z: false },
+  { a: 1.0, b: 'é', d: [], e: {}, n: -3, s: 'abd', t: 'ab' },
+  { a: [1, { b: 2 }], b: { c: [null] }, n: 1e3, s: '', t: '\u{1F600}' },
+];
+
+const EXPRESSIONS = [
+  '.',
+  '.a',
+  '.b',
+  '.e.f',
+  '."e"',
+  '.e."g-h"',
+  '.["e"]["g-h"]',
+  '.d[0]',
+  '.d[-1]',
+  '.d[5]',
+  '.missing.deeper',
+  '.n > 5',
+  '.n >= 10',
+  '.n == 10.0',
+  '.n != 10',
+  '.s < "abd"',
+  '.t < "ab"',
+  '.t > "\uFFFF"',
+  '.a == 1 and .b == "x"',
+  '.a == 2 or .c == null',
+  '.z | not',
+  '(.n > 0) and (.s != "")',
+  'null < false',
+  'true > 1',
+  '"a" < 1',
+  '.d > .e',
+  '.a < .d',
+  '1 == 1.0',
+  '.c',
+  '.e > .d',
+  '$v.a',
+  '$v.a == .a',
+];
+
+function reference(expression: string, input: JqValue): JqValue | 'error' {
+  try {
+    const out = execFileSync('/usr/bin/jq', ['-c', '--argjson', 'v', JSON.stringify({ a: 1 }), expression], { input: JSON.stringify(input), stdio: ['pipe', 'pipe', 'ignore'] });
+    return JSON.parse(out.toString()) as JqValue;
+  } catch {
+    return 'error';
+  }
+}
+
+describe('jq fast path', () => {
+  it('compiles every case in the subset', () => {
+    for (const expression of EXPRESSIONS) expect(compileFast(expression), expression).toBeDefined();
+  });
+
+  it('leaves anything else to jq', () => {
+    for (const expression of ['.a + 1', '.[]', 'map(.)', '.a?', '"\\(.a)"', '..', '.a | length', 'if . then 1 else 2 end', '.a // 1', '{a: 1}', '.d == [1, 2, 3]', '.e == {}']) {
+      expect(compileFast(expression), expression).toBeUndefined();
+    }
+  });
+
+  it('agrees with the jq binary on every case and input', () => {
+    const vars = (name: string) => (name === 'v' ? { a: 1 } : undefined);
+    for (const input of INPUTS) {
+      for (const expression of EXPRESSIONS) {
+        const expected = reference(expression, input);
+        let actual: JqValue | 'error';
+        try {
+          actual = compileFast(expression)!(input, vars);
+        } catch (error) {
+          expect(error, `${expression} on ${JSON.stringify(input)}`).toBe(FAST_PATH_MISS);
+          actual = 'error';
+        }
+        expect(actual, `${expression} on ${JSON.stringify(input)}`).toEqual(expected);
+      }
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../../runtime/compiler/compile';
+import { planFromDocument } from '../../../runtime/events/plan';
+import { demoFlowGraph } from '../../../runtime/nodes/demo';
+
+const doc = (tasks: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
+  document: { dsl: '1.0.0', namespace: 't', name: 'n', version: '0.1.0' },
+  schedule: { on: { one: { with: { type: 'com.example.a' } } } },
+  do: tasks,
+  ...extra,
+});
+const call = { deliver: { call: 'http', with: { method: 'post', endpoint: 'http://127.0.0.1:9/x', body: '${ . }' } } };
+
+describe('planFromDocument', () => {
+  it('reads the studio demo flow as a pipeline: webhook, ingress filter, jq transform, HTTP target with its retry', () => {
+    const plan = planFromDocument(compile(demoFlowGraph()).document);
+    expect(plan).toMatchObject({
+      kind: 'pipeline',
+      ingress: ['hook:orders'],
+      filter: [{ exact: { type: 'com.example.order.created' } }, { pattern: { data: { total: [{ numeric: ['>', 100] }] } } }],
+      steps: [{ kind: 'transform', task: 'summary', transform: { kind: 'jq' } }],
+      target: { url: 'http://localhost:4010/orders', method: 'POST', delivery: { retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 1000, format: 'binary' } },
+      hooks: [{ id: 'orders', mode: 'cloudevents', auth: 'hmac', eventType: 'com.example.order.created' }],
+    });
+  });
+
+  it('derives the subscription of a plain DSL document from schedule.on `with` attributes', () => {
+    const plan = planFromDocument(doc([call], { schedule: { on: { one: { with: { type: 'com.example.a', source: '/shop', priority: 3 } } } } }));
+    expect(plan).toMatchObject({ kind: 'pipeline', ingress: 'any', filter: { all: [{ exact: { type: 'com.example.a', source: '/shop' } }, { pattern: { priority: [3] } }] } });
+  });
+
+  it('takes Knative delivery options from metadata', () => {
+    const plan = planFromDocument(
+      doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelay: 'PT0.5S', format: 'structured', orderingKey: 'subject', timeout: 'PT2S' } } } } }]),
+    );
+    expect(plan).toMatchObject({ target: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelayMs: 500, format: 'structured', orderingKey: 'subject', timeoutMs: 2000 } } });
+  });
+
+  it('turns a non-identity request body into a last transform step', () => {
+    const plan = planFromDocument(doc([{ deliver: { call: 'http', with: { method: 'post', endpoint: 'http://h/x', body: '${ .data }' } } }]));
+    expect(plan).toMatchObject({ steps: [{ kind: 'transform', task: 'deliver.body', transform: { kind: 'jq', expression: '.data' } }] });
+  });
+
+  it.each([
+    ['a branching switch', [{ s: { switch: [{ a: { when: '${ .x }', then: 'b' } }, { c: { then: 'd' } }] } }, call]],
+    ['a wait', [{ w: { wait: 'PT1S' } }, call]],
+    ['no HTTP target', [{ s: { set: { a: 1 } } }]],
+    ['two targets', [call, { again: call.deliver }]],
+    ['a computed endpoint', [{ c: { call: 'http', with: { method: 'post', endpoint: '${ .url }' } } }]],
+  ])('leaves %s to the workflow engine', (_, tasks) => {
+    expect(planFromDocument(doc(tasks as Record<string, unknown>[])).kind).toBe('workflow');
+  });
+
+  it('leaves event correlation and non-documents to the engine', () => {
+    expect(planFromDocument(doc([call], { schedule: { on: { all: [{ with: { type: 'a' } }, { with: { type: 'b' } }] } } })).kind).toBe('workflow');
+    expect(planFromDocument('document: {}').kind).toBe('workflow');
+  });
+
+  it('reports malformed durations in delivery options', () => {
+    expect(() => planFromDocument(doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { backoffDelay: 'soon' } } } } }]))).toThrow(/backoffDelay/);
+  });
+});
