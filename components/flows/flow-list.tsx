@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
+import { canEdit, useCurrentUser } from '@/components/layout/current-user';
 import { useTRPC } from '@/components/trpc-provider';
 import { formatTime } from '@/components/ui/format';
 import { EmptyState, ErrorState, LoadingRows } from '@/components/ui/states';
@@ -10,9 +11,20 @@ import { PageHeader, Table, Td } from '@/components/ui/table';
 export function FlowList() {
   const trpc = useTRPC();
   const flows = useQuery(trpc.flows.list.queryOptions());
+  const user = useCurrentUser();
   return (
     <>
-      <PageHeader title="Flows" description="Event flows: sources, filters, transforms and targets, each a Serverless Workflow." />
+      <PageHeader
+        title="Flows"
+        description="Event flows: sources, filters, transforms and targets, each a Serverless Workflow."
+        actions={
+          canEdit(user) ? (
+            <Link href="/flows/new" className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm hover:bg-indigo-500">
+              New flow
+            </Link>
+          ) : null
+        }
+      />
       {flows.isPending ? (
         <LoadingRows label="flows" />
       ) : flows.isError ? (
@@ -36,7 +48,7 @@ export function FlowList() {
                     live · v{f.deployedVersion}
                   </span>
                 ) : (
-                  <span className="text-slate-400">not deployed</span>
+                  <span className="text-slate-500">not deployed</span>
                 )}
               </Td>
               <Td>{formatTime(f.updatedAt)}</Td>

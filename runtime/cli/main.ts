@@ -12,9 +12,12 @@ export type Command = (args: string[], io: CommandIo) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
   cesql: { summary: 'Evaluate a CloudEvents SQL expression', load: () => import('./commands/cesql.ts') },
   compile: { summary: 'Print the DSL YAML of a flow graph JSON', load: () => import('./commands/compile.ts') },
+  deploy: { summary: 'Deploy a flow file or DSL document to a studio', load: () => import('./commands/deploy.ts') },
   filter: { summary: 'Test an event filter against a CloudEvent', load: () => import('./commands/filter.ts') },
+  flows: { summary: "List a studio's flows and their deployments", load: () => import('./commands/flows.ts') },
   graph: { summary: 'Print the graph JSON of a DSL document', load: () => import('./commands/graph.ts') },
   run: { summary: 'Run a workflow file in-process', load: () => import('./commands/run.ts') },
+  undeploy: { summary: 'Stop a deployed flow', load: () => import('./commands/undeploy.ts') },
   validate: { summary: 'Validate a workflow file', load: () => import('./commands/validate.ts') },
 };
 

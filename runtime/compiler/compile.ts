@@ -8,7 +8,6 @@
  * try, catch) become nested task lists; fork branches are one task each, wrapped in a `do`
  * when longer than one node. Sources merge into the workflow's `schedule`.
  */
-import { stringify } from 'yaml';
 import { getNodeDefinition } from '../nodes/index.ts';
 import {
   flowGraphSchema,
@@ -23,7 +22,9 @@ import {
   type Ports,
   type TaskOutput,
 } from '../nodes/types.ts';
+import { toBlockYaml } from './block-yaml.ts';
 import { findCycles } from './cycles.ts';
+import { cloudEventShape, fieldsOf, inferShapes, shapeFromSchema, type FieldInfo, type ShapeNode } from './data-shapes.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { jqSyntaxError } from './expression-syntax.ts';
 import { validateDocument } from './validate.ts';
@@ -38,6 +39,13 @@ export interface CompileResult {
   document: WorkflowDocument | null;
   yaml: string;
   diagnostics: Diagnostic[];
+  /** node id → the data fields known to reach it (from the catalog schemas), for expression completion. */
+  fields: Record<string, FieldInfo[]>;
+}
+
+export interface CompileOptions {
+  /** Event type → JSON Schema of its `data`, from the catalog; the caller does the lookup. */
+  schemas?: Readonly<Record<string, unknown>>;
 }
 
 interface ResolvedNode {
@@ -56,17 +64,18 @@ interface Scope {
 
 const invalidNodeError = 'https://meshflow.dev/errors/invalid-node';
 
+/** The document as YAML: block style, no line folding, no anchors (see block-yaml.ts). */
 export function toYaml(document: unknown): string {
-  // Aliases would make a shared sub-object (two nodes with the same default) read as a YAML anchor.
-  return stringify(document, { lineWidth: 0, aliasDuplicateObjects: false });
+  return toBlockYaml(document);
 }
 
-export function compile(input: unknown): CompileResult {
+export function compile(input: unknown, options: CompileOptions = {}): CompileResult {
   const parsed = flowGraphSchema.safeParse(input);
   if (!parsed.success) {
     return {
       document: null,
       yaml: '',
+      fields: {},
       diagnostics: parsed.error.issues.map((issue) => ({
         severity: 'error',
         code: 'invalid-graph',
@@ -75,7 +84,7 @@ export function compile(input: unknown): CompileResult {
       })),
     };
   }
-  return new GraphCompiler(parsed.data).run();
+  return new GraphCompiler(parsed.data, options).run();
 }
 
 class GraphCompiler {
@@ -89,8 +98,13 @@ class GraphCompiler {
   /** `nodeId\0port` of a list port, or the edge id of a fork branch → its scope. */
   private readonly nestedScope = new Map<string, number>();
   private readonly built = new Set<string>();
+  /** node id → the task it compiled to and the nested lists inside it, for type inference. */
+  private readonly compiledTasks = new Map<string, { task: DslTask; nested: Set<unknown> }>();
 
-  constructor(private readonly graph: FlowGraph) {}
+  constructor(
+    private readonly graph: FlowGraph,
+    private readonly options: CompileOptions,
+  ) {}
 
   run(): CompileResult {
     this.resolveNodes();
@@ -130,7 +144,8 @@ class GraphCompiler {
     for (const id of this.scopeOf.keys()) {
       if (!this.built.has(id)) this.report({ severity: 'error', code: 'invalid-edge', nodeId: id, message: `${id} is wired to an output its predecessor does not use, so it would never run` });
     }
-    return { document, yaml: toYaml(document), diagnostics: this.diagnostics };
+    const fields = this.inferTypes();
+    return { document, yaml: toYaml(document), diagnostics: this.diagnostics, fields };
   }
 
   private report(diagnostic: Diagnostic): void {
@@ -374,6 +389,7 @@ class GraphCompiler {
     };
     const output = this.compileNode(resolved, ctx);
     this.checkExpressions(id, output.task, nestedLists);
+    this.compiledTasks.set(id, { task: output.task, nested: nestedLists });
 
     const { then: keptThen, metadata: taskMetadata, ...task } = output.task;
     const nextPort = resolved.ports.outputs.find((p) => p.role === 'next');
@@ -410,6 +426,27 @@ class GraphCompiler {
     return { task: { raise: { error: { type: invalidNodeError, status: 500, title: `node ${node.id} is not configured correctly` } } } };
   }
 
+  /** Shapes from the catalog schemas of the sources' event types; silent when none is known. */
+  private inferTypes(): Record<string, FieldInfo[]> {
+    const schemas = this.options.schemas ?? {};
+    const nodes: ShapeNode[] = [];
+    for (const { node, def, config, ports } of this.nodes.values()) {
+      if (isSourceDefinition(def)) {
+        const type = config?.eventType;
+        const schema = typeof type === 'string' ? schemas[type] : undefined;
+        nodes.push({ id: node.id, task: undefined, nested: new Set(), outputs: ports.outputs, ...(schema !== undefined ? { produces: cloudEventShape(shapeFromSchema(schema)) } : {}) });
+        continue;
+      }
+      const compiled = this.compiledTasks.get(node.id);
+      // A try block runs on the task's input; a loop body and a catch block see other data.
+      nodes.push({ id: node.id, task: compiled?.task, nested: compiled?.nested ?? new Set(), outputs: ports.outputs, listGetsInput: (port) => node.kind === 'try-catch' && port === 'try' });
+    }
+    if (!nodes.some((n) => n.produces)) return {};
+    const { inputs, diagnostics } = inferShapes(nodes, this.graph.edges);
+    for (const d of diagnostics) this.report(d);
+    return Object.fromEntries([...inputs].map(([id, shape]) => [id, fieldsOf(shape)]));
+  }
+
   private checkExpressions(id: string, task: DslTask, skip: Set<unknown>): void {
     const visit = (value: unknown, path: (string | number)[]): void => {
       if (skip.has(value)) return;
@@ -432,8 +469,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** compile, then the DSL 1.0 schema check of the result (asynchronous: it loads the SDK). */
-export async function compileAndValidate(input: unknown): Promise<CompileResult> {
-  const result = compile(input);
+export async function compileAndValidate(input: unknown, options: CompileOptions = {}): Promise<CompileResult> {
+  const result = compile(input, options);
   if (!result.document) return result;
   const nodeIds = new Set(flowGraphSchema.parse(input).nodes.map((node) => node.id));
   return { ...result, diagnostics: [...result.diagnostics, ...(await validateDocument(result.document, nodeIds))] };

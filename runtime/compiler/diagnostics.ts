@@ -12,7 +12,9 @@ export type DiagnosticCode =
   | 'no-source'
   | 'multiple-sources'
   | 'cycle'
-  | 'invalid-document';
+  | 'invalid-document'
+  /** An expression reads a field the data reaching the node cannot have (or its schema does not list). */
+  | 'unknown-field';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -48,9 +48,20 @@ function outputsToValue(outputs: JqValue[]): Json {
   return outputs.length === 0 ? null : outputs;
 }
 
+/** One evaluator per jq runtime and mode, so compiled expressions and templates outlive a single run. */
+const shared = new WeakMap<JqRuntime, Map<EvaluationMode, Evaluator>>();
+
 export class Evaluator {
   private readonly fast = new Map<string, FastExpression | null>();
   private readonly templates = new WeakMap<object, CompiledTemplate>();
+
+  static shared(jq: JqRuntime, mode: EvaluationMode): Evaluator {
+    let byMode = shared.get(jq);
+    if (!byMode) shared.set(jq, (byMode = new Map()));
+    let evaluator = byMode.get(mode);
+    if (!evaluator) byMode.set(mode, (evaluator = new Evaluator(jq, mode)));
+    return evaluator;
+  }
 
   constructor(
     private readonly jq: JqRuntime,
@@ -68,6 +79,8 @@ export class Evaluator {
   private fastFor(expression: string): FastExpression | null {
     let compiled = this.fast.get(expression);
     if (compiled === undefined) {
+      // Expressions come from definitions, so few are distinct; the bound only guards a long-lived worker.
+      if (this.fast.size >= 50_000) this.fast.clear();
       compiled = compileFast(expression) ?? null;
       this.fast.set(expression, compiled);
     }

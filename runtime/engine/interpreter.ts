@@ -76,6 +76,35 @@ interface ListStep {
 
 const taskIndexes = new WeakMap<TaskList, Map<string, number>>();
 
+/** A task of a list, read once per list and reference rather than once per run of it. */
+interface PlannedTask {
+  name: string;
+  def: TaskDefinition;
+  ref: string;
+}
+
+const plans = new WeakMap<TaskList, Map<string, PlannedTask[]>>();
+
+function planOf(listRef: string, tasks: TaskList): PlannedTask[] {
+  let byRef = plans.get(tasks);
+  if (!byRef) plans.set(tasks, (byRef = new Map()));
+  let plan = byRef.get(listRef);
+  if (!plan) {
+    plan = tasks.map((item, index) => {
+      const name = Object.keys(item)[0]!;
+      return { name, def: item[name]!, ref: `${listRef}/${index}/${name}` };
+    });
+    byRef.set(listRef, plan);
+  }
+  return plan;
+}
+
+/**
+ * Tasks that finish synchronously and hold nothing durable: their frame never reaches a
+ * checkpoint, so it is not kept in the state (saving a write and a scan of the frames).
+ */
+const TRANSIENT = new Set(['set', 'switch', 'raise']);
+
 function indexOfTask(tasks: TaskList, name: string): number {
   let index = taskIndexes.get(tasks);
   if (!index) {
@@ -284,7 +313,7 @@ export class Interpreter {
       const jq = await loadJqRuntime();
       const language = this.definition.evaluate?.language ?? 'jq';
       if (language !== 'jq') throw WorkflowError.of('configuration', `expression language "${language}" is not supported; use jq`, '/evaluate/language');
-      this.evaluator = new Evaluator(jq, this.definition.evaluate?.mode ?? 'strict');
+      this.evaluator = Evaluator.shared(jq, this.definition.evaluate?.mode ?? 'strict');
       const secretNames = this.definition.use?.secrets ?? [];
       if (secretNames.length > 0 && this.ports.secrets) this.secrets = await this.ports.secrets.resolve(secretNames);
       state.status = 'running';
@@ -344,15 +373,13 @@ export class Interpreter {
       frames[listRef] = frame;
     }
     const step = frame.step as unknown as ListStep;
+    const plan = planOf(listRef, tasks);
     while (step.next < tasks.length) {
       if (signal.aborted) throw signal.reason;
       if (this.gate) await this.gate.promise;
       if (signal.aborted) throw signal.reason;
       const index = step.next;
-      const item = tasks[index]!;
-      const name = Object.keys(item)[0]!;
-      const def = item[name]!;
-      const ref = `${listRef}/${index}/${name}`;
+      const { name, def, ref } = plan[index]!;
       const pending = this.runTask(name, def, ref, step.data, vars, signal);
       const outcome = pending instanceof Promise ? await pending : pending;
       this.commit(ref, outcome);
@@ -377,7 +404,7 @@ export class Interpreter {
   /** Applies a finished task's effects: its new context, and the end of its frames. */
   commit(ref: string, outcome: TaskOutcome): void {
     if (outcome.context !== undefined) this.state.context = outcome.context;
-    this.clearFrames(ref);
+    if (ref in this.state.frames) this.clearFrames(ref);
   }
 
   clearFrames(prefix: string): void {
@@ -408,19 +435,21 @@ export class Interpreter {
 
   private beginTask(name: string, def: TaskDefinition, ref: string, rawInput: Json, parentVars: Vars, signal: AbortSignal): TaskCall {
     const frames = this.state.frames;
+    const kind = taskKind(def);
     let frame = frames[ref];
     const fresh = frame === undefined;
     if (!frame) {
       frame = { startedAt: this.now() };
-      frames[ref] = frame;
+      if (!TRANSIENT.has(kind!) || def.timeout !== undefined) frames[ref] = frame;
       this.emitTask('created', ref);
-      this.emitTask('started', ref);
+      // Beyond the spec's fields: the task's input, for run histories (the worker's run_step rows).
+      this.emitTask('started', ref, { input: rawInput });
     } else {
       frame.startedAt ??= this.now();
     }
     const startedAt = frame.startedAt!;
     const state = this.state;
-    const call: TaskCall = { name, def, ref, rawInput, fresh, frame, signal, kind: taskKind(def), run: undefined!, input: undefined, rawOutput: undefined, output: undefined, authorization: undefined };
+    const call: TaskCall = { name, def, ref, rawInput, fresh, frame, signal, kind, run: undefined!, input: undefined, rawOutput: undefined, output: undefined, authorization: undefined };
     let descriptor: JsonObject | undefined;
     const vars: Vars = (n) => {
       switch (n) {

@@ -44,6 +44,12 @@ export interface ListenRequest {
   /** JSON pointer of the listening task, unique within the instance. */
   at: string;
   to: Json;
+  /**
+   * Epoch ms when the listen began (fixed across resumes): a port backed by a durable log
+   * replays from here, so events that arrived while no worker held the instance still count.
+   * Events the listen already consumed may come again; the engine skips them.
+   */
+  since: number;
 }
 
 export interface EventPort {

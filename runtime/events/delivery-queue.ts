@@ -18,10 +18,8 @@ export interface ClaimedDelivery {
   ageMs: number;
 }
 
-interface ClaimRow {
-  id: string;
-  deploymentId: string;
-  attempts: number;
+/** An event row as the claim (and the workflow listen port) reads it back. */
+export interface EventRow {
   eventId: string;
   source: string;
   type: string;
@@ -33,8 +31,19 @@ interface ClaimRow {
   hasData: boolean;
   dataBase64: string | null;
   extensions: Record<string, unknown>;
+}
+
+interface ClaimRow extends EventRow {
+  id: string;
+  deploymentId: string;
+  attempts: number;
   ageMs: number;
 }
+
+/** The columns of `event e` that `toRecord` reads, as an EventRow. */
+export const EVENT_COLUMNS = `e.id AS "eventId", e.source, e.type, e.subject,
+          to_char(e."time", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "time", e.datacontenttype, e.dataschema,
+          e.data, e.data IS NOT NULL AS "hasData", e."dataBase64", e.extensions`;
 
 const CLAIM = `
 WITH due AS (
@@ -51,13 +60,11 @@ UPDATE delivery d
    SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = $3, attempts = d.attempts + 1
   FROM due, event e
  WHERE d.id = due.id AND e.seq = d."eventSeq"
-RETURNING d.id::text AS id, d."deploymentId", d.attempts, e.id AS "eventId", e.source, e.type, e.subject,
-          to_char(e."time", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "time", e.datacontenttype, e.dataschema,
-          e.data, e.data IS NOT NULL AS "hasData", e."dataBase64", e.extensions,
+RETURNING d.id::text AS id, d."deploymentId", d.attempts, ${EVENT_COLUMNS},
           extract(epoch FROM LOCALTIMESTAMP - e."receivedAt")::float8 * 1000 AS "ageMs"`;
 
 /** A logged event back in its structured form. */
-function toRecord(row: ClaimRow): CloudEventRecord {
+export function toRecord(row: EventRow): CloudEventRecord {
   const event: CloudEventRecord = { specversion: '1.0', id: row.eventId, source: row.source, type: row.type, ...row.extensions };
   if (row.subject !== null) event.subject = row.subject;
   if (row.time !== null) event.time = row.time;

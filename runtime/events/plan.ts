@@ -142,7 +142,7 @@ function withToFilter(attributes: Obj): SubscriptionFilter {
 }
 
 /** The event consumption strategy of `schedule.on` or a leading `listen.to`: one filter, or any of several. */
-function readListen(on: unknown): { filter: SubscriptionFilter | undefined; type: string | undefined } | string {
+export function readListen(on: unknown): { filter: SubscriptionFilter | undefined; type: string | undefined } | string {
   if (!isObj(on)) return 'the event consumption strategy is not an object';
   if (isObj(on.one)) {
     const attrs = isObj(on.one.with) ? on.one.with : {};
@@ -307,23 +307,26 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
     if (Array.isArray(step.filter)) leadingFilters.push(...step.filter);
     else leadingFilters.push(step.filter);
   }
-  const sources = meshflowMeta(doc.document).sources;
-  let ingress: string[] | 'any' = 'any';
-  if (Array.isArray(sources) && sources.length > 0) {
-    ingress = [];
-    for (const source of sources) {
-      if (!isObj(source)) continue;
-      if (source.kind === 'cloudevents-endpoint') ingress.push('events');
-      else if (source.kind === 'http-webhook' && isObj(source.connection)) ingress.push(`hook:${String(source.connection.path)}`);
-      else ingress.push(`${String(source.kind)}:${String(source.id)}`);
-    }
-  }
   return {
     kind: 'pipeline',
-    ingress,
+    ingress: readIngress(doc),
     filter: leadingFilters.length === 0 ? undefined : leadingFilters.length === 1 ? leadingFilters[0] : leadingFilters,
     steps,
     target,
     hooks,
   };
+}
+
+/** Ingress channels a document's sources listen on (`events`, `hook:<id>`…), or every channel when it names none. */
+export function readIngress(doc: Obj): string[] | 'any' {
+  const sources = meshflowMeta(doc.document).sources;
+  if (!Array.isArray(sources) || sources.length === 0) return 'any';
+  const ingress: string[] = [];
+  for (const source of sources) {
+    if (!isObj(source)) continue;
+    if (source.kind === 'cloudevents-endpoint') ingress.push('events');
+    else if (source.kind === 'http-webhook' && isObj(source.connection)) ingress.push(`hook:${String(source.connection.path)}`);
+    else ingress.push(`${String(source.kind)}:${String(source.id)}`);
+  }
+  return ingress;
 }

@@ -25,6 +25,24 @@ export const workerConfigSchema = z.object({
   MESHFLOW_DELIVERY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** How often an idle worker looks for due deliveries (retries, other workers' expired leases). */
   MESHFLOW_DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(250),
+  /** Workflow instances one worker holds in memory at once. */
+  MESHFLOW_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** How long a claimed run stays with its worker without a heartbeat before another may resume it. */
+  MESHFLOW_RUN_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often an idle worker looks for runs to claim, and a `listen` polls the event log. */
+  MESHFLOW_RUN_POLL_MS: z.coerce.number().int().min(10).default(500),
+  /** Waits due later than this are parked in the database instead of held in memory. */
+  MESHFLOW_RUN_PARK_AFTER_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Also append workflow and task lifecycle CloudEvents to the event log (ingress `lifecycle`). */
+  MESHFLOW_RUN_LIFECYCLE_EVENTS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** 32 bytes, base64: decrypts connector secrets; without it, connectors that have secrets cannot start. */
+  MESHFLOW_SECRET_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes encoded as base64')
+    .optional(),
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { DeliveryQueue, backlogByDeployment } from '../events/delivery-queue.ts';
+import { backlogByDeployment } from '../events/delivery-queue.ts';
 import { EventLog, sweepEventLog } from '../events/event-log.ts';
 import { HttpDeliverer } from '../events/http-delivery.ts';
 import { createMetrics } from '../events/metrics.ts';
@@ -16,9 +16,14 @@ import { Subscription, SubscriptionSet, type HookBinding } from '../events/subsc
 import { environmentSecrets } from '../events/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
 import { DeliveryLoop } from './delivery.ts';
+import { ConnectorHost } from './connectors.ts';
 import type { ActiveDeployment, DeploymentWatcher } from './deployments.ts';
 import { createIngress } from './ingress.ts';
 import type { Logger } from './log.ts';
+import { RunExecutor } from './workflows/executor.ts';
+import { RunStartingQueue } from './workflows/run-starter.ts';
+import { RunStore } from './workflows/run-store.ts';
+import { CompiledTrigger, WorkflowRoutingSet, workflowTrigger, type WorkflowTrigger } from './workflows/triggers.ts';
 
 export interface DataPlane {
   handle: (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -31,7 +36,8 @@ interface DeploymentRow {
   dslYaml: string;
 }
 
-type Compiled = { plan: DeploymentPlan; subscription: Subscription | string };
+/** A workflow deployment started by events carries its trigger. */
+type Compiled = { plan: DeploymentPlan; subscription: Subscription | string; trigger?: { definition: WorkflowTrigger; compiled: CompiledTrigger } };
 
 const SWEEP_EVERY_MS = 60_000;
 const SWEEP_LOCK = 7_246_002;
@@ -45,12 +51,24 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     if (!entry) {
       entry = (async (): Promise<Compiled> => {
         let plan: DeploymentPlan;
+        let doc: unknown;
         try {
-          plan = planFromDocument(parseYaml(row.dslYaml));
+          doc = parseYaml(row.dslYaml);
+          plan = planFromDocument(doc);
         } catch (error) {
           return { plan: { kind: 'workflow', reason: 'unreadable', hooks: [] }, subscription: `deployment ${row.id} cannot be read: ${(error as Error).message}` };
         }
-        if (plan.kind === 'workflow') return { plan, subscription: `deployment ${row.id} is a workflow (${plan.reason}), not a pipeline` };
+        if (plan.kind === 'workflow') {
+          const subscription = `deployment ${row.id} is a workflow (${plan.reason}), not a pipeline`;
+          const definition = workflowTrigger(doc);
+          if (!definition) return { plan, subscription };
+          try {
+            return { plan, subscription, trigger: { definition, compiled: await CompiledTrigger.compile(row.id, definition) } };
+          } catch (error) {
+            log('error', 'workflow not started by events: its trigger filter does not compile', { deployment: row.id, error: (error as Error).message });
+            return { plan, subscription };
+          }
+        }
         try {
           return { plan, subscription: await Subscription.compile({ id: row.id, flowId: row.flowId }, plan) };
         } catch (error) {
@@ -71,26 +89,33 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     if (mine !== generation) return;
     const hooks = new Map<string, HookBinding>();
     const subscriptions: Subscription[] = [];
+    const triggers: CompiledTrigger[] = [];
     for (const { d, c } of results) {
       if (typeof c.subscription !== 'string') subscriptions.push(c.subscription);
+      if (c.trigger) triggers.push(c.trigger.compiled);
       for (const source of c.plan.hooks) {
         if (hooks.has(source.id)) log('warn', 'two deployments claim one webhook; the first keeps it', { hook: source.id, deployment: d.id });
         else hooks.set(source.id, { deploymentId: d.id, source });
       }
     }
-    current = new SubscriptionSet(subscriptions, hooks);
+    current = new WorkflowRoutingSet(subscriptions, hooks, triggers);
   }
 
   /** Deliveries outlive redeploys: a draining or stopped deployment's rows still go out. */
-  async function subscriptionFor(deploymentId: string): Promise<Subscription | string> {
+  async function compiledFor(deploymentId: string): Promise<Compiled | string> {
     const known = compiled.get(deploymentId);
-    if (known) return (await known).subscription;
+    if (known) return known;
     const { rows } = await pool.query<DeploymentRow>(
       `SELECT d.id, d."flowId", v."dslYaml" FROM deployment d JOIN flow_version v ON v.id = d."flowVersionId" WHERE d.id = $1`,
       [deploymentId],
     );
     if (!rows[0]) return `deployment ${deploymentId} no longer exists`;
-    return (await compile(rows[0])).subscription;
+    return compile(rows[0]);
+  }
+
+  async function subscriptionFor(deploymentId: string): Promise<Subscription | string> {
+    const c = await compiledFor(deploymentId);
+    return typeof c === 'string' ? c : c.subscription;
   }
 
   // Every routed deployment reports a backlog, zero included: autoscalers need the series to exist.
@@ -106,8 +131,37 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     },
   });
   const deliverer = new HttpDeliverer();
+  const executor = new RunExecutor({
+    store: new RunStore(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_RUN_LEASE_MS),
+    ports: {
+      pool,
+      eventLog,
+      routing: () => current,
+      secrets: environmentSecrets(process.env),
+      pollMs: config.MESHFLOW_RUN_POLL_MS,
+      publishLifecycle: config.MESHFLOW_RUN_LIFECYCLE_EVENTS,
+      log,
+    },
+    log,
+    concurrency: config.MESHFLOW_RUN_CONCURRENCY,
+    pollMs: config.MESHFLOW_RUN_POLL_MS,
+    leaseMs: config.MESHFLOW_RUN_LEASE_MS,
+    parkAfterMs: config.MESHFLOW_RUN_PARK_AFTER_MS,
+    triggerOf: async (deploymentId) => {
+      const c = await compiledFor(deploymentId);
+      return typeof c === 'string' ? undefined : c.trigger?.definition;
+    },
+  });
   const loop = new DeliveryLoop({
-    queue: new DeliveryQueue(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_DELIVERY_LEASE_MS),
+    // Rows of workflow deployments become runs; the loop only sees pipeline rows.
+    queue: new RunStartingQueue(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_DELIVERY_LEASE_MS, {
+      isWorkflow: async (deploymentId) => {
+        const c = await compiledFor(deploymentId);
+        return typeof c !== 'string' && c.plan.kind === 'workflow';
+      },
+      started: () => executor.wake(),
+      log,
+    }),
     deliverer,
     subscriptionFor,
     metrics,
@@ -116,11 +170,26 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     pollMs: config.MESHFLOW_DELIVERY_POLL_MS,
   });
 
+  // Broker sources start once their flow's subscription is in place, so no event goes unrouted.
+  const connectors = new ConnectorHost({
+    pool,
+    connectionString: config.DATABASE_URL,
+    eventLog,
+    subscriptions: () => current,
+    log,
+    workerId: config.MESHFLOW_WORKER_ID,
+    secretKey: config.MESHFLOW_SECRET_KEY === undefined ? undefined : Buffer.from(config.MESHFLOW_SECRET_KEY, 'base64'),
+  });
   deps.watcher.subscribe((active) => {
-    refresh(active).catch((error: Error) => log('error', 'compiling subscriptions failed', { error: error.message }));
+    refresh(active)
+      .then(() => connectors.setDeployments(active))
+      .catch((error: Error) => log('error', 'compiling subscriptions failed', { error: error.message }));
   });
   await refresh(deps.watcher.list());
+  connectors.setDeployments(deps.watcher.list());
+  await connectors.start();
   loop.start();
+  executor.start();
 
   // One worker at a time sweeps; the others skip the round.
   const retentionMs = config.MESHFLOW_EVENT_RETENTION_HOURS * 3_600_000;
@@ -156,7 +225,9 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     handle,
     stop: async () => {
       clearInterval(sweeper);
+      await connectors.stop();
       await loop.stop();
+      await executor.stop();
       deliverer.close();
     },
   };

@@ -1,13 +1,31 @@
-import { z } from 'zod';
+import { env } from '../env';
 import {
+  compileFlowGraph,
+  compileGraphInput,
+  createFlow,
+  createFlowInput,
   deployFlow,
   deployInput,
+  diffInput,
+  diffVersions,
   flowIdInput,
   getFlow,
+  getVersion,
+  importDsl,
+  importDslInput,
   listFlows,
+  listVersions,
   renameFlow,
   renameFlowInput,
+  rollbackFlow,
+  rollbackInput,
+  saveByName,
+  saveByNameInput,
+  saveVersion,
+  saveVersionInput,
   undeployFlow,
+  versionInput,
+  webhookUrls,
 } from '../services/flows';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
@@ -15,11 +33,27 @@ export const flowsRouter = router({
   list: viewerProcedure.query(({ ctx }) => listFlows(ctx.db)),
   get: viewerProcedure.input(flowIdInput).query(({ ctx, input }) => getFlow(ctx.db, input.flowId)),
   rename: editorProcedure.input(renameFlowInput).mutation(({ ctx, input }) => renameFlow(ctx.db, input)),
+  /** Saves return `{ ok: false, diagnostics }` instead of storing a graph with errors. */
+  create: editorProcedure.input(createFlowInput).mutation(({ ctx, input }) => createFlow(ctx.db, input)),
+  saveVersion: editorProcedure.input(saveVersionInput).mutation(({ ctx, input }) => saveVersion(ctx.db, input)),
+  /** For `meshflow deploy`: a new version of the flow of the graph's document name, or a new flow. */
+  saveByName: editorProcedure.input(saveByNameInput).mutation(({ ctx, input }) => saveByName(ctx.db, input)),
+  importDsl: editorProcedure.input(importDslInput).mutation(({ ctx, input }) => importDsl(ctx.db, input)),
+  rollback: editorProcedure.input(rollbackInput).mutation(({ ctx, input }) => rollbackFlow(ctx.db, input)),
+  /** A mutation although it stores nothing: a graph is too large for a GET request's URL. */
+  compile: viewerProcedure.input(compileGraphInput).mutation(({ ctx, input }) => compileFlowGraph(ctx.db, input)),
+  versions: viewerProcedure.input(flowIdInput).query(({ ctx, input }) => listVersions(ctx.db, input)),
+  version: viewerProcedure.input(versionInput).query(({ ctx, input }) => getVersion(ctx.db, input)),
+  diff: viewerProcedure.input(diffInput).query(({ ctx, input }) => diffVersions(ctx.db, input)),
   deploy: editorProcedure.input(deployInput).mutation(async ({ ctx, input }) => {
     const d = await deployFlow(ctx.db, input);
-    return { deploymentId: d.id, status: d.status };
+    const e = env();
+    return {
+      deploymentId: d.id,
+      status: d.status,
+      version: d.version,
+      webhooks: webhookUrls(d.dslYaml, e.MESHFLOW_WORKER_PUBLIC_URL ?? e.MESHFLOW_WORKER_URL),
+    };
   }),
-  undeploy: editorProcedure
-    .input(z.object({ flowId: z.string().uuid() }))
-    .mutation(({ ctx, input }) => undeployFlow(ctx.db, input.flowId)),
+  undeploy: editorProcedure.input(flowIdInput).mutation(({ ctx, input }) => undeployFlow(ctx.db, input.flowId)),
 });

@@ -3,6 +3,7 @@ import { createCallerFactory, router } from '../trpc';
 import { accountRouter } from './account';
 import { catalogRouter } from './catalog';
 import { connectorsRouter } from './connectors';
+import { designerRouter } from './designer';
 import { eventsRouter } from './events';
 import { flowsRouter } from './flows';
 import { runsRouter } from './runs';
@@ -11,6 +12,7 @@ import { systemRouter } from './system';
 export const appRouter = router({
   account: accountRouter,
   flows: flowsRouter,
+  designer: designerRouter,
   catalog: catalogRouter,
   connectors: connectorsRouter,
   runs: runsRouter,

@@ -1,25 +1,45 @@
 /**
  * Flows and their immutable versions; deploying writes a deployment row, and the database
  * trigger from migration deployment_notify tells the workers.
+ *
+ * Every save compiles the graph here, with the engine's validator and the catalog's event
+ * schemas, so a version in the database always holds a graph and the DSL it compiles to, and
+ * a graph with errors is never stored: the caller gets the diagnostics, attached to node ids.
  */
+import { createTwoFilesPatch } from 'diff';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PrismaClient } from '@/prisma/generated/client';
+import { compileAndValidate, type CompileResult } from '@/runtime/compiler/compile';
+import { decompile } from '@/runtime/compiler/decompile';
+import { hasErrors, type Diagnostic } from '@/runtime/compiler/diagnostics';
+import { validateDocument } from '@/runtime/compiler/validate';
+import { PlanError, planFromDocument } from '@/runtime/events/plan';
+import { getNodeDefinition, isSourceDefinition, type FlowGraph, type GraphEdge, type GraphNode } from '@/runtime/nodes';
 import { ServiceError } from './errors';
 
-export const flowIdInput = z.object({ flowId: z.string().uuid('must be a flow id') });
+const flowId = z.string().uuid('must be a flow id');
+const versionNumber = z.number().int().positive('versions start at 1');
+const flowName = z.string().trim().min(1, 'a name is required').max(120);
+const note = z.string().max(500).default('');
+/** The compiler checks the graph's shape itself and reports problems as diagnostics. */
+const graph = z.unknown();
 
-export const renameFlowInput = z.object({
-  flowId: z.string().uuid('must be a flow id'),
-  name: z.string().trim().min(1, 'a name is required').max(120),
-});
+export const flowIdInput = z.object({ flowId });
+export const renameFlowInput = z.object({ flowId, name: flowName });
+export const createFlowInput = z.object({ name: flowName, description: z.string().max(2000).default(''), graph, note });
+export const saveVersionInput = z.object({ flowId, graph, note });
+export const saveByNameInput = z.object({ graph, note });
+export const compileGraphInput = z.object({ graph });
+export const versionInput = z.object({ flowId, version: versionNumber });
+export const diffInput = z.object({ flowId, from: versionNumber, to: versionNumber });
+export const rollbackInput = z.object({ flowId, version: versionNumber, note: z.string().max(500).optional() });
+export const importDslInput = z.object({ name: flowName.optional(), yaml: z.string().min(1, 'the document is empty'), note });
 
-export const newFlowInput = z.object({
-  name: z.string().trim().min(1, 'a name is required').max(120),
-  description: z.string().max(2000).default(''),
-  graph: z.unknown(),
-  dslYaml: z.string().min(1),
-  note: z.string().max(500).default(''),
-});
+/** A save either stores a version or is refused with the diagnostics that stopped it. */
+export type SaveResult =
+  | { ok: true; flowId: string; version: number; yaml: string; diagnostics: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[] };
 
 export async function listFlows(db: PrismaClient) {
   const flows = await db.flow.findMany({
@@ -27,8 +47,9 @@ export async function listFlows(db: PrismaClient) {
     include: {
       versions: { orderBy: { version: 'desc' }, take: 1, select: { version: true, createdAt: true } },
       deployments: {
-        where: { status: 'active' },
-        select: { id: true, status: true, flowVersion: { select: { version: true } } },
+        where: { status: { in: ['active', 'draining'] } },
+        orderBy: { createdAt: 'desc' },
+        select: { id: true, status: true, createdAt: true, flowVersion: { select: { version: true } } },
       },
     },
   });
@@ -38,34 +59,21 @@ export async function listFlows(db: PrismaClient) {
     description: f.description,
     updatedAt: f.updatedAt,
     latestVersion: f.versions[0]?.version ?? null,
-    deployedVersion: f.deployments[0]?.flowVersion.version ?? null,
+    deployedVersion: f.deployments.find((d) => d.status === 'active')?.flowVersion.version ?? null,
+    deployments: f.deployments.map((d) => ({ id: d.id, status: d.status, version: d.flowVersion.version, createdAt: d.createdAt })),
   }));
 }
 
-export async function getFlow(db: PrismaClient, flowId: string) {
+export async function getFlow(db: PrismaClient, id: string) {
   const flow = await db.flow.findUnique({
-    where: { id: flowId },
+    where: { id },
     include: {
       versions: { orderBy: { version: 'desc' } },
       deployments: { where: { status: 'active' }, include: { flowVersion: { select: { version: true } } } },
     },
   });
-  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${flowId}`);
+  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${id}`);
   return flow;
-}
-
-export async function createFlow(db: PrismaClient, input: z.input<typeof newFlowInput>) {
-  const data = newFlowInput.parse(input);
-  return db.flow.create({
-    data: {
-      name: data.name,
-      description: data.description,
-      versions: {
-        create: { version: 1, graph: data.graph as object, dslYaml: data.dslYaml, note: data.note },
-      },
-    },
-    include: { versions: true },
-  });
 }
 
 export async function renameFlow(db: PrismaClient, input: z.infer<typeof renameFlowInput>) {
@@ -73,10 +81,220 @@ export async function renameFlow(db: PrismaClient, input: z.infer<typeof renameF
   if (count === 0) throw new ServiceError('NOT_FOUND', `no flow with id ${input.flowId}`);
 }
 
-export const deployInput = z.object({
-  flowId: z.string().uuid('must be a flow id'),
-  version: z.number().int().positive().optional(),
-});
+// ── compiling ───────────────────────────────────────────────────────────────
+
+/**
+ * The latest catalog schema of each event type the graph's sources consume, for the
+ * compiler's type inference. Unknown types are simply absent: inference then stays silent.
+ */
+export async function schemasForGraph(db: PrismaClient, input: unknown): Promise<Record<string, unknown>> {
+  const nodes = isRecord(input) && Array.isArray(input.nodes) ? (input.nodes as unknown[]) : [];
+  const types = new Set<string>();
+  for (const node of nodes) {
+    if (!isRecord(node) || typeof node.kind !== 'string') continue;
+    const def = getNodeDefinition(node.kind);
+    const type = isRecord(node.config) ? node.config.eventType : undefined;
+    if (def && isSourceDefinition(def) && typeof type === 'string') types.add(type);
+  }
+  if (types.size === 0) return {};
+  const rows = await db.eventType.findMany({
+    where: { type: { in: [...types] } },
+    select: { type: true, schemas: { orderBy: { version: 'desc' }, take: 1, select: { schema: true } } },
+  });
+  return Object.fromEntries(rows.flatMap((r) => (r.schemas[0] ? [[r.type, r.schemas[0].schema]] : [])));
+}
+
+export async function compileGraph(db: PrismaClient, input: unknown): Promise<CompileResult> {
+  return compileAndValidate(input, { schemas: await schemasForGraph(db, input) });
+}
+
+/** The compile the canvas shows in its YAML panel: nothing is saved. */
+export async function compileFlowGraph(db: PrismaClient, input: z.infer<typeof compileGraphInput>) {
+  const { yaml, diagnostics, fields } = await compileGraph(db, input.graph);
+  return { yaml, diagnostics, fields };
+}
+
+// ── versions ────────────────────────────────────────────────────────────────
+
+/** Compiles and, when free of errors, appends version `latest + 1` (1 for a new flow). */
+async function storeVersion(
+  db: PrismaClient,
+  target: { flowId: string } | { name: string; description: string },
+  input: unknown,
+  versionNote: string,
+): Promise<SaveResult> {
+  const compiled = await compileGraph(db, input);
+  if (!compiled.document || hasErrors(compiled.diagnostics)) return { ok: false, diagnostics: compiled.diagnostics };
+  const stored = input as object;
+  if ('name' in target) {
+    const flow = await db.flow.create({
+      data: {
+        name: target.name,
+        description: target.description,
+        versions: { create: { version: 1, graph: stored, dslYaml: compiled.yaml, note: versionNote } },
+      },
+    });
+    return { ok: true, flowId: flow.id, version: 1, yaml: compiled.yaml, diagnostics: compiled.diagnostics };
+  }
+  const version = await db.$transaction(async (tx) => {
+    // Serialises concurrent saves of one flow, so two never take the same number.
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM flow WHERE id = ${target.flowId} FOR UPDATE`;
+    if (locked.length === 0) throw new ServiceError('NOT_FOUND', `no flow with id ${target.flowId}`);
+    const latest = await tx.flowVersion.aggregate({ where: { flowId: target.flowId }, _max: { version: true } });
+    const next = (latest._max.version ?? 0) + 1;
+    await tx.flowVersion.create({ data: { flowId: target.flowId, version: next, graph: stored, dslYaml: compiled.yaml, note: versionNote } });
+    await tx.flow.update({ where: { id: target.flowId }, data: { updatedAt: new Date() } });
+    return next;
+  });
+  return { ok: true, flowId: target.flowId, version, yaml: compiled.yaml, diagnostics: compiled.diagnostics };
+}
+
+export async function createFlow(db: PrismaClient, input: z.input<typeof createFlowInput>): Promise<SaveResult> {
+  const data = createFlowInput.parse(input);
+  return storeVersion(db, { name: data.name, description: data.description }, data.graph, data.note);
+}
+
+export async function saveVersion(db: PrismaClient, input: z.input<typeof saveVersionInput>): Promise<SaveResult> {
+  const data = saveVersionInput.parse(input);
+  return storeVersion(db, { flowId: data.flowId }, data.graph, data.note);
+}
+
+function documentNameOf(input: unknown): string | undefined {
+  const doc = isRecord(input) && isRecord(input.document) ? input.document : undefined;
+  return typeof doc?.name === 'string' && doc.name.trim() !== '' ? doc.name.trim() : undefined;
+}
+
+/**
+ * For files deployed from git or CI: a new version of the flow of the same name — a flow so
+ * named in the studio, else the flow whose newest version carries that DSL document name —
+ * or a new flow of that name.
+ */
+export async function saveByName(db: PrismaClient, input: z.input<typeof saveByNameInput>): Promise<SaveResult & { created?: boolean }> {
+  const data = saveByNameInput.parse(input);
+  const name = documentNameOf(data.graph);
+  if (!name) return createFlow(db, { name: 'flow', graph: data.graph, note: data.note });
+  const byName = await db.flow.findFirst({ where: { name }, orderBy: { createdAt: 'asc' }, select: { id: true } });
+  const byDocument = byName
+    ? undefined
+    : await db.flowVersion.findFirst({
+        where: { graph: { path: ['document', 'name'], equals: name } },
+        orderBy: { createdAt: 'desc' },
+        select: { flowId: true },
+      });
+  const existing = byName?.id ?? byDocument?.flowId;
+  if (existing) return saveVersion(db, { flowId: existing, graph: data.graph, note: data.note });
+  const created = await createFlow(db, { name, graph: data.graph, note: data.note });
+  return created.ok ? { ...created, created: true } : created;
+}
+
+export async function listVersions(db: PrismaClient, input: z.infer<typeof flowIdInput>) {
+  const flow = await db.flow.findUnique({
+    where: { id: input.flowId },
+    select: {
+      versions: {
+        orderBy: { version: 'desc' },
+        select: { version: true, note: true, createdAt: true, deployments: { select: { id: true, status: true, createdAt: true } } },
+      },
+    },
+  });
+  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${input.flowId}`);
+  return flow.versions;
+}
+
+export async function getVersion(db: PrismaClient, input: z.infer<typeof versionInput>) {
+  const row = await db.flowVersion.findUnique({ where: { flowId_version: { flowId: input.flowId, version: input.version } } });
+  if (!row) throw new ServiceError('NOT_FOUND', `flow ${input.flowId} has no version ${input.version}`);
+  return { version: row.version, note: row.note, createdAt: row.createdAt, graph: row.graph as unknown as FlowGraph, yaml: row.dslYaml };
+}
+
+export interface GraphDiff {
+  nodes: { added: GraphNode[]; removed: GraphNode[]; changed: { id: string; from: GraphNode; to: GraphNode; fields: string[] }[] };
+  edges: { added: GraphEdge[]; removed: GraphEdge[]; changed: { id: string; from: GraphEdge; to: GraphEdge }[] };
+}
+
+function byId<T extends { id: string }>(items: unknown): Map<string, T> {
+  return new Map((Array.isArray(items) ? (items as T[]) : []).map((item) => [item.id, item]));
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Nodes and edges matched by id; a node's `fields` name what differs (kind, label, config, position). */
+export function diffGraphs(from: FlowGraph, to: FlowGraph): GraphDiff {
+  const [fromNodes, toNodes] = [byId<GraphNode>(from.nodes), byId<GraphNode>(to.nodes)];
+  const [fromEdges, toEdges] = [byId<GraphEdge>(from.edges), byId<GraphEdge>(to.edges)];
+  const result: GraphDiff = { nodes: { added: [], removed: [], changed: [] }, edges: { added: [], removed: [], changed: [] } };
+  for (const [id, node] of toNodes) {
+    const before = fromNodes.get(id);
+    if (!before) {
+      result.nodes.added.push(node);
+      continue;
+    }
+    const fields = (['kind', 'label', 'config', 'position'] as const).filter((key) => !same(before[key], node[key]));
+    if (fields.length > 0) result.nodes.changed.push({ id, from: before, to: node, fields });
+  }
+  for (const [id, node] of fromNodes) if (!toNodes.has(id)) result.nodes.removed.push(node);
+  for (const [id, edge] of toEdges) {
+    const before = fromEdges.get(id);
+    if (!before) result.edges.added.push(edge);
+    else if (!same(before, edge)) result.edges.changed.push({ id, from: before, to: edge });
+  }
+  for (const [id, edge] of fromEdges) if (!toEdges.has(id)) result.edges.removed.push(edge);
+  return result;
+}
+
+export async function diffVersions(db: PrismaClient, input: z.infer<typeof diffInput>) {
+  const [from, to] = await Promise.all([
+    getVersion(db, { flowId: input.flowId, version: input.from }),
+    getVersion(db, { flowId: input.flowId, version: input.to }),
+  ]);
+  return {
+    from: input.from,
+    to: input.to,
+    graph: diffGraphs(from.graph, to.graph),
+    yaml: createTwoFilesPatch(`v${input.from}.yaml`, `v${input.to}.yaml`, from.yaml, to.yaml, '', '', { context: 3 }),
+  };
+}
+
+/** A new version with the graph of an older one; history is never rewritten. */
+export async function rollbackFlow(db: PrismaClient, input: z.infer<typeof rollbackInput>): Promise<SaveResult> {
+  const old = await getVersion(db, input);
+  return saveVersion(db, { flowId: input.flowId, graph: old.graph, note: input.note ?? `rollback to v${input.version}` });
+}
+
+/** A DSL 1.0 document (YAML or JSON) opened as a new flow. */
+export async function importDsl(db: PrismaClient, input: z.input<typeof importDslInput>): Promise<SaveResult> {
+  const data = importDslInput.parse(input);
+  let document: unknown;
+  try {
+    document = parseYaml(data.yaml);
+  } catch (error) {
+    return { ok: false, diagnostics: [{ severity: 'error', code: 'invalid-document', message: `not YAML or JSON: ${(error as Error).message}` }] };
+  }
+  const problems = await validateDocument(document);
+  const decompiled = decompile(document);
+  const diagnostics = [...problems, ...decompiled.diagnostics];
+  if (hasErrors(diagnostics)) return { ok: false, diagnostics };
+  const doc = decompiled.graph.document;
+  return createFlow(db, { name: data.name ?? doc.title ?? doc.name, graph: decompiled.graph, note: data.note || 'imported' });
+}
+
+// ── deployments ─────────────────────────────────────────────────────────────
+
+export const deployInput = z.object({ flowId, version: versionNumber.optional() });
+
+/**
+ * The public URLs of the webhooks a DSL document serves, as the data plane reads them
+ * (runtime/events/plan.ts), so the two can never disagree.
+ */
+export function webhookUrls(dslYaml: string, workerPublicUrl: string): string[] {
+  try {
+    const base = workerPublicUrl.replace(/\/+$/, '');
+    return planFromDocument(parseYaml(dslYaml)).hooks.map((hook) => `${base}/hooks/${encodeURIComponent(hook.id)}`);
+  } catch (error) {
+    if (error instanceof PlanError) return [];
+    throw error;
+  }
+}
 
 /** Activates a version (the newest by default); the version it replaces drains. */
 export async function deployFlow(db: PrismaClient, input: z.infer<typeof deployInput>) {
@@ -97,14 +315,19 @@ export async function deployFlow(db: PrismaClient, input: z.infer<typeof deployI
       where: { flowId: input.flowId, status: 'active' },
       data: { status: 'draining' },
     });
-    return tx.deployment.create({ data: { flowId: input.flowId, flowVersionId: version.id } });
+    const deployment = await tx.deployment.create({ data: { flowId: input.flowId, flowVersionId: version.id } });
+    return { ...deployment, version: version.version, dslYaml: version.dslYaml };
   });
 }
 
-export async function undeployFlow(db: PrismaClient, flowId: string) {
+export async function undeployFlow(db: PrismaClient, id: string) {
   const { count } = await db.deployment.updateMany({
-    where: { flowId, status: { in: ['active', 'draining'] } },
+    where: { flowId: id, status: { in: ['active', 'draining'] } },
     data: { status: 'stopped' },
   });
-  if (count === 0) throw new ServiceError('PRECONDITION_FAILED', `flow ${flowId} is not deployed`);
+  if (count === 0) throw new ServiceError('PRECONDITION_FAILED', `flow ${id} is not deployed`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

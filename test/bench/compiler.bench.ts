@@ -49,6 +49,8 @@ const plain = withoutMeshflowMetadata(compiled.document);
 console.log(`flow: ${graph.nodes.length} nodes, ${graph.edges.length} edges; YAML ${(compiled.yaml.length / 1024).toFixed(0)} KiB`);
 measure('compile (graph → document + YAML)', 20, () => compile(graph));
 measure('  of which YAML serialisation', 20, () => toYaml(compiled.document));
+const schemas = { 'io.meshflow.http-webhook.message': { type: 'object', properties: { orderId: { type: 'string' }, total: { type: 'number' } } } };
+measure('compile with a catalog schema (types through the wires)', 20, () => compile(graph, { schemas }));
 measure('decompile (Meshflow document → graph)', 20, () => decompile(compiled.document));
 measure('decompile (plain DSL document → graph, no layout)', 20, () => decompile(plain, { layout: false }));
 measure('decompile (plain DSL document → graph + auto layout)', 20, () => decompile(plain));

@@ -1,6 +1,10 @@
 /**
  * Engine overhead against the same logic written as plain JavaScript:
  *   npx tsx test/bench/engine.bench.ts
+ * tsx wraps every closure in a `__name` helper, which inflates per-task cost; for the engine's
+ * own figure run a plain-Node bundle:
+ *   npx esbuild test/bench/engine.bench.ts --bundle --platform=node --format=esm --packages=external \
+ *     --outfile=node_modules/.cache/meshflow-bench/engine.mjs && node node_modules/.cache/meshflow-bench/engine.mjs
  * A 100-task set/switch workflow and a `for` over 10,000 items, all jq-free (literals and
  * expressions the fast path compiles), with no store and no lifecycle consumer bound.
  */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['engine.bench.ts', 'compiler.bench.ts', 'filters.bench.ts'];
+const benches = ['engine.bench.ts', 'compiler.bench.ts', 'filters.bench.ts', 'canvas.bench.ts'];
 let failed = 0;
 for (const file of benches) {
   process.stdout.write(`\n── ${file} ──\n`);

@@ -114,6 +114,19 @@ test('an admin adds a viewer, who can read but not deploy', async ({ page }) => 
   expect(status).toBe(403);
 });
 
+test('a filter is tested against a sample event without deploying', async ({ page }) => {
+  await signIn(page, viewer);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
+  await page.getByRole('button', { name: 'Test filter' }).click();
+  await expect(page.getByTestId('filter-result')).toHaveText('Matches: the event would pass');
+  await page.getByLabel('Filter (JSON)').fill('{"pattern": {"data": {"total": [{"numeric": [">", 500]}]}}}');
+  await page.getByRole('button', { name: 'Test filter' }).click();
+  await expect(page.getByTestId('filter-result')).toHaveText('No match: the event would be filtered out');
+  await page.getByLabel('Filter (JSON)').fill('{"sql": "type ="}');
+  await page.getByRole('button', { name: 'Test filter' }).click();
+  await expect(page.getByRole('list', { name: 'Problems' })).toContainText('/sql');
+});
+
 test('README screenshot of the studio', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await signIn(page, owner);

@@ -36,7 +36,14 @@ export type TaskKind = keyof typeof TASK_HANDLERS;
 // `for` and `try` also carry a `do`/`catch`, so they are recognised first.
 const ORDER: TaskKind[] = ['for', 'try', 'call', 'emit', 'fork', 'listen', 'raise', 'run', 'set', 'switch', 'wait', 'do'];
 
+const kinds = new WeakMap<TaskDefinition, TaskKind | null>();
+
+/** The task's type; definitions do not change while they run, so each is looked at once. */
 export function taskKind(def: TaskDefinition): TaskKind | undefined {
-  for (const kind of ORDER) if (def[kind] !== undefined) return kind;
-  return undefined;
+  let kind = kinds.get(def);
+  if (kind === undefined) {
+    kind = ORDER.find((k) => def[k] !== undefined) ?? null;
+    kinds.set(def, kind);
+  }
+  return kind ?? undefined;
 }

@@ -88,7 +88,7 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
     const forward = () => controller.abort(run.signal.reason);
     run.signal.addEventListener('abort', forward, { once: true });
     try {
-      for await (const event of it.ports.events.subscribe({ instanceId: it.state.id, at: run.ref, to: to as unknown as Json }, controller.signal)) {
+      for await (const event of it.ports.events.subscribe({ instanceId: it.state.id, at: run.ref, to: to as unknown as Json, since: run.frame.startedAt! }, controller.signal)) {
         if (!accept(run, to, step, event)) continue;
         await it.checkpoint();
         if (done()) break;
@@ -115,6 +115,8 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
 }
 
 function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): boolean {
+  // A resumed listen may be offered again what it consumed before the checkpoint.
+  if ((step.events as unknown as CloudEvent[]).some((e) => e.id === event.id && e.source === event.source)) return false;
   if (to.one) {
     if (!eventMatches(run, to.one, event)) return false;
   } else if (to.all) {

@@ -46,3 +46,36 @@ describe('meshflow compile / graph', () => {
     expect((await run('compile')).stderr).toContain('Usage: meshflow compile <graph.json>');
   });
 });
+
+describe('meshflow deploy / undeploy / flows (before any request)', () => {
+  async function runWithoutEnv(...argv: string[]) {
+    const saved = { ...process.env };
+    delete process.env.MESHFLOW_SERVER;
+    delete process.env.MESHFLOW_TOKEN;
+    try {
+      return await run(...argv);
+    } finally {
+      process.env = saved;
+    }
+  }
+
+  it('asks for a token when none is given', async () => {
+    const result = await runWithoutEnv('deploy', file('flow.json', JSON.stringify(demoFlowGraph())));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no API token: pass --token mf_… or set MESHFLOW_TOKEN');
+    expect((await runWithoutEnv('flows', '--server', 'ftp://x', '--token', 'mf_x')).stderr).toContain("--server must be the studio's http(s) URL");
+    expect((await runWithoutEnv('undeploy')).stderr).toContain('Usage: meshflow undeploy <flow id>');
+  });
+
+  it('refuses an invalid file with its diagnostics, without contacting the studio', async () => {
+    const graph = demoFlowGraph();
+    graph.nodes[3]!.config = { method: 'fetch' };
+    // Port 9 (discard) is never a studio: reaching it would fail differently.
+    const bad = await run('deploy', file('bad-deploy.json', JSON.stringify(graph)), '--server', 'http://127.0.0.1:9', '--token', 'mf_x');
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect(bad.stderr).toContain('invalid-config (node notify config.method)');
+    const neither = await run('deploy', file('neither.yaml', 'hello: world\n'), '--token', 'mf_x');
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('not a flow graph (nodes, edges) nor a DSL 1.0 workflow (document, do)');
+  });
+});

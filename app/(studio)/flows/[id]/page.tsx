@@ -1,6 +1,6 @@
-import { FlowDetail } from '@/components/flows/flow-detail';
+import { FlowDesigner } from '@/components/designer/designer';
 
 export default async function FlowPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  return <FlowDetail flowId={id} />;
+  return <FlowDesigner flowId={id} />;
 }

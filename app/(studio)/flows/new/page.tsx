@@ -1,0 +1,5 @@
+import { NewFlowDesigner } from '@/components/designer/designer';
+
+export default function NewFlowPage() {
+  return <NewFlowDesigner />;
+}

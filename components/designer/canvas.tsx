@@ -1,0 +1,127 @@
+'use client';
+
+import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type Edge, type IsValidConnection } from '@xyflow/react';
+import { useCallback, type DragEvent, type KeyboardEvent } from 'react';
+import { useDesigner, useDesignerStore } from './designer-provider';
+import { FlowNodeView } from './flow-node-view';
+import { connectionProblem } from './graph-model';
+import { DRAG_MIME } from './palette';
+
+const nodeTypes = { meshflow: FlowNodeView };
+
+/** True when the key press belongs to a text field, not to the canvas. */
+function typingInField(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
+
+/** Adds a node at the centre of the visible canvas, a step below anything already there. */
+export function useAddAtCentre(paneRef: React.RefObject<HTMLDivElement | null>) {
+  const flow = useReactFlow();
+  const store = useDesignerStore();
+  return useCallback(
+    (kind: string) => {
+      const rect = paneRef.current?.getBoundingClientRect();
+      const centre = rect ? flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 }) : { x: 0, y: 0 };
+      const taken = store.getState().nodes;
+      let y = centre.y - 36;
+      while (taken.some((n) => Math.abs(n.position.x - (centre.x - 110)) < 20 && Math.abs(n.position.y - y) < 20)) y += 90;
+      store.getState().addNode(kind, { x: Math.round(centre.x - 110), y: Math.round(y) });
+    },
+    [flow, paneRef, store],
+  );
+}
+
+export function Canvas({ paneRef, readOnly }: { paneRef: React.RefObject<HTMLDivElement | null>; readOnly: boolean }) {
+  const store = useDesignerStore();
+  const nodes = useDesigner((s) => s.nodes);
+  const edges = useDesigner((s) => s.edges);
+  const onNodesChange = useDesigner((s) => s.onNodesChange);
+  const onEdgesChange = useDesigner((s) => s.onEdgesChange);
+  const flow = useReactFlow();
+
+  const onConnect = useCallback((c: Connection) => store.getState().connect(c), [store]);
+  const isValidConnection: IsValidConnection = useCallback(
+    (c: Connection | Edge) => {
+      const { nodes: n, edges: e } = store.getState();
+      return connectionProblem(n, e, c) === undefined;
+    },
+    [store],
+  );
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const kind = event.dataTransfer.getData(DRAG_MIME);
+      if (!kind || readOnly) return;
+      event.preventDefault();
+      const at = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      store.getState().addNode(kind, { x: Math.round(at.x - 110), y: Math.round(at.y - 36) });
+    },
+    [flow, readOnly, store],
+  );
+
+  const onKeyDown = useCallback(
+    (event: KeyboardEvent) => {
+      if (typingInField(event.target) || readOnly) return;
+      const s = store.getState();
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      if (event.key === 'Delete' || event.key === 'Backspace') {
+        s.deleteSelection();
+        // The focused node is gone; keep focus on the canvas so the next shortcut (undo) still lands here.
+        paneRef.current?.focus();
+      }
+      else if (mod && key === 'z' && event.shiftKey) s.redo();
+      else if (mod && key === 'z') s.undo();
+      else if (mod && key === 'y') s.redo();
+      else if (mod && key === 'c') s.copy();
+      else if (mod && key === 'v') s.paste();
+      else if (mod && key === 'a') s.selectAll();
+      else return;
+      event.preventDefault();
+    },
+    [paneRef, readOnly, store],
+  );
+
+  return (
+    <div
+      ref={paneRef}
+      tabIndex={-1}
+      className="h-full w-full outline-none"
+      onKeyDown={onKeyDown}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes(DRAG_MIME)) {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'move';
+        }
+      }}
+      onDrop={onDrop}
+      data-testid="canvas"
+    >
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        isValidConnection={isValidConnection}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        colorMode="system"
+        onlyRenderVisibleElements
+        fitView
+        fitViewOptions={{ maxZoom: 1 }}
+        minZoom={0.1}
+        ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter or Space to select the node, arrow keys to move it, Delete to remove it.' }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+        <Controls aria-label="Canvas zoom controls" showInteractive={false} />
+        <MiniMap pannable zoomable ariaLabel="Minimap" />
+      </ReactFlow>
+    </div>
+  );
+}

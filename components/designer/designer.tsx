@@ -1,0 +1,342 @@
+'use client';
+
+import '@xyflow/react/dist/style.css';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { useRouter } from 'next/navigation';
+import { useMemo, useRef, useState, type ReactNode } from 'react';
+import { compile } from '@/runtime/compiler/compile';
+import type { Diagnostic } from '@/runtime/compiler/diagnostics';
+import { flowGraphSchema } from '@/runtime/nodes/index';
+import { canEdit, useCurrentUser } from '@/components/layout/current-user';
+import { useTRPC } from '@/components/trpc-provider';
+import { Button } from '@/components/ui/button';
+import { ErrorState, LoadingRows } from '@/components/ui/states';
+import { Canvas, useAddAtCentre } from './canvas';
+import { DesignerProvider, useDesigner, useDesignerStore } from './designer-provider';
+import { diagnosticsByNode, NodeDiagnosticsContext } from './diagnostics-context';
+import { download, flowFile, readImportedFile } from './flow-file';
+import { Inspector } from './inspector';
+import { Palette } from './palette';
+import { ProblemsList } from './problems-list';
+import { emptyGraph } from './store';
+import { TestPanel } from './test-panel';
+import { VersionsPanel } from './versions-panel';
+import { YamlPanel } from './yaml-panel';
+
+interface SavedFlow {
+  id: string;
+  name: string;
+  liveVersion: number | undefined;
+}
+
+type Tab = 'inspector' | 'test' | 'versions' | 'problems';
+
+/** The designer for a saved flow: opens its newest version. */
+export function FlowDesigner({ flowId }: { flowId: string }) {
+  const trpc = useTRPC();
+  const flow = useQuery(trpc.flows.get.queryOptions({ flowId }));
+  if (flow.isPending) return <LoadingRows label="flow" />;
+  if (flow.isError) return <ErrorState message={flow.error.message} />;
+  const live = flow.data.deployments[0];
+  return (
+    <SavedFlowDesigner
+      graph={flow.data.versions[0]?.graph}
+      saved={{ id: flow.data.id, name: flow.data.name, liveVersion: live?.flowVersion.version }}
+    />
+  );
+}
+
+function SavedFlowDesigner({ graph, saved }: { graph: unknown; saved: SavedFlow }) {
+  // The canvas opens on the version there was when the page loaded; later saves come from it.
+  const [initial] = useState(() => {
+    const parsed = flowGraphSchema.safeParse(graph);
+    return parsed.success ? parsed.data : emptyGraph();
+  });
+  return (
+    <DesignerProvider initial={initial}>
+      <ReactFlowProvider>
+        <Workspace saved={saved} />
+      </ReactFlowProvider>
+    </DesignerProvider>
+  );
+}
+
+/** The designer on an empty canvas; the first save creates the flow. */
+export function NewFlowDesigner() {
+  const [initial] = useState(() => emptyGraph());
+  return (
+    <DesignerProvider initial={initial}>
+      <ReactFlowProvider>
+        <Workspace saved={undefined} />
+      </ReactFlowProvider>
+    </DesignerProvider>
+  );
+}
+
+function useCompiled() {
+  const store = useDesignerStore();
+  const revision = useDesigner((s) => s.revision);
+  // Positions land in the YAML's metadata, but compiling on every drag frame would be waste: a drag ends in one revision.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  return useMemo(() => compile(store.getState().graph()), [store, revision]);
+}
+
+function TabButton({ id, active, onSelect, children }: { id: Tab; active: boolean; onSelect: (t: Tab) => void; children: ReactNode }) {
+  return (
+    <button
+      type="button"
+      role="tab"
+      id={`tab-${id}`}
+      aria-selected={active}
+      aria-controls={`panel-${id}`}
+      onClick={() => onSelect(id)}
+      className={`border-b-2 px-3 py-2 text-sm ${active ? 'border-indigo-600 font-medium text-indigo-800 dark:text-indigo-200' : 'border-transparent text-slate-700 hover:text-slate-900 dark:text-slate-300'}`}
+    >
+      {children}
+    </button>
+  );
+}
+
+function Workspace({ saved }: { saved: SavedFlow | undefined }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const user = useCurrentUser();
+  const editable = canEdit(user);
+  const store = useDesignerStore();
+  const flow = useReactFlow();
+  const paneRef = useRef<HTMLDivElement | null>(null);
+  const addAtCentre = useAddAtCentre(paneRef);
+  const compiled = useCompiled();
+  const byNode = useMemo(() => diagnosticsByNode(compiled.diagnostics), [compiled.diagnostics]);
+  const revision = useDesigner((s) => s.revision);
+  const notice = useDesigner((s) => s.notice);
+  const canUndo = useDesigner((s) => s.past.length > 0);
+  const canRedo = useDesigner((s) => s.future.length > 0);
+  const [savedRevision, setSavedRevision] = useState(0);
+  const [tab, setTab] = useState<Tab>('inspector');
+  const [name, setName] = useState(saved?.name ?? 'Untitled flow');
+  const [saveProblems, setSaveProblems] = useState<Diagnostic[]>([]);
+  const [importProblems, setImportProblems] = useState<string[]>([]);
+  const [copied, setCopied] = useState(false);
+  const dirty = revision !== savedRevision;
+
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.flows.pathKey() });
+  const live = useQuery({ ...trpc.designer.liveStatus.queryOptions({ flowId: saved?.id ?? '00000000-0000-0000-0000-000000000000' }), enabled: saved !== undefined, refetchInterval: 5_000 });
+  const create = useMutation(trpc.flows.create.mutationOptions());
+  const saveVersion = useMutation(trpc.flows.saveVersion.mutationOptions());
+  const rename = useMutation(trpc.flows.rename.mutationOptions({ onSuccess: invalidate }));
+  const deploy = useMutation(trpc.flows.deploy.mutationOptions());
+  const undeploy = useMutation(trpc.flows.undeploy.mutationOptions());
+
+  /** Stores the canvas as a new version (or a new flow); false when the compiler refused it. */
+  const save = async (): Promise<boolean> => {
+    const graph = store.getState().graph();
+    const at = store.getState().revision;
+    if (!saved) {
+      const result = await create.mutateAsync({ name, graph });
+      if (!result.ok) return (setSaveProblems(result.diagnostics), false);
+      await invalidate();
+      router.push(`/flows/${result.flowId}`);
+      return true;
+    }
+    const result = await saveVersion.mutateAsync({ flowId: saved.id, graph });
+    if (!result.ok) return (setSaveProblems(result.diagnostics), false);
+    setSaveProblems([]);
+    setSavedRevision(at);
+    await invalidate();
+    return true;
+  };
+
+  const deployNow = async () => {
+    if (!saved) return;
+    if (dirty && !(await save())) return;
+    await deploy.mutateAsync({ flowId: saved.id });
+    await Promise.all([invalidate(), queryClient.invalidateQueries({ queryKey: trpc.designer.pathKey() })]);
+  };
+
+  const importFile = async (file: File) => {
+    const reading = readImportedFile(await file.text());
+    setImportProblems(reading.problems.filter((p) => p.severity === 'error').map((p) => `${file.name}, line ${p.line}: ${p.message}`));
+    if (!reading.graph) return;
+    store.getState().replaceGraph(reading.graph, 'load');
+    window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1 }));
+  };
+
+  const liveData = live.data;
+  const liveVersion = liveData ? (liveData.live ? liveData.version : undefined) : saved?.liveVersion;
+  const webhooks = liveData?.live ? liveData.webhooks : (deploy.data?.webhooks ?? []);
+  const busy = create.isPending || saveVersion.isPending || deploy.isPending;
+  const mutationError = create.error ?? saveVersion.error ?? rename.error ?? deploy.error ?? undeploy.error;
+  const errorCount = compiled.diagnostics.filter((d) => d.severity === 'error').length;
+  const fileBase = (saved?.name ?? name).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'flow';
+
+  return (
+    <NodeDiagnosticsContext.Provider value={byNode}>
+      <div className="-mx-8 -my-6 flex h-[calc(100vh-49px)] flex-col bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100">
+        <header className="flex flex-wrap items-center gap-3 border-b border-slate-200 px-4 py-2 dark:border-slate-800">
+          <h1 className="text-lg font-semibold">{saved ? saved.name : 'New flow'}</h1>
+          <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium dark:bg-slate-800" data-testid="deploy-status">
+            {liveVersion !== undefined ? `Live · v${liveVersion}` : 'Not deployed'}
+          </span>
+          {liveData?.live ? (
+            <span className="text-xs text-slate-700 dark:text-slate-300" data-testid="live-counts">
+              {liveData.eventsIn} events in · {liveData.failures} failures
+            </span>
+          ) : null}
+          {dirty && editable ? <span className="text-xs text-amber-800 dark:text-amber-200">Unsaved changes</span> : null}
+          <div className="ml-auto flex flex-wrap items-end gap-2">
+            {editable ? (
+              <form
+                className="flex items-end gap-2"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (saved && name.trim() && name !== saved.name) rename.mutate({ flowId: saved.id, name });
+                }}
+              >
+                <label htmlFor="flow-name" className="text-xs font-medium">
+                  Flow name
+                </label>
+                <input id="flow-name" value={name} onChange={(e) => setName(e.target.value)} className="w-56 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-900" />
+                {saved ? (
+                  <Button type="submit" variant="secondary" disabled={!name.trim() || name === saved.name || rename.isPending}>
+                    Rename
+                  </Button>
+                ) : null}
+              </form>
+            ) : null}
+            {editable ? (
+              <Button type="button" variant="secondary" disabled={busy || (saved !== undefined && !dirty)} onClick={() => void save()}>
+                {saved ? 'Save version' : 'Save flow'}
+              </Button>
+            ) : null}
+            {editable && saved ? (
+              <>
+                {liveVersion !== undefined ? (
+                  <Button type="button" variant="secondary" disabled={undeploy.isPending} onClick={() => undeploy.mutate({ flowId: saved.id }, { onSuccess: () => Promise.all([invalidate(), queryClient.invalidateQueries({ queryKey: trpc.designer.pathKey() })]) })}>
+                    Undeploy
+                  </Button>
+                ) : null}
+                <Button type="button" disabled={busy} onClick={() => void deployNow()}>
+                  {deploy.isPending ? 'Deploying…' : 'Deploy'}
+                </Button>
+              </>
+            ) : null}
+          </div>
+        </header>
+        {webhooks.length > 0 ? (
+          <div className="flex flex-wrap items-center gap-2 border-b border-emerald-200 bg-emerald-50 px-4 py-1.5 text-sm dark:border-emerald-900 dark:bg-emerald-950">
+            <label htmlFor="webhook-url" className="font-medium">
+              Webhook URL
+            </label>
+            <input id="webhook-url" readOnly value={webhooks[0]} className="w-[28rem] rounded border border-emerald-300 bg-white px-2 py-0.5 font-mono text-xs dark:border-emerald-800 dark:bg-slate-900" />
+            <Button
+              type="button"
+              variant="secondary"
+              onClick={() => {
+                void navigator.clipboard?.writeText(webhooks[0] ?? '').then(() => setCopied(true));
+              }}
+            >
+              {copied ? 'Copied' : 'Copy webhook URL'}
+            </Button>
+          </div>
+        ) : null}
+        {mutationError ? <ErrorState message={mutationError.message} /> : null}
+        {saveProblems.length > 0 ? <ErrorState message={`Not saved: ${saveProblems.map((d) => `${d.nodeId ? `${d.nodeId}: ` : ''}${d.message}`).join('; ')}`} /> : null}
+        {importProblems.length > 0 ? <ErrorState message={`Not imported: ${importProblems.join('; ')}`} /> : null}
+        <div role="status" aria-live="polite" className="sr-only">
+          {notice}
+        </div>
+        <div className="flex min-h-0 flex-1">
+          <aside className="w-56 shrink-0 border-r border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900">
+            <Palette onAdd={addAtCentre} disabled={!editable} />
+          </aside>
+          <section aria-label="Flow canvas" className="flex min-w-0 flex-1 flex-col">
+            <div role="toolbar" aria-label="Canvas tools" className="flex flex-wrap items-center gap-1 border-b border-slate-200 px-2 py-1 dark:border-slate-800">
+              {editable ? (
+                <>
+                  <Button type="button" variant="secondary" disabled={!canUndo} onClick={() => store.getState().undo()} title="Ctrl+Z">
+                    Undo
+                  </Button>
+                  <Button type="button" variant="secondary" disabled={!canRedo} onClick={() => store.getState().redo()} title="Ctrl+Shift+Z">
+                    Redo
+                  </Button>
+                  <Button
+                    type="button"
+                    variant="secondary"
+                    onClick={() => {
+                      store.getState().layout();
+                      window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1 }));
+                    }}
+                  >
+                    Auto-layout
+                  </Button>
+                </>
+              ) : null}
+              <Button type="button" variant="secondary" onClick={() => void flow.fitView({ maxZoom: 1 })}>
+                Fit view
+              </Button>
+              {editable ? (
+                <label className="inline-flex cursor-pointer items-center rounded-md px-3 py-1.5 text-sm font-medium ring-1 ring-slate-300 focus-within:outline-2 focus-within:outline-indigo-600 hover:bg-slate-50 dark:hover:bg-slate-800">
+                  Import DSL or flow file
+                  <input
+                    type="file"
+                    accept=".yaml,.yml,.json"
+                    className="sr-only"
+                    onChange={(e) => {
+                      const file = e.target.files?.[0];
+                      if (file) void importFile(file);
+                      e.target.value = '';
+                    }}
+                  />
+                </label>
+              ) : null}
+              <Button type="button" variant="secondary" disabled={!compiled.yaml} onClick={() => download(`${fileBase}.sw.yaml`, compiled.yaml, 'application/yaml')}>
+                Export DSL
+              </Button>
+              <Button type="button" variant="secondary" onClick={() => download(`${fileBase}.flow.json`, flowFile(saved?.name ?? name, store.getState().graph()), 'application/json')}>
+                Export flow file
+              </Button>
+            </div>
+            <div className="min-h-0 flex-1">
+              <Canvas paneRef={paneRef} readOnly={!editable} />
+            </div>
+          </section>
+          <aside className="flex w-[26rem] shrink-0 flex-col border-l border-slate-200 dark:border-slate-800">
+            <div role="tablist" aria-label="Designer panels" className="flex border-b border-slate-200 dark:border-slate-800">
+              <TabButton id="inspector" active={tab === 'inspector'} onSelect={setTab}>
+                Inspector
+              </TabButton>
+              <TabButton id="test" active={tab === 'test'} onSelect={setTab}>
+                Test run
+              </TabButton>
+              {saved ? (
+                <TabButton id="versions" active={tab === 'versions'} onSelect={setTab}>
+                  Versions
+                </TabButton>
+              ) : null}
+              <TabButton id="problems" active={tab === 'problems'} onSelect={setTab}>
+                Problems ({errorCount})
+              </TabButton>
+            </div>
+            <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="min-h-0 flex-[3] overflow-y-auto">
+              {tab === 'inspector' ? <Inspector readOnly={!editable} /> : null}
+              {tab === 'test' ? <TestPanel canRun={editable} /> : null}
+              {tab === 'versions' && saved ? <VersionsPanel flowId={saved.id} editable={editable} /> : null}
+              {tab === 'problems' ? <ProblemsList diagnostics={compiled.diagnostics} /> : null}
+            </div>
+            <section aria-labelledby="yaml-heading" className="flex min-h-0 flex-[2] flex-col border-t border-slate-200 dark:border-slate-800">
+              <h2 id="yaml-heading" className="px-3 py-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300">
+                Serverless Workflow DSL (YAML)
+              </h2>
+              <div className="min-h-0 flex-1">
+                <YamlPanel yaml={compiled.yaml} readOnly={!editable} />
+              </div>
+            </section>
+          </aside>
+        </div>
+      </div>
+    </NodeDiagnosticsContext.Provider>
+  );
+}

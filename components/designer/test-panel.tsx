@@ -1,0 +1,112 @@
+'use client';
+
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTRPC } from '@/components/trpc-provider';
+import { Button } from '@/components/ui/button';
+import { ErrorState } from '@/components/ui/states';
+import { useDesigner, useDesignerStore } from './designer-provider';
+import type { NodeRunResult } from './store';
+
+const handTyped = {
+  specversion: '1.0',
+  id: 'test-1',
+  source: '/studio/test',
+  type: 'com.example.order.created',
+  datacontenttype: 'application/json',
+  data: { id: 'o-1', amount: 250 },
+};
+
+/** Runs the unsaved flow in the engine on a sample event; each node then shows what it did. */
+export function TestPanel({ canRun }: { canRun: boolean }) {
+  const trpc = useTRPC();
+  const store = useDesignerStore();
+  const results = useDesigner((s) => s.runResults);
+  const samples = useQuery(trpc.designer.sampleEvents.queryOptions());
+  const [text, setText] = useState(() => JSON.stringify(handTyped, null, 2));
+  const [parseError, setParseError] = useState<string>();
+  const run = useMutation(
+    trpc.designer.testRun.mutationOptions({
+      onSuccess: (result) => store.getState().setRunResults(result.ok ? (result.nodes as Record<string, NodeRunResult>) : {}),
+    }),
+  );
+
+  const start = () => {
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(text) as Record<string, unknown>;
+      setParseError(undefined);
+    } catch (error) {
+      setParseError(`The sample event is not valid JSON: ${(error as Error).message}`);
+      return;
+    }
+    const s = store.getState();
+    run.mutate({ graph: s.graph(), event, stubs: s.stubbed });
+  };
+
+  return (
+    <div className="space-y-3 p-3 text-sm">
+      {samples.data && samples.data.length > 0 ? (
+        <div className="space-y-1">
+          <label htmlFor="sample-pick" className="block text-xs font-medium text-slate-700 dark:text-slate-200">
+            Sample from the catalog
+          </label>
+          <select
+            id="sample-pick"
+            defaultValue=""
+            onChange={(e) => {
+              const sample = samples.data.find((x) => x.type === e.target.value);
+              if (sample) setText(JSON.stringify(sample.event, null, 2));
+            }}
+            className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-600 dark:bg-slate-900"
+          >
+            <option value="">Typed by hand</option>
+            {samples.data.map((s) => (
+              <option key={s.type} value={s.type}>
+                {s.type}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      <div className="space-y-1">
+        <label htmlFor="sample-event" className="block text-xs font-medium text-slate-700 dark:text-slate-200">
+          Sample event (CloudEvent JSON)
+        </label>
+        <textarea
+          id="sample-event"
+          rows={9}
+          value={text}
+          spellCheck={false}
+          onChange={(e) => setText(e.target.value)}
+          aria-invalid={parseError ? true : undefined}
+          className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1 font-mono text-xs dark:border-slate-600 dark:bg-slate-900"
+        />
+      </div>
+      {parseError ? <ErrorState message={parseError} /> : null}
+      <Button type="button" disabled={!canRun || run.isPending} onClick={start}>
+        {run.isPending ? 'Running…' : 'Run test'}
+      </Button>
+      {run.error ? <ErrorState message={run.error.message} /> : null}
+      {run.data && !run.data.ok ? <ErrorState message={`The flow does not compile: ${run.data.diagnostics.map((d) => d.message).join('; ')}`} /> : null}
+      {run.data?.ok ? (
+        <div role="status" className="space-y-2">
+          <p className="font-medium" data-testid="test-run-status">
+            Run {run.data.status}
+          </p>
+          <ul aria-label="Test run by node" className="space-y-2">
+            {Object.entries(results).map(([nodeId, r]) => (
+              <li key={nodeId} className="rounded border border-slate-200 p-2 dark:border-slate-700">
+                <div className="font-mono text-xs">
+                  {nodeId}: {r.status}
+                </div>
+                {r.output !== undefined ? <pre className="overflow-auto font-mono text-xs">{JSON.stringify(r.output)}</pre> : null}
+                {r.error ? <p className="text-xs text-rose-700 dark:text-rose-300">{r.error.detail ?? r.error.title}</p> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * The connector registry: one driver per system, and the connector kinds the gallery offers.
+ * Broker kinds come from the node registry (a node with a `binding` to a broker system), so a
+ * gallery form and a canvas inspector edit the same fields; kinds with no node (PostgreSQL
+ * table changes, the HTTP sink) are defined here. Every kind also takes a `username`, and a
+ * `password` that is stored encrypted, never in the config.
+ */
+import { z } from 'zod';
+import { nodeDefinitions } from '../nodes/index.ts';
+import { amqpDriver } from './amqp.ts';
+import { httpSinkDriver } from './http-sink.ts';
+import { kafkaDriver } from './kafka.ts';
+import { mqttDriver } from './mqtt.ts';
+import { natsDriver } from './nats.ts';
+import { postgresDriver } from './postgres.ts';
+import { redisDriver } from './redis.ts';
+import type { ConnectorConfig, ConnectorDriver, ConnectorKind, ConnectorSystem } from './types.ts';
+
+export type { ConnectorConfig, ConnectorDriver, ConnectorKind, ConnectorSecrets, ConnectorSystem, Inbound, Publisher, SessionContext } from './types.ts';
+
+export const drivers: Record<ConnectorSystem, ConnectorDriver> = {
+  mqtt: mqttDriver,
+  nats: natsDriver,
+  amqp: amqpDriver,
+  redis: redisDriver,
+  kafka: kafkaDriver,
+  postgres: postgresDriver,
+  http: httpSinkDriver,
+};
+
+const credentials = {
+  username: z.string().optional().describe('User name, when the system asks for one'),
+};
+
+/** Secret fields every kind accepts; the studio stores them encrypted. */
+export const SECRET_FIELDS = ['password'] as const;
+
+/** The flow-side filter fields of source nodes have no meaning for a standalone connector. */
+const FLOW_ONLY = ['eventType', 'eventSource', 'payload'];
+
+function isBrokerSystem(system: string): system is ConnectorSystem {
+  return system in drivers && system !== 'http' && system !== 'postgres';
+}
+
+const fromNodes: ConnectorKind[] = nodeDefinitions.flatMap((def) => {
+  if (!def.binding || !isBrokerSystem(def.binding.system) || !(def.schema instanceof z.ZodObject)) return [];
+  const object = def.schema as z.ZodObject<z.ZodRawShape>;
+  const shape = Object.fromEntries(Object.entries(object.shape).filter(([key]) => !FLOW_ONLY.includes(key)));
+  return [
+    {
+      kind: def.kind,
+      title: def.title,
+      description: def.description,
+      direction: def.binding.direction,
+      system: def.binding.system,
+      schema: z.object({ ...shape, ...credentials }),
+      secretFields: [...SECRET_FIELDS],
+    },
+  ];
+});
+
+const ownKinds: ConnectorKind[] = [
+  {
+    kind: 'postgres-source',
+    title: 'PostgreSQL table changes',
+    description: 'Turns every INSERT, UPDATE and DELETE on a table into an event, through a trigger and LISTEN/NOTIFY.',
+    direction: 'source',
+    system: 'postgres',
+    schema: z.object({
+      connection: z.string().min(1).default('postgresql://localhost:5432/postgres').describe('PostgreSQL URL'),
+      table: z.string().min(1).default('public.orders').describe('Table, optionally schema-qualified'),
+      ...credentials,
+    }),
+    secretFields: [...SECRET_FIELDS],
+  },
+  {
+    kind: 'http-sink',
+    title: 'HTTP sink',
+    description: 'POSTs each event to a URL as a CloudEvent (binary or structured) or as plain JSON.',
+    direction: 'target',
+    system: 'http',
+    schema: z.object({
+      connection: z.string().url().default('http://localhost:9000/events').describe('URL events are POSTed to'),
+      format: z.enum(['binary', 'structured', 'json']).default('binary'),
+    }),
+    secretFields: ['authorization'],
+  },
+];
+
+export const connectorKinds: readonly ConnectorKind[] = [...fromNodes, ...ownKinds];
+
+const byKind = new Map(connectorKinds.map((k) => [k.kind, k]));
+
+export function connectorKind(kind: string): ConnectorKind | undefined {
+  return byKind.get(kind);
+}
+
+export function driverFor(kind: string): ConnectorDriver | undefined {
+  const found = byKind.get(kind);
+  return found ? drivers[found.system] : undefined;
+}
+
+/** A kind's config parsed with its defaults, or the first problem as `field: message`. */
+export function parseConnectorConfig(kind: string, input: unknown): { ok: true; config: ConnectorConfig } | { ok: false; problem: string } {
+  const found = byKind.get(kind);
+  if (!found) return { ok: false, problem: `kind: no connector kind "${kind}"; known kinds are ${[...byKind.keys()].join(', ')}` };
+  const parsed = found.schema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { ok: false, problem: `${issue.path.join('.') || 'config'}: ${issue.message}` };
+  }
+  return { ok: true, config: parsed.data as ConnectorConfig };
+}

@@ -1,0 +1,157 @@
+/**
+ * NATS core and JetStream. Core subscriptions are fire-and-forget (a message sent while the
+ * worker is away is gone). With a `stream`, the consumer is a durable JetStream pull consumer
+ * with explicit acks, sent only after the event is committed; the stream is created on first
+ * use when it does not exist, capturing the configured subject.
+ */
+import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
+import { binaryHeaders, dataBytes, fromHeaders, sourceUri, type HeaderBag } from './mapping.ts';
+import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets, Inbound, Publisher, SessionContext } from './types.ts';
+
+const PREFIXES = ['ce-'];
+
+async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<NatsConnection> {
+  const url = new URL(config.connection);
+  try {
+    return await connect({
+      servers: `${url.hostname}:${url.port || '4222'}`,
+      reconnect: false,
+      timeout: 5_000,
+      ...(url.username || typeof config.username === 'string' ? { user: decodeURIComponent(url.username) || String(config.username) } : {}),
+      ...(url.password || secrets.password ? { pass: decodeURIComponent(url.password) || secrets.password } : {}),
+      ...(secrets.token ? { token: secrets.token } : {}),
+    });
+  } catch (error) {
+    throw new Error(`NATS server ${config.connection}: ${(error as Error).message}`);
+  }
+}
+
+function headerBag(h: MsgHdrs | undefined): HeaderBag {
+  const bag: HeaderBag = {};
+  if (!h) return bag;
+  for (const key of h.keys()) bag[key] = h.get(key);
+  return bag;
+}
+
+/** Resolves when the connection closes: with the error that closed it, if any. */
+function closedWith(nc: NatsConnection): Promise<Error | undefined> {
+  return nc.closed().then((error) => error ?? undefined);
+}
+
+async function ensureStream(nc: NatsConnection, stream: string, subject: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(stream);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || !/not found/i.test(error.message)) throw error;
+    await jsm.streams.add({ name: stream, subjects: [subject] });
+  }
+}
+
+async function consumeJetStream(ctx: SessionContext, nc: NatsConnection, stream: string, subject: string, source: string): Promise<void> {
+  await ensureStream(nc, stream, subject);
+  const durable = typeof ctx.config.durable === 'string' && ctx.config.durable ? ctx.config.durable : `meshflow-${stream}`;
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, filter_subject: subject, ack_wait: 30_000_000_000 });
+  const consumer = await jetstream(nc).consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: 256 });
+  ctx.connected();
+  const stop = () => void messages.close();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const m of messages as AsyncIterable<JsMsg>) {
+      let inbound: Inbound;
+      try {
+        const event = fromHeaders(Buffer.from(m.data), headerBag(m.headers), m.headers?.get('content-type') || undefined, PREFIXES, {
+          system: 'nats',
+          source,
+          subject: m.subject,
+          // The stream sequence survives redelivery: a repeat is recognised by the event log.
+          id: `${stream}/${m.seq}`,
+          time: new Date(m.info.timestampNanos / 1e6),
+        });
+        inbound = { event, settle: () => m.ack() };
+      } catch (error) {
+        ctx.unreadable(error as Error);
+        m.term();
+        continue;
+      }
+      await ctx.deliver([inbound]);
+      ctx.backlog(m.info.pending);
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+  }
+}
+
+async function consumeCore(ctx: SessionContext, nc: NatsConnection, subject: string, source: string): Promise<void> {
+  const queue = typeof ctx.config.queue === 'string' && ctx.config.queue ? { queue: ctx.config.queue } : {};
+  const subscription = nc.subscribe(subject, queue);
+  await nc.flush();
+  ctx.connected();
+  const stop = () => subscription.unsubscribe();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const m of subscription) {
+      try {
+        const event = fromHeaders(Buffer.from(m.data), headerBag(m.headers), m.headers?.get('content-type') || undefined, PREFIXES, { system: 'nats', source, subject: m.subject });
+        await ctx.deliver([{ event, settle: () => {} }]);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'MappingError') ctx.unreadable(error);
+        else throw error;
+      }
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+  }
+}
+
+export const natsDriver: ConnectorDriver = {
+  system: 'nats',
+  async test(config, secrets) {
+    const nc = await open(config, secrets);
+    try {
+      await nc.flush();
+      if (typeof config.stream === 'string' && config.stream) {
+        await (await jetstreamManager(nc)).getAccountInfo();
+      }
+    } finally {
+      await nc.close();
+    }
+  },
+  async consume(ctx) {
+    const nc = await open(ctx.config, ctx.secrets);
+    const subject = String(ctx.config.subject);
+    const source = sourceUri(ctx.config.connection, subject);
+    const closed = closedWith(nc);
+    const stream = typeof ctx.config.stream === 'string' && ctx.config.stream ? ctx.config.stream : undefined;
+    const work = stream ? consumeJetStream(ctx, nc, stream, subject, source) : consumeCore(ctx, nc, subject, source);
+    try {
+      // A lost connection ends the iterators quietly or not at all: watch the connection too.
+      await Promise.race([work, closed.then((error) => (ctx.signal.aborted ? undefined : Promise.reject(error ?? new Error(`NATS server ${ctx.config.connection} closed the connection`))))]);
+      if (!ctx.signal.aborted) throw new Error(`NATS subscription to ${subject} ended`);
+    } finally {
+      if (!nc.isClosed()) await nc.close().catch(() => {});
+      work.catch(() => {});
+    }
+  },
+  async publisher(config, secrets): Promise<Publisher> {
+    const nc = await open(config, secrets);
+    const js = jetstream(nc);
+    return {
+      async publish({ event, channel: subject, options }) {
+        const h = natsHeaders();
+        for (const [name, value] of Object.entries(binaryHeaders(event, 'ce-'))) h.set(name, value);
+        if (options.jetstream === true) {
+          // Deduplicated by JetStream on the event id within its duplicate window.
+          await js.publish(subject, dataBytes(event), { headers: h, msgID: `${event.source}|${event.id}` });
+        } else {
+          nc.publish(subject, dataBytes(event), { headers: h });
+          await nc.flush();
+        }
+      },
+      close: () => nc.close(),
+    };
+  },
+};

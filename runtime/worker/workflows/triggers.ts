@@ -1,0 +1,80 @@
+/**
+ * Which accepted events start a run of a workflow deployment: its `schedule.on` (one filter or
+ * any of several), or, without a schedule, a leading `listen` whose first event starts the run
+ * and is consumed by that listen. The filters read the same way as a pipeline's
+ * (runtime/events/plan.ts), so a workflow and a pipeline with the same trigger see the same events.
+ */
+import type { CloudEventRecord } from '../../events/cloudevent.ts';
+import { readIngress, readListen } from '../../events/plan.ts';
+import { SubscriptionSet, type HookBinding, type Route, type Subscription } from '../../events/subscriptions.ts';
+import { compileFilter, type EventPredicate, type SubscriptionFilter } from '../../expressions/filters/index.ts';
+
+export interface WorkflowTrigger {
+  ingress: string[] | 'any';
+  filter: SubscriptionFilter | undefined;
+  /** JSON pointer of the leading `listen` the triggering event satisfies; absent for `schedule.on`. */
+  listenAt?: string;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The trigger of a parsed DSL document, or undefined when events do not start it (cron, manual, `schedule.on.all`). */
+export function workflowTrigger(doc: unknown): WorkflowTrigger | undefined {
+  if (!isObj(doc) || !isObj(doc.document)) return undefined;
+  if (isObj(doc.schedule)) {
+    if (doc.schedule.on === undefined) return undefined;
+    const listen = readListen(doc.schedule.on);
+    return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter };
+  }
+  const first = Array.isArray(doc.do) ? doc.do[0] : undefined;
+  const entry = isObj(first) ? Object.entries(first)[0] : undefined;
+  if (!entry || !isObj(entry[1]) || !isObj(entry[1].listen)) return undefined;
+  const listen = readListen(entry[1].listen.to);
+  return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter, listenAt: `/do/0/${entry[0]}` };
+}
+
+export class CompiledTrigger {
+  private constructor(
+    readonly deploymentId: string,
+    private readonly ingress: Set<string> | undefined,
+    private readonly predicate: EventPredicate | undefined,
+  ) {}
+
+  static async compile(deploymentId: string, trigger: WorkflowTrigger): Promise<CompiledTrigger> {
+    const predicate = trigger.filter === undefined ? undefined : await compileFilter(trigger.filter);
+    return new CompiledTrigger(deploymentId, trigger.ingress === 'any' ? undefined : new Set(trigger.ingress), predicate);
+  }
+
+  accepts(event: CloudEventRecord, ingress: string): boolean {
+    if (this.ingress && !this.ingress.has(ingress)) return false;
+    if (!this.predicate) return true;
+    try {
+      return this.predicate(event);
+    } catch {
+      // As for pipelines: a filter that fails on an event does not match it.
+      return false;
+    }
+  }
+}
+
+/**
+ * The pipelines' routes plus one per workflow deployment whose trigger accepts the event. A
+ * workflow route is a delivery row like any other, written in the event's own transaction;
+ * RunStartingQueue turns it into a run.
+ */
+export class WorkflowRoutingSet extends SubscriptionSet {
+  constructor(
+    subscriptions: Subscription[],
+    hooks: Map<string, HookBinding>,
+    private readonly triggers: CompiledTrigger[],
+  ) {
+    super(subscriptions, hooks);
+  }
+
+  override route(event: CloudEventRecord, ingress: string): Route[] {
+    const routes = super.route(event, ingress);
+    for (const trigger of this.triggers) if (trigger.accepts(event, ingress)) routes.push({ deploymentId: trigger.deploymentId, orderingKey: null });
+    return routes;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * What only the flow designer needs: sample events from the catalog, test runs of an unsaved
+ * graph in the engine in this process (nothing deployed, nothing stored), and the live status
+ * of a deployed flow.
+ */
+import { z } from 'zod';
+import { compile } from '@/runtime/compiler/compile';
+import { hasErrors } from '@/runtime/compiler/diagnostics';
+import { runWorkflow } from '@/runtime/engine/runner';
+import { fetchHttp } from '@/runtime/engine/host/node-ports';
+import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types';
+import type { HttpPort, LifecyclePort } from '@/runtime/engine/ports';
+import { env } from '../env';
+import { webhookUrls } from '../services/flows';
+import { editorProcedure, router, viewerProcedure } from '../trpc';
+
+const TEST_RUN_TIMEOUT_MS = 15_000;
+
+const testRunInput = z.object({
+  graph: z.unknown(),
+  event: z.record(z.string(), z.unknown()),
+  /** Node ids whose HTTP calls answer with a stub instead of going out. */
+  stubs: z.array(z.string()).default([]),
+});
+
+export interface NodeRunRecord {
+  status: 'completed' | 'skipped' | 'faulted' | 'stubbed';
+  input?: unknown;
+  output?: unknown;
+  error?: { title?: string; detail?: string; type?: string };
+}
+
+/** The node a task reference (`/do/2/http-request-1/try/0/request`) belongs to: its deepest segment that is a node id. */
+function nodeOfRef(ref: string, nodeIds: ReadonlySet<string>): string | undefined {
+  return ref
+    .split('/')
+    .reverse()
+    .find((part) => nodeIds.has(part));
+}
+
+function decodeBody(body: string | Uint8Array | undefined): unknown {
+  if (body === undefined) return undefined;
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+async function testRun(input: z.infer<typeof testRunInput>) {
+  const compiled = compile(input.graph);
+  if (!compiled.document || hasErrors(compiled.diagnostics)) return { ok: false as const, diagnostics: compiled.diagnostics };
+  const nodeIds = new Set(((input.graph as { nodes?: { id?: unknown }[] }).nodes ?? []).map((n) => String(n.id)));
+  const stubs = new Set(input.stubs);
+  const nodes: Record<string, NodeRunRecord> = {};
+  // The engine's lifecycle events carry outputs, not inputs: a task's input is what the task before it produced.
+  let lastOutput: unknown = input.event;
+  let current: string | undefined;
+
+  const lifecycle: LifecyclePort = {
+    publish(event: CloudEvent) {
+      const data = (event.data ?? {}) as { task?: string; output?: unknown; error?: NodeRunRecord['error']; skipped?: boolean };
+      const nodeId = data.task === undefined ? undefined : nodeOfRef(data.task, nodeIds);
+      if (!nodeId) return;
+      const kind = event.type.replace(/^io\.serverlessworkflow\.task\./, '').replace(/\.v1$/, '');
+      const record = nodes[nodeId];
+      if (kind === 'started') {
+        current = nodeId;
+        if (!record) nodes[nodeId] = { status: 'completed', input: lastOutput };
+      } else if (kind === 'completed') {
+        const status = data.skipped ? 'skipped' : record?.status === 'stubbed' ? 'stubbed' : 'completed';
+        nodes[nodeId] = { ...record, status, output: data.output };
+        lastOutput = data.output;
+      } else if (kind === 'faulted') {
+        nodes[nodeId] = { ...record, status: 'faulted', ...(data.error ? { error: data.error } : {}) };
+      }
+    },
+  };
+  const http: HttpPort = {
+    request(request, signal) {
+      if (current === undefined || !stubs.has(current)) return fetchHttp.request(request, signal);
+      const record = nodes[current];
+      nodes[current] = { ...record, status: 'stubbed' };
+      const echo = { stubbed: true, method: request.method, url: request.url, body: decodeBody(request.body) };
+      return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) });
+    },
+  };
+  const result = await runWorkflow(compiled.document as unknown as WorkflowDocument, input.event as Json, {
+    timeoutMs: TEST_RUN_TIMEOUT_MS,
+    ports: { http, lifecycle },
+  });
+  return {
+    ok: true as const,
+    status: result.status,
+    output: 'output' in result ? (result.output as unknown) : undefined,
+    error: 'error' in result ? (result.error as unknown) : undefined,
+    nodes,
+    diagnostics: compiled.diagnostics,
+  };
+}
+
+export const designerRouter = router({
+  /** Event types that carry an example, for the test panel's sample picker. */
+  sampleEvents: viewerProcedure.query(async ({ ctx }) => {
+    const types = await ctx.db.eventType.findMany({ orderBy: { type: 'asc' }, select: { type: true, source: true, examples: true } });
+    return types.flatMap((t) => {
+      const example: unknown = Array.isArray(t.examples) ? t.examples[0] : undefined;
+      if (example === undefined || example === null) return [];
+      const data = typeof example === 'object' && !Array.isArray(example) && 'data' in example ? (example as { data: unknown }).data : example;
+      return [{ type: t.type, event: { specversion: '1.0', id: 'sample-1', source: t.source || '/studio/test', type: t.type, datacontenttype: 'application/json', data } }];
+    });
+  }),
+
+  testRun: editorProcedure.input(testRunInput).mutation(({ input }) => testRun(input)),
+
+  /** What the canvas shows of a live flow: its version, webhook URLs, events in and failures. */
+  liveStatus: viewerProcedure.input(z.object({ flowId: z.string().uuid('must be a flow id') })).query(async ({ ctx, input }) => {
+    const deployment = await ctx.db.deployment.findFirst({
+      where: { flowId: input.flowId, status: 'active' },
+      orderBy: { createdAt: 'desc' },
+      include: { flowVersion: { select: { version: true, dslYaml: true } } },
+    });
+    if (!deployment) return { live: false as const };
+    const e = env();
+    const webhooks = webhookUrls(deployment.flowVersion.dslYaml, e.MESHFLOW_WORKER_PUBLIC_URL ?? e.MESHFLOW_WORKER_URL);
+    const ingress = webhooks.map((url) => `hook:${decodeURIComponent(url.split('/hooks/')[1] ?? '')}`);
+    const [eventsIn, failures] = await Promise.all([
+      ingress.length > 0 ? ctx.db.event.count({ where: { ingress: { in: ingress }, receivedAt: { gte: deployment.createdAt } } }) : Promise.resolve(0),
+      ctx.db.deadLetter.count({ where: { flowId: input.flowId, createdAt: { gte: deployment.createdAt } } }),
+    ]);
+    return { live: true as const, version: deployment.flowVersion.version, since: deployment.createdAt, webhooks, eventsIn, failures };
+  }),
+});
