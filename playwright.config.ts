@@ -22,6 +22,12 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: process.env.CI ? [['list']] : [['list']],
+  // studio.spec starts from a fresh studio (its first test creates the owner), so it runs
+  // before every other spec, which signs in as that owner or creates it when run alone.
+  projects: [
+    { name: 'first-visit', testMatch: 'studio.spec.ts' },
+    { name: 'studio', testIgnore: 'studio.spec.ts', dependencies: ['first-visit'] },
+  ],
   use: {
     baseURL: `http://localhost:${studioPort}`,
     trace: 'retain-on-failure',

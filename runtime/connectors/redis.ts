@@ -34,13 +34,15 @@ function open(config: ConnectorConfig, secrets: ConnectorSecrets): Redis {
 
 async function connected(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<Redis> {
   const client = open(config, secrets);
-  client.on('error', () => {});
+  // The socket's own error (ECONNREFUSED, auth…) says more than connect()'s "Connection is closed".
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => (cause ??= error));
   try {
     await client.connect();
     return client;
   } catch (error) {
     client.disconnect();
-    throw new Error(`Redis ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(error as Error).message}`);
+    throw new Error(`Redis ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(cause ?? (error as Error)).message}`);
   }
 }
 

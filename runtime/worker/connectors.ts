@@ -16,7 +16,8 @@ import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { connectorKind, driverFor, parseConnectorConfig, type ConnectorConfig, type ConnectorSecrets, type Inbound } from '../connectors/index.ts';
 import { decryptSecrets } from '../connectors/secrets.ts';
-import type { CloudEventRecord } from '../events/cloudevent.ts';
+import type { CatalogGate } from '../catalog/gate.ts';
+import { IngressError } from '../events/cloudevent.ts';
 import type { EventLog } from '../events/event-log.ts';
 import type { SubscriptionSet } from '../events/subscriptions.ts';
 import type { ActiveDeployment } from './deployments.ts';
@@ -36,10 +37,8 @@ export interface ConnectorHostDeps {
   log: Logger;
   workerId: string;
   secretKey: Buffer | undefined;
-  /** Checks events before they are stored (ingress validation); may add attributes or throw. */
-  beforeCommit?: (events: CloudEventRecord[]) => void;
-  /** Told of committed events (schema discovery). */
-  afterCommit?: (events: CloudEventRecord[]) => void;
+  /** Validation before the commit (a refused message is reported and dropped), discovery after. */
+  catalog?: CatalogGate;
 }
 
 interface InstanceRow {
@@ -271,6 +270,10 @@ export class ConnectorHost {
       if (spec.instanceId) await this.writeStatus(spec.instanceId, 'failed', `${spec.kind} cannot consume`);
       return;
     }
+    const unreadable = (error: Error) => {
+      this.deps.log('warn', 'message dropped', { ...where, error: error.message });
+      if (spec.instanceId) void this.writeStatus(spec.instanceId, 'connected', `message dropped: ${error.message}`);
+    };
     let backoff = BACKOFF_START_MS;
     let attempt = 0;
     while (!abort.signal.aborted) {
@@ -290,11 +293,8 @@ export class ConnectorHost {
             this.deps.log('info', 'connector connected', where);
             if (spec.instanceId) void this.writeStatus(spec.instanceId, 'connected');
           },
-          deliver: (batch) => this.commit(spec, stats, batch),
-          unreadable: (error) => {
-            this.deps.log('warn', 'message dropped: it cannot become a CloudEvent', { ...where, error: error.message });
-            if (spec.instanceId) void this.writeStatus(spec.instanceId, 'connected', error.message);
-          },
+          deliver: (batch) => this.commit(spec, stats, batch, unreadable),
+          unreadable,
           backlog: (count) => {
             stats.backlog = count;
             stats.dirty = true;
@@ -314,10 +314,22 @@ export class ConnectorHost {
     }
   }
 
-  private async commit(spec: ConsumerSpec, stats: Stats, batch: Inbound[]): Promise<void> {
-    if (batch.length === 0) return;
+  private async commit(spec: ConsumerSpec, stats: Stats, batch: Inbound[], unreadable: (error: Error) => void): Promise<void> {
+    const accepted: Inbound[] = [];
+    for (const inbound of batch) {
+      try {
+        this.deps.catalog?.check([inbound.event]);
+        accepted.push(inbound);
+      } catch (error) {
+        if (!(error instanceof IngressError)) throw error;
+        // Redelivering a message its type's schema refuses cannot help: it is dropped, and said so.
+        unreadable(error);
+        await inbound.settle();
+      }
+    }
+    if (accepted.length === 0) return;
+    batch = accepted;
     const events = batch.map((b) => b.event);
-    this.deps.beforeCommit?.(events);
     const set = this.deps.subscriptions();
     await this.deps.eventLog.append(events.map((event) => ({ event, ingress: spec.ingress, routes: set.route(event, spec.ingress) })));
     // Committed: only now may the broker forget the messages.
@@ -325,7 +337,7 @@ export class ConnectorHost {
     stats.eventsIn += batch.length;
     stats.lastEventAt = new Date();
     stats.dirty = true;
-    this.deps.afterCommit?.(events);
+    this.deps.catalog?.observe(events);
   }
 
   /** `lastError` undefined keeps the one stored: the last error stays visible after a recovery. */

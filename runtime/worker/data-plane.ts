@@ -16,6 +16,7 @@ import { Subscription, SubscriptionSet, type HookBinding } from '../events/subsc
 import { environmentSecrets } from '../events/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
 import { DeliveryLoop } from './delivery.ts';
+import { CatalogGate } from '../catalog/gate.ts';
 import { ConnectorHost } from './connectors.ts';
 import type { ActiveDeployment, DeploymentWatcher } from './deployments.ts';
 import { createIngress } from './ingress.ts';
@@ -170,8 +171,11 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     pollMs: config.MESHFLOW_DELIVERY_POLL_MS,
   });
 
+  const catalog = new CatalogGate(pool, log);
+  await catalog.start();
   // Broker sources start once their flow's subscription is in place, so no event goes unrouted.
   const connectors = new ConnectorHost({
+    catalog,
     pool,
     connectionString: config.DATABASE_URL,
     eventLog,
@@ -219,6 +223,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     secrets: environmentSecrets(process.env),
     maxBodyBytes: config.MESHFLOW_MAX_EVENT_BYTES,
     log,
+    catalog,
   });
 
   return {
@@ -226,6 +231,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     stop: async () => {
       clearInterval(sweeper);
       await connectors.stop();
+      await catalog.stop();
       await loop.stop();
       await executor.stop();
       deliverer.close();

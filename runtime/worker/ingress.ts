@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CatalogGate } from '../catalog/gate.ts';
 import { IngressError, type CloudEventRecord } from '../events/cloudevent.ts';
 import type { EventLog } from '../events/event-log.ts';
 import { eventsFromRequest } from '../events/http-binding.ts';
@@ -24,6 +25,8 @@ export interface IngressDeps {
   secrets: SecretLookup;
   maxBodyBytes: number;
   log: Logger;
+  /** Per-type schema validation before the commit, schema discovery after it. */
+  catalog?: CatalogGate;
 }
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -74,12 +77,14 @@ export function createIngress(deps: IngressDeps): RouteHandler {
     let events: CloudEventRecord[];
     try {
       events = parse(await readBody(req, deps.maxBodyBytes));
+      deps.catalog?.check(events);
     } catch (error) {
       if (error instanceof IngressError) return refuse(res, error);
       throw error;
     }
     const set = deps.subscriptions();
     const outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, routes: set.route(event, ingress) })));
+    deps.catalog?.observe(events.filter((_, i) => outcomes[i]?.stored));
     const stored = outcomes.filter((o) => o.stored).length;
     metrics.accepted.inc({ ingress }, stored);
     if (stored < outcomes.length) metrics.duplicates.inc({ ingress }, outcomes.length - stored);

@@ -136,6 +136,7 @@ test('a flow built on an empty canvas is test-run, deployed and receives a real 
     await expect(page.getByTestId('run-jq-transform-1')).toContainText('"orderId":"o-test"');
     await expect(page.getByTestId('run-http-request-1')).toContainText('stubbed');
     expect(sink.received).toHaveLength(0);
+    await page.getByRole('button', { name: 'Auto-layout' }).click();
     await page.screenshot({ path: 'docs/designer.png' });
 
     await page.getByLabel('Flow name').fill(`Designer orders ${hookPath}`);
@@ -216,7 +217,7 @@ test('the canvas follows the YAML, and is driven from the keyboard', async ({ pa
   await page.keyboard.insertText('document: [unclosed');
   await expect(page.getByRole('alert').filter({ hasText: /Line 1:/ })).toBeVisible();
   await page.keyboard.press('Control+a');
-  await page.keyboard.insertText(handWritten.replace('greet', 'welcome'));
+  await page.keyboard.insertText(handWritten.replace('- greet:', '- welcome:'));
   await expect(page.getByTestId('node-welcome')).toBeVisible();
   await expect(page.getByTestId('node-notify')).toBeVisible();
   await expect(page.getByTestId('node-jq-transform-1')).toHaveCount(0);

@@ -70,7 +70,7 @@ describe('accounts, roles and API tokens', () => {
     await expectCode(asViewer.flows.deploy({ flowId: flow.id }), 'FORBIDDEN');
     await expectCode(asViewer.flows.rename({ flowId: flow.id, name: 'nope' }), 'FORBIDDEN');
     await expectCode(
-      asViewer.connectors.create({ name: 'c', kind: 'mqtt', direction: 'source' }),
+      asViewer.connectors.create({ name: 'c', kind: 'mqtt-source' }),
       'FORBIDDEN',
     );
     expect(await db.deployment.count({ where: { flowId: flow.id } })).toBe(0);
@@ -111,9 +111,8 @@ describe('accounts, roles and API tokens', () => {
   it('stores connector secrets encrypted, never in plain text', async () => {
     const c = await callerAs(editor).connectors.create({
       name: 'broker',
-      kind: 'rabbitmq',
-      direction: 'source',
-      config: { url: 'amqp://127.0.0.1' },
+      kind: 'rabbitmq-source',
+      config: { connection: 'amqp://127.0.0.1' },
       secrets: { password: 'hunter2-very-secret' },
     });
     const row = await db.connectorInstance.findUniqueOrThrow({ where: { id: c.id } });

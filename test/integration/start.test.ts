@@ -25,14 +25,12 @@ async function startMeshflow(env: Record<string, string>) {
     MESHFLOW_OWNER_PASSWORD: owner.password,
     ...env,
   });
-  await waitFor(
-    async () => {
-      if (running.child.exitCode !== null) throw new Error(`npm start exited:\n${running.output()}`);
-      return running.output().includes('│ ready:') ? true : undefined;
-    },
-    180_000,
-    'npm start to report ready',
-  );
+  await Promise.race([
+    waitFor(async () => (running.output().includes('│ ready:') ? true : undefined), 180_000, 'npm start to report ready'),
+    running.exited.then(({ code, signal }) => {
+      throw new Error(`npm start exited (${signal ?? code}) before it was ready:\n${running.output()}`);
+    }),
+  ]);
   return { running, studio: `http://127.0.0.1:${port}`, worker: `http://127.0.0.1:${workerPort}`, readyMs: Date.now() - started };
 }
 

@@ -1,5 +1,5 @@
-import { ConnectorList } from '@/components/connectors/connector-list';
+import { ConnectorGallery } from '@/components/connectors/connector-gallery';
 
 export default function ConnectorsPage() {
-  return <ConnectorList />;
+  return <ConnectorGallery />;
 }

@@ -151,19 +151,22 @@ describe('meshflow deploy against a running studio and worker', () => {
     console.info(`v1 served ${Date.now() - deployedAt} ms after the deploy returned`);
 
     // Load: 8 producers post until told to stop; v2 is deployed in the middle.
-    const accepted = new Set<string>();
+    const accepted = new Map<string, number>();
     const refused: number[] = [];
     let stop = false;
     const producers = Array.from({ length: 8 }, async (_, p) => {
       for (let i = 0; !stop; i++) {
         const id = `load-${p}-${i}-${randomBytes(3).toString('hex')}`;
+        const sentAt = Date.now();
         const status = await post(hook, id, id);
-        if (status >= 200 && status < 300) accepted.add(id);
+        if (status >= 200 && status < 300) accepted.set(id, sentAt);
         else refused.push(status);
       }
     });
     await new Promise((r) => setTimeout(r, 1_500));
+    const redeployStarted = Date.now();
     const redeploy = await cli(env, 'deploy', flowFile('orders-to-sink', 'orders', sink.url, 2));
+    const redeployed = Date.now();
     expect(redeploy.code).toBe(0);
     const second = JSON.parse(redeploy.stdout) as typeof first;
     expect(second).toMatchObject({ flowId: first.flowId, version: 2, webhooks: [hook] });
@@ -173,7 +176,7 @@ describe('meshflow deploy against a running studio and worker', () => {
 
     await waitFor(async () => {
       const delivered = new Set(sink.received.map((d) => d.id));
-      return [...accepted].every((id) => delivered.has(id)) ? true : undefined;
+      return [...accepted.keys()].every((id) => delivered.has(id)) ? true : undefined;
     }, 60_000, 'every accepted event to reach the sink');
     const load = sink.received.filter((d) => d.id.startsWith('load-'));
     const distinct = new Set(load.map((d) => d.id));
@@ -184,8 +187,15 @@ describe('meshflow deploy against a running studio and worker', () => {
     expect(load.length).toBe(distinct.size);
     // Every delivery carries its own event's data: the id and the payload travel together.
     expect(load.every((d) => d.body.orderId === d.id)).toBe(true);
-    expect(byVersion.v1).toBeGreaterThan(0);
-    expect(byVersion.v2).toBeGreaterThan(0);
+    // Events taken before the deploy go through v1 (the draining version still delivers them);
+    // events sent 2 s after it returned go through v2.
+    const versionOf = new Map(load.map((d) => [d.id, d.body.v]));
+    const before = [...accepted].filter(([, at]) => at < redeployStarted).map(([id]) => versionOf.get(id));
+    const after = [...accepted].filter(([, at]) => at > redeployed + 2_000).map(([id]) => versionOf.get(id));
+    expect(before.length).toBeGreaterThan(0);
+    expect(after.length).toBeGreaterThan(0);
+    expect(new Set(before)).toEqual(new Set([1]));
+    expect(new Set(after)).toEqual(new Set([2]));
 
     const listed = await cli(env, 'flows', '--json');
     expect(listed.code).toBe(0);

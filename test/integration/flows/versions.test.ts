@@ -83,6 +83,26 @@ describe('flow versions', () => {
     expect((await api.flows.versions({ flowId: created.flowId })).map((v) => v.version)).toEqual([1]);
   });
 
+  it('checks expressions against the catalog schema of the source event type', async () => {
+    const type = `com.example.order.${unique()}`;
+    await db.eventType.create({
+      data: { type, schemas: { create: { version: 1, schema: { type: 'object', properties: { orderId: { type: 'string' }, total: { type: 'number' } } } } } },
+    });
+    const g = demoFlowGraph();
+    g.nodes = g.nodes.map((n) =>
+      n.id === 'orders-webhook' ? { ...n, config: { ...n.config, eventType: type } } : n.id === 'summary' ? { ...n, config: { expression: '{ id: .data.orderId, cents: .data.total.cents }' } } : n,
+    );
+    const compiled = await as(viewer).flows.compile({ graph: g });
+    expect(compiled.fields.summary?.map((f) => f.path)).toContain('.data.total');
+    expect(compiled.fields.notify).toEqual([
+      { path: '.id', type: 'string' },
+      { path: '.cents', type: 'any' },
+    ]);
+    const refused = await as(editor).flows.create({ name: `typed ${unique()}`, graph: g });
+    expect(refused.ok).toBe(false);
+    expect(refused.diagnostics).toContainEqual(expect.objectContaining({ code: 'unknown-field', nodeId: 'summary', message: '.data.total.cents cannot exist: .data.total is a number' }));
+  });
+
   it('lets a viewer compile and read but not save', async () => {
     const compiled = await as(viewer).flows.compile({ graph: demoFlowGraph() });
     expect(compiled.yaml).toBe(compile(demoFlowGraph()).yaml);

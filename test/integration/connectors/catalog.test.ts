@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../../helpers/databases';
+import { post, startWorker, structured, type Worker } from '../events/helpers';
+
+describe('schema discovery and ingress validation at the worker', () => {
+  let pool: pg.Pool;
+  let worker: Worker;
+  const run = randomUUID().slice(0, 8);
+  const type = `com.example.order.${run}`;
+  const send = (data: unknown) => post(worker.base, '/events', structured({ id: randomUUID(), source: '/shop', type, data }));
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: inject('databaseUrl') });
+    worker = await startWorker(inject('databaseUrl'));
+  });
+
+  afterAll(async () => {
+    await worker?.running.stop();
+    await pool.query(`DELETE FROM event_type WHERE type = $1`, [type]);
+    await pool.end();
+  });
+
+  const versions = async () =>
+    (await pool.query<{ version: number; changes: string; schema: unknown }>(`SELECT s.version, s.changes, s.schema FROM event_schema s JOIN event_type t ON t.id = s."eventTypeId" WHERE t.type = $1 ORDER BY s.version`, [type])).rows;
+
+  it('registers an unseen type with its inferred schema, and a new field makes version 2 naming it', async () => {
+    expect((await send({ id: 1, total: 9.5, customer: { name: 'Ada' } })).status).toBe(202);
+    await waitFor(async () => ((await versions()).length === 1 ? true : undefined), 10_000, 'version 1');
+    const [first] = await versions();
+    expect(first!.schema).toMatchObject({ type: 'object', required: ['customer', 'id', 'total'], properties: { id: { type: 'integer' }, total: { type: 'number' } } });
+    const row = (await pool.query(`SELECT discovered, source, examples FROM event_type WHERE type = $1`, [type])).rows[0];
+    expect(row).toMatchObject({ discovered: true, source: '/shop', examples: [{ id: 1, total: 9.5, customer: { name: 'Ada' } }] });
+
+    // The same shape again changes nothing.
+    await send({ id: 2, total: 3, customer: { name: 'Bob' } });
+    await send({ id: 3, total: 4, customer: { name: 'Cy', email: 'cy@example.com' } });
+    await waitFor(async () => ((await versions()).length === 2 ? true : undefined), 10_000, 'version 2');
+    const second = (await versions())[1]!;
+    expect(second.changes).toBe('added field customer.email (string, optional)');
+  });
+
+  it('validation "reject" answers 400 naming the failing field and stores nothing; "flag" stores and marks', async () => {
+    await pool.query(`UPDATE event_type SET validation = 'reject' WHERE type = $1`, [type]);
+    let refusedId = '';
+    const refused = await waitFor(async () => {
+      refusedId = randomUUID();
+      const res = await post(worker.base, '/events', structured({ id: refusedId, source: '/shop', type, data: { id: 'seven', total: 1, customer: { name: 'Eve' } } }));
+      return res.status === 400 ? res : undefined;
+    }, 10_000, 'validation to apply');
+    expect(refused.body).toMatchObject({ title: 'Event does not match its schema', attribute: 'data.id' });
+    expect(String(refused.body.detail)).toBe(`data.id must be integer (schema version 2 of ${type})`);
+    expect((await send({ id: 8, total: 1 })).body).toMatchObject({ status: 400, attribute: 'data.customer' });
+    expect((await send({ id: 9, total: 1, customer: { name: 'Ok' } })).status).toBe(202);
+
+    await pool.query(`UPDATE event_type SET validation = 'flag' WHERE type = $1`, [type]);
+    const flaggedId = randomUUID();
+    await waitFor(async () => {
+      const res = await post(worker.base, '/events', structured({ id: flaggedId, source: '/shop', type, data: { id: 'ten', total: 1, customer: {} } }));
+      return res.status === 202 ? true : undefined;
+    }, 10_000, 'flag mode');
+    const stored = (await pool.query(`SELECT extensions FROM event WHERE id = $1`, [flaggedId])).rows[0];
+    expect(stored.extensions.schemaerror).toMatch(/^data\.id must be integer/);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM event WHERE id = $1`, [refusedId])).rows[0].n).toBe(0);
+    // A validated type's schema is a contract: the mismatching events did not widen it.
+    expect(await versions()).toHaveLength(2);
+  });
+});
