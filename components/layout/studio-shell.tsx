@@ -8,11 +8,13 @@ import { CurrentUserProvider, type StudioUser } from './current-user';
 import { WorkerHealth } from './worker-health';
 
 const nav = [
+  { href: '/overview', label: 'Overview' },
   { href: '/flows', label: 'Flows' },
   { href: '/catalog', label: 'Catalog' },
   { href: '/connectors', label: 'Connectors' },
   { href: '/runs', label: 'Runs' },
   { href: '/events', label: 'Events' },
+  { href: '/dead-letters', label: 'Dead letters' },
   { href: '/settings', label: 'Settings' },
 ];
 

@@ -40,6 +40,14 @@ function dataOf(event: CloudEventRecord): unknown {
   return event.data_base64 === undefined ? null : event.data_base64;
 }
 
+// Own properties only: by default Ajv sees a `toString` field in every object (the prototype's).
+const ajv = new Ajv({ allErrors: false, strict: false, ownProperties: true });
+
+/** A validator for a type's JSON Schema; throws when the schema itself is invalid. */
+export function compileSchema(schema: object): ValidateFunction {
+  return ajv.compile(schema);
+}
+
 /** `data.customer.email must be string`, from Ajv's first error. */
 export function describeSchemaError(error: ErrorObject): { field: string; message: string } {
   const path = error.instancePath
@@ -57,7 +65,6 @@ export class CatalogGate {
   private rules = new Map<string, Rule>();
   private compiled = new Map<string, ValidateFunction>();
   private observed = new Map<string, Observed>();
-  private readonly ajv = new Ajv({ allErrors: false, strict: false });
   private refreshTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -126,7 +133,7 @@ export class CatalogGate {
         let validate = this.compiled.get(row.id);
         if (!validate) {
           try {
-            validate = this.ajv.compile(row.schema);
+            validate = compileSchema(row.schema);
           } catch (error) {
             this.log('warn', 'event type schema does not compile; not validating it', { type: row.type, version: row.version, error: (error as Error).message });
             continue;

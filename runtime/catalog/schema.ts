@@ -63,8 +63,9 @@ export function mergeSchemas(a: JsonSchema, b: JsonSchema): JsonSchema {
     const names = [...new Set([...Object.keys(a.properties ?? {}), ...Object.keys(b.properties ?? {})])].sort();
     merged.properties = Object.fromEntries(
       names.map((name) => {
-        const left = a.properties?.[name];
-        const right = b.properties?.[name];
+        // Own properties only: a field named `valueOf` must not find Object.prototype's.
+        const left = a.properties && Object.hasOwn(a.properties, name) ? a.properties[name] : undefined;
+        const right = b.properties && Object.hasOwn(b.properties, name) ? b.properties[name] : undefined;
         return [name, left && right ? mergeSchemas(left, right) : (left ?? right)!];
       }),
     );

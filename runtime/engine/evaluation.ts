@@ -53,6 +53,8 @@ const shared = new WeakMap<JqRuntime, Map<EvaluationMode, Evaluator>>();
 
 export class Evaluator {
   private readonly fast = new Map<string, FastExpression | null>();
+  /** Each source string read once: its bare expression and fast form. */
+  private readonly sources = new Map<string, { expression: string; fast: FastExpression | null }>();
   private readonly templates = new WeakMap<object, CompiledTemplate>();
 
   static shared(jq: JqRuntime, mode: EvaluationMode): Evaluator {
@@ -94,8 +96,14 @@ export class Evaluator {
 
   /** Evaluates one expression (the string of an expression-only field, with or without `${}`). */
   evaluate(source: string, input: Json, vars: Vars, site: Site): Json {
-    const expression = bareExpression(source);
-    const fast = this.fastFor(expression);
+    let read = this.sources.get(source);
+    if (!read) {
+      if (this.sources.size >= 50_000) this.sources.clear();
+      const bare = bareExpression(source);
+      read = { expression: bare, fast: this.fastFor(bare) };
+      this.sources.set(source, read);
+    }
+    const { expression, fast } = read;
     if (fast) {
       try {
         return fast(input, vars);

@@ -318,7 +318,7 @@ export class Interpreter {
       if (secretNames.length > 0 && this.ports.secrets) this.secrets = await this.ports.secrets.resolve(secretNames);
       state.status = 'running';
       if (fresh) {
-        this.emitWorkflow('started', { startedAt: dateTime(state.startedAt) });
+        if (this.ports.lifecycle) this.emitWorkflow('started', { startedAt: dateTime(state.startedAt) });
         if (this.definition.timeout !== undefined) state.deadline = state.startedAt + this.timeoutMs(this.definition.timeout, '/timeout');
         await this.checkpoint();
       }
@@ -332,7 +332,7 @@ export class Interpreter {
       state.frames = {};
       delete state.waitingFor;
       await this.checkpoint();
-      this.emitWorkflow('completed', { completedAt: dateTime(this.now()), output });
+      if (this.ports.lifecycle) this.emitWorkflow('completed', { completedAt: dateTime(this.now()), output });
       return { status: 'completed', output, state };
     } catch (error) {
       const reason = signal.aborted ? signal.reason : error;
@@ -375,7 +375,6 @@ export class Interpreter {
     const step = frame.step as unknown as ListStep;
     const plan = planOf(listRef, tasks);
     while (step.next < tasks.length) {
-      if (signal.aborted) throw signal.reason;
       if (this.gate) await this.gate.promise;
       if (signal.aborted) throw signal.reason;
       const index = step.next;
@@ -425,7 +424,7 @@ export class Interpreter {
     try {
       const skipped = this.enterTask(call);
       if (skipped) return skipped;
-      const pending = TASK_HANDLERS[call.kind!](call.run);
+      const pending = TASK_HANDLERS[call.kind!](call);
       if (pending instanceof Promise) return this.leaveTaskAsync(call, pending);
       return this.leaveTask(call, pending, this.transformOutput(call, pending));
     } catch (error) {
@@ -441,58 +440,24 @@ export class Interpreter {
     if (!frame) {
       frame = { startedAt: this.now() };
       if (!TRANSIENT.has(kind!) || def.timeout !== undefined) frames[ref] = frame;
-      this.emitTask('created', ref);
-      // Beyond the spec's fields: the task's input, for run histories (the worker's run_step rows).
-      this.emitTask('started', ref, { input: rawInput });
+      if (this.ports.lifecycle) {
+        this.emitTask('created', ref);
+        // Beyond the spec's fields: the task's input, for run histories (the worker's run_step rows).
+        this.emitTask('started', ref, { input: rawInput });
+      }
     } else {
       frame.startedAt ??= this.now();
     }
-    const startedAt = frame.startedAt!;
-    const state = this.state;
-    const call: TaskCall = { name, def, ref, rawInput, fresh, frame, signal, kind, run: undefined!, input: undefined, rawOutput: undefined, output: undefined, authorization: undefined };
-    let descriptor: JsonObject | undefined;
-    const vars: Vars = (n) => {
-      switch (n) {
-        case 'input':
-          return call.input;
-        case 'output':
-          return call.output;
-        case 'context':
-          return state.context;
-        case 'authorization':
-          return call.authorization ?? parentVars(n);
-        case 'task':
-          descriptor ??= { name, reference: ref, definition: def as unknown as Json, input: rawInput, startedAt: dateTime(startedAt) };
-          if (call.rawOutput !== undefined) descriptor.output = call.rawOutput;
-          return descriptor;
-        default:
-          return parentVars(n);
-      }
-    };
-    call.run = {
-      it: this,
-      name,
-      ref,
-      def,
-      input: null,
-      vars,
-      signal,
-      frame,
-      site: (field) => ({ task: name, ref, field }),
-      authorize: (scheme, parameter) => {
-        call.authorization = { scheme, parameter };
-      },
-    };
-    return call;
+    return new TaskCall(this, name, def, ref, rawInput, fresh, frame, signal, kind, parentVars);
   }
 
   /** `input.from`, then `if`: the skipped outcome when the task does not apply. */
   private enterTask(call: TaskCall): TaskOutcome | undefined {
-    const { def, run } = call;
-    const transformed = def.input?.from === undefined ? call.rawInput : this.evaluator.valueOf(def.input.from, call.rawInput, run.vars, run.site('input.from'));
+    const def = call.def;
+    const transformed = def.input?.from === undefined ? call.rawInput : this.evaluator.valueOf(def.input.from, call.rawInput, call.vars, call.site('input.from'));
     call.input = transformed;
-    (run as { input: Json }).input = transformed;
-    if (def.if !== undefined && !this.evaluator.test(def.if, transformed, run.vars, run.site('if'))) {
+    call.entered = true;
+    if (def.if !== undefined && !this.evaluator.test(def.if, transformed, call.vars, call.site('if'))) {
       this.emitTask('completed', call.ref, { skipped: true });
       return { output: call.rawInput, skipped: true };
     }
@@ -503,13 +468,13 @@ export class Interpreter {
   private transformOutput(call: TaskCall, outcome: TaskOutcome): Json {
     call.rawOutput = outcome.output;
     const as = call.def.output?.as;
-    call.output = as === undefined ? outcome.output : this.evaluator.valueOf(as, outcome.output, call.run.vars, call.run.site('output.as'));
+    call.output = as === undefined ? outcome.output : this.evaluator.valueOf(as, outcome.output, call.vars, call.site('output.as'));
     return call.output;
   }
 
   private exportContext(call: TaskCall, output: Json): Json | undefined {
     const as = call.def.export?.as;
-    return as === undefined ? undefined : this.evaluator.valueOf(as, output, call.run.vars, call.run.site('export.as'));
+    return as === undefined ? undefined : this.evaluator.valueOf(as, output, call.vars, call.site('export.as'));
   }
 
   private leaveTask(call: TaskCall, outcome: TaskOutcome, output: Json, context = this.exportContext(call, output)): TaskOutcome {
@@ -532,7 +497,8 @@ export class Interpreter {
 
   /** The full path, for tasks with schemas or a timeout. */
   private async runTaskAsync(call: TaskCall): Promise<TaskOutcome> {
-    const { def, name, ref, frame, signal } = call;
+    const { def, name, ref, frame } = call;
+    const signal = call.outerSignal;
     try {
       await this.checkSchema(def.input?.schema, call.rawInput, `the input of task "${name}"`, ref, signal);
       const skipped = this.enterTask(call);
@@ -544,11 +510,14 @@ export class Interpreter {
         outcome = await this.withDeadline(
           frame.deadline,
           signal,
-          async (s) => handler({ ...call.run, signal: s }),
+          async (s) => {
+            call.signal = s;
+            return handler(call);
+          },
           () => WorkflowError.of('timeout', `task "${name}" did not complete within its timeout`, ref, 'Task timed out'),
         );
       } else {
-        outcome = await handler(call.run);
+        outcome = await handler(call);
       }
       const output = this.transformOutput(call, outcome);
       await this.checkSchema(def.output?.schema, output, `the output of task "${name}"`, ref, signal);
@@ -562,7 +531,7 @@ export class Interpreter {
 
   private taskFailure(call: TaskCall, error: unknown): unknown {
     // Errors caused by an abort (cancel, stop, an enclosing deadline) are not task faults.
-    if (call.signal.aborted) return call.signal.reason;
+    if (call.outerSignal.aborted) return call.outerSignal.reason;
     if (error instanceof InterruptedError || error instanceof DeadlineReached) return error;
     const failure = toWorkflowError(error, call.ref);
     this.emitTask('faulted', call.ref, { error: failure.problem as unknown as Json });
@@ -570,19 +539,71 @@ export class Interpreter {
   }
 }
 
-/** One task's run in progress, shared by the synchronous and asynchronous paths. */
-interface TaskCall {
-  name: string;
-  def: TaskDefinition;
-  ref: string;
-  rawInput: Json;
-  fresh: boolean;
-  frame: Frame;
+/**
+ * One task's run in progress, shared by the synchronous and asynchronous paths, and the
+ * `TaskRun` its handler gets. One object per task (plus its `vars` function): the per-task
+ * path of short tasks is dominated by allocation.
+ */
+class TaskCall implements TaskRun {
+  /** The transformed input, once `input.from` ran (`entered`). */
+  input: Json = null;
+  entered = false;
+  rawOutput: Json | undefined = undefined;
+  output: Json | undefined = undefined;
+  authorization: JsonObject | undefined = undefined;
+  /** The signal the handler sees: the task's deadline, when it has one, aborts it too. */
   signal: AbortSignal;
-  kind: ReturnType<typeof taskKind>;
-  run: TaskRun;
-  input: Json | undefined;
-  rawOutput: Json | undefined;
-  output: Json | undefined;
-  authorization: JsonObject | undefined;
+  private descriptor: JsonObject | undefined = undefined;
+  readonly vars: Vars;
+
+  constructor(
+    readonly it: Interpreter,
+    readonly name: string,
+    readonly def: TaskDefinition,
+    readonly ref: string,
+    readonly rawInput: Json,
+    readonly fresh: boolean,
+    readonly frame: Frame,
+    /** The signal of the enclosing list: its abort (cancel, stop, an outer deadline) is not this task's fault. */
+    readonly outerSignal: AbortSignal,
+    readonly kind: ReturnType<typeof taskKind>,
+    private readonly parentVars: Vars,
+  ) {
+    this.signal = outerSignal;
+    this.vars = (n) => this.variable(n);
+  }
+
+  private variable(n: string): Json | undefined {
+    switch (n) {
+      case 'input':
+        return this.entered ? this.input : undefined;
+      case 'output':
+        return this.output;
+      case 'context':
+        return this.it.state.context;
+      case 'authorization':
+        return this.authorization ?? this.parentVars(n);
+      case 'task': {
+        const descriptor = (this.descriptor ??= {
+          name: this.name,
+          reference: this.ref,
+          definition: this.def as unknown as Json,
+          input: this.rawInput,
+          startedAt: dateTime(this.frame.startedAt!),
+        });
+        if (this.rawOutput !== undefined) descriptor.output = this.rawOutput;
+        return descriptor;
+      }
+      default:
+        return this.parentVars(n);
+    }
+  }
+
+  site(field: string): Site {
+    return { task: this.name, ref: this.ref, field };
+  }
+
+  authorize(scheme: string, parameter: string): void {
+    this.authorization = { scheme, parameter };
+  }
 }

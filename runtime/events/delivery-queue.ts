@@ -87,16 +87,35 @@ export class DeliveryQueue {
     return rows.map((row) => ({ id: row.id, deploymentId: row.deploymentId, attempts: row.attempts, event: toRecord(row), ageMs: row.ageMs }));
   }
 
-  /** Delivered (or dropped by a later filter): the rows go. */
-  async complete(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.pool.query('DELETE FROM delivery WHERE id = ANY($1::bigint[])', [ids]);
+  /** Delivered (or dropped by a later filter): the rows go, leaving their outcome (`outcomes[i]` of `ids[i]`) on record. */
+  async complete(ids: string[], outcomes: ('delivered' | 'filtered')[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS x(id, outcome)),
+            gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome)
+       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, "at")
+       SELECT "eventSeq", "deploymentId", outcome, attempts, LOCALTIMESTAMP FROM gone`,
+      [ids, outcomes],
+    );
+  }
+
+  /** Not sent yet (a rate limit): back in the queue after `delayMs`, the claim not counted as an attempt. */
+  async postpone(id: string, delayMs: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE delivery SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = NULL, attempts = attempts - 1
+        WHERE id = $1 AND "leaseOwner" = $3`,
+      [id, delayMs, this.workerId],
+    );
   }
 
   /** Back in the queue after `delayMs`, unless another worker took the row over meanwhile. */
   async retry(id: string, delayMs: number, error: string): Promise<void> {
     await this.pool.query(
-      `UPDATE delivery SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = NULL, "lastError" = $3
-        WHERE id = $1 AND "leaseOwner" = $4`,
+      `WITH retried AS (
+         UPDATE delivery SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = NULL, "lastError" = $3
+          WHERE id = $1 AND "leaseOwner" = $4 RETURNING "eventSeq", "deploymentId", attempts)
+       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, error, "at")
+       SELECT "eventSeq", "deploymentId", 'retried', attempts, $3, LOCALTIMESTAMP FROM retried`,
       [id, delayMs, error, this.workerId],
     );
   }

@@ -13,7 +13,8 @@
  * (kind, and a filter's dialect JSON). Documents written by hand may add
  * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
  * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
- * `backoffPolicy`, `backoffDelay`, plus `format`, `orderingKey`, `timeout`) to the target.
+ * `backoffPolicy`, `backoffDelay`, plus `format`, `orderingKey`, `timeout`, `rateLimit` in events per
+ * second) to the target.
  */
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
@@ -47,6 +48,8 @@ export interface DeliveryOptions {
   format: DeliveryFormat;
   /** Attribute whose value orders deliveries: same value, one at a time, in arrival order. */
   orderingKey?: string;
+  /** Most events per second the target receives (runtime/events/rate-limit.ts); more wait their turn. */
+  rateLimit?: number;
 }
 
 export interface HttpTarget {
@@ -222,6 +225,12 @@ function readDelivery(task: Obj): DeliveryOptions {
     if (own.timeout !== undefined) delivery.timeoutMs = durationOption(own.timeout, 'metadata.meshflow.delivery.timeout');
     if (own.format === 'binary' || own.format === 'structured' || own.format === 'json') delivery.format = own.format;
     if (typeof own.orderingKey === 'string' && own.orderingKey) delivery.orderingKey = own.orderingKey;
+    if (own.rateLimit !== undefined) {
+      if (typeof own.rateLimit !== 'number' || !Number.isInteger(own.rateLimit) || own.rateLimit < 1) {
+        throw new PlanError(`metadata.meshflow.delivery.rateLimit: expected a whole number of events per second (1 or more), got ${JSON.stringify(own.rateLimit)}`);
+      }
+      delivery.rateLimit = own.rateLimit;
+    }
   }
   return delivery;
 }
@@ -271,6 +280,9 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   const workflow = (reason: string): WorkflowPlan => ({ kind: 'workflow', reason, hooks });
   if (typeof listen === 'string') return workflow(listen);
   if (!isObj(doc.schedule) && first === 0) return workflow('it is not started by events');
+  if (isObj(doc.schedule) && (doc.schedule.every !== undefined || doc.schedule.cron !== undefined || doc.schedule.after !== undefined)) {
+    return workflow('it is started by its schedule (every, cron or after)');
+  }
 
   const steps: PipelineStep[] = [];
   let target: HttpTarget | undefined;

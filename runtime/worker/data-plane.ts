@@ -24,6 +24,8 @@ import type { Logger } from './log.ts';
 import { RunExecutor } from './workflows/executor.ts';
 import { RunStartingQueue } from './workflows/run-starter.ts';
 import { RunStore } from './workflows/run-store.ts';
+import { FlowDefinitions } from './workflows/definitions.ts';
+import { Scheduler, timeSchedule, type ScheduledDeployment } from './workflows/scheduler.ts';
 import { CompiledTrigger, WorkflowRoutingSet, workflowTrigger, type WorkflowTrigger } from './workflows/triggers.ts';
 
 export interface DataPlane {
@@ -37,8 +39,13 @@ interface DeploymentRow {
   dslYaml: string;
 }
 
-/** A workflow deployment started by events carries its trigger. */
-type Compiled = { plan: DeploymentPlan; subscription: Subscription | string; trigger?: { definition: WorkflowTrigger; compiled: CompiledTrigger } };
+/** A workflow deployment started by events carries its trigger; one started by the clock, its schedule. */
+type Compiled = {
+  plan: DeploymentPlan;
+  subscription: Subscription | string;
+  trigger?: { definition: WorkflowTrigger; compiled: CompiledTrigger };
+  schedule?: ScheduledDeployment['schedule'];
+};
 
 const SWEEP_EVERY_MS = 60_000;
 const SWEEP_LOCK = 7_246_002;
@@ -62,7 +69,14 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
         if (plan.kind === 'workflow') {
           const subscription = `deployment ${row.id} is a workflow (${plan.reason}), not a pipeline`;
           const definition = workflowTrigger(doc);
-          if (!definition) return { plan, subscription };
+          if (!definition) {
+            try {
+              return { plan, subscription, schedule: timeSchedule(doc) };
+            } catch (error) {
+              log('error', 'workflow not scheduled: its schedule is malformed', { deployment: row.id, error: (error as Error).message });
+              return { plan, subscription };
+            }
+          }
           try {
             return { plan, subscription, trigger: { definition, compiled: await CompiledTrigger.compile(row.id, definition) } };
           } catch (error) {
@@ -91,15 +105,18 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     const hooks = new Map<string, HookBinding>();
     const subscriptions: Subscription[] = [];
     const triggers: CompiledTrigger[] = [];
+    const scheduled: ScheduledDeployment[] = [];
     for (const { d, c } of results) {
       if (typeof c.subscription !== 'string') subscriptions.push(c.subscription);
       if (c.trigger) triggers.push(c.trigger.compiled);
+      if (c.schedule) scheduled.push({ id: d.id, schedule: c.schedule });
       for (const source of c.plan.hooks) {
         if (hooks.has(source.id)) log('warn', 'two deployments claim one webhook; the first keeps it', { hook: source.id, deployment: d.id });
         else hooks.set(source.id, { deploymentId: d.id, source });
       }
     }
     current = new WorkflowRoutingSet(subscriptions, hooks, triggers);
+    scheduler.setDeployments(scheduled);
   }
 
   /** Deliveries outlive redeploys: a draining or stopped deployment's rows still go out. */
@@ -132,13 +149,16 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     },
   });
   const deliverer = new HttpDeliverer();
+  const definitions = new FlowDefinitions(pool);
   const executor = new RunExecutor({
     store: new RunStore(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_RUN_LEASE_MS),
+    definitions,
     ports: {
       pool,
       eventLog,
       routing: () => current,
       secrets: environmentSecrets(process.env),
+      workflows: definitions,
       pollMs: config.MESHFLOW_RUN_POLL_MS,
       publishLifecycle: config.MESHFLOW_RUN_LIFECYCLE_EVENTS,
       log,
@@ -153,6 +173,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       return typeof c === 'string' ? undefined : c.trigger?.definition;
     },
   });
+  const scheduler = new Scheduler({ pool, log, pollMs: Math.max(config.MESHFLOW_RUN_POLL_MS, 100), started: () => executor.wake() });
   const loop = new DeliveryLoop({
     // Rows of workflow deployments become runs; the loop only sees pipeline rows.
     queue: new RunStartingQueue(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_DELIVERY_LEASE_MS, {
@@ -194,6 +215,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
   await connectors.start();
   loop.start();
   executor.start();
+  scheduler.start();
 
   // One worker at a time sweeps; the others skip the round.
   const retentionMs = config.MESHFLOW_EVENT_RETENTION_HOURS * 3_600_000;
@@ -230,6 +252,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     handle,
     stop: async () => {
       clearInterval(sweeper);
+      await scheduler.stop();
       await connectors.stop();
       await catalog.stop();
       await loop.stop();

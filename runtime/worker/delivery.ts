@@ -8,6 +8,8 @@ import { TransformError } from '../expressions/transforms/index.ts';
 import type { ClaimedDelivery, DeliveryQueue } from '../events/delivery-queue.ts';
 import { backoffMs, buildRequest, type HttpDeliverer } from '../events/http-delivery.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
+import { RateLimiter } from '../events/rate-limit.ts';
+import { startDeliverySpan, traceContextOf } from '../events/tracing.ts';
 import type { ChainResult, Subscription } from '../events/subscriptions.ts';
 import type { Logger } from './log.ts';
 
@@ -32,7 +34,8 @@ export class DeliveryLoop {
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
-  private done: string[] = [];
+  private done: { id: string; outcome: 'delivered' | 'filtered' }[] = [];
+  private readonly limiter = new RateLimiter();
   private completing: Promise<void> | undefined;
   private readonly settled = new Set<Promise<void>>();
 
@@ -128,14 +131,29 @@ export class DeliveryLoop {
       return;
     }
     if (!chain.deliver) {
-      this.complete(delivery.id);
+      this.complete(delivery.id, 'filtered');
       metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'filtered' });
       return;
     }
+    if (target.delivery.rateLimit !== undefined) {
+      const waitMs = this.limiter.reserve(`${flowId}\u0000${target.url}`, target.delivery.rateLimit);
+      if (waitMs > 0) {
+        await queue.postpone(delivery.id, waitMs);
+        return;
+      }
+    }
     const request = buildRequest(delivery.event, chain.payload, chain.transformed, target.delivery.format);
+    const span = startDeliverySpan(traceContextOf(delivery.event), `${target.method} ${new URL(target.url).host}`, {
+      'http.request.method': target.method,
+      'url.full': target.url,
+      'cloudevents.event_id': delivery.event.id,
+      'cloudevents.event_type': delivery.event.type,
+    });
+    Object.assign(request.headers, span.headers);
     const outcome = await this.deps.deliverer.send(target, request);
+    span.end(outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
-      this.complete(delivery.id);
+      this.complete(delivery.id, 'delivered');
       metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'delivered' });
       metrics.deliveryLatency.observe({ deployment: delivery.deploymentId }, (delivery.ageMs + Date.now() - started) / 1000);
       return;
@@ -151,20 +169,22 @@ export class DeliveryLoop {
   }
 
   /** Successful rows are deleted together; until then their lease keeps other workers off them. */
-  private complete(id: string): void {
-    this.done.push(id);
+  private complete(id: string, outcome: 'delivered' | 'filtered'): void {
+    this.done.push({ id, outcome });
     this.completing ??= this.flushDone().finally(() => {
       this.completing = undefined;
-      if (this.done.length > 0) this.complete(this.done.pop()!);
+      const next = this.done.pop();
+      if (next) this.complete(next.id, next.outcome);
     });
   }
 
   private async flushDone(): Promise<void> {
     while (this.done.length > 0) {
-      const ids = this.done;
+      const done = this.done;
       this.done = [];
+      const ids = done.map((d) => d.id);
       try {
-        await this.deps.queue.complete(ids);
+        await this.deps.queue.complete(ids, done.map((d) => d.outcome));
       } catch (error) {
         // Left in the table, the rows are delivered again when their lease ends: at-least-once.
         this.deps.log('warn', 'recording deliveries failed', { count: ids.length, error: (error as Error).message });

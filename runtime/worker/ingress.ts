@@ -14,6 +14,7 @@ import type { EventLog } from '../events/event-log.ts';
 import { eventsFromRequest } from '../events/http-binding.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
 import type { SubscriptionSet } from '../events/subscriptions.ts';
+import { adoptRequestTraceContext } from '../events/tracing.ts';
 import { eventsFromHook, type SecretLookup } from '../events/webhooks.ts';
 import { sendJson, sendProblem } from './http-server.ts';
 import type { Logger } from './log.ts';
@@ -76,7 +77,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
   async function accept(req: IncomingMessage, res: ServerResponse, ingress: string, parse: (body: Buffer) => CloudEventRecord[]): Promise<void> {
     let events: CloudEventRecord[];
     try {
-      events = parse(await readBody(req, deps.maxBodyBytes));
+      events = adoptRequestTraceContext(parse(await readBody(req, deps.maxBodyBytes)), req.headers);
       deps.catalog?.check(events);
     } catch (error) {
       if (error instanceof IngressError) return refuse(res, error);

@@ -10,6 +10,7 @@ import { DeploymentWatcher } from './deployments';
 import { createWorkerServer } from './http-server';
 import { consoleLogger as log } from './log';
 import { describeDbError } from './db-errors';
+import { initTracing } from '../events/tracing';
 
 function fail(message: string): never {
   process.stderr.write(`meshflow worker: ${message}\n`);
@@ -19,6 +20,7 @@ function fail(message: string): never {
 const loaded = loadWorkerConfig(process.env);
 if (!loaded.ok) fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
 const config = loaded.config;
+const stopTracing = initTracing(process.env, 'meshflow-worker');
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
 pool.on('error', (error) => log('warn', 'idle database connection failed', { error: error.message }));
@@ -84,6 +86,7 @@ async function shutdown(signal: string): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await dataPlane.stop();
   await watcher.stop();
+  await stopTracing?.();
   await pool.end();
   process.exit(0);
 }

@@ -3,9 +3,11 @@ import { createCallerFactory, router } from '../trpc';
 import { accountRouter } from './account';
 import { catalogRouter } from './catalog';
 import { connectorsRouter } from './connectors';
+import { deadLettersRouter } from './dead-letters';
 import { designerRouter } from './designer';
 import { eventsRouter } from './events';
 import { flowsRouter } from './flows';
+import { overviewRouter } from './overview';
 import { runsRouter } from './runs';
 import { systemRouter } from './system';
 
@@ -17,6 +19,8 @@ export const appRouter = router({
   connectors: connectorsRouter,
   runs: runsRouter,
   events: eventsRouter,
+  deadLetters: deadLettersRouter,
+  overview: overviewRouter,
   system: systemRouter,
 });
 

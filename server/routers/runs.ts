@@ -1,6 +1,23 @@
-import { listRuns, listRunsInput } from '../services/runs';
-import { router, viewerProcedure } from '../trpc';
+import { pool } from '../db';
+import {
+  controlRun,
+  getRun,
+  listRuns,
+  listRunsInput,
+  rerunWithEditedEvent,
+  rerunWithEventInput,
+  rerunWithSameEvent,
+  runControlInput,
+  runFilterOptions,
+  runIdInput,
+} from '../services/runs';
+import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 export const runsRouter = router({
-  list: viewerProcedure.input(listRunsInput).query(({ ctx, input }) => listRuns(ctx.db, input)),
+  list: viewerProcedure.input(listRunsInput).query(({ input }) => listRuns(pool(), input)),
+  filters: viewerProcedure.query(() => runFilterOptions(pool())),
+  get: viewerProcedure.input(runIdInput).query(({ input }) => getRun(pool(), input.id)),
+  rerun: editorProcedure.input(runIdInput).mutation(({ input }) => rerunWithSameEvent(pool(), input.id)),
+  rerunWithEvent: editorProcedure.input(rerunWithEventInput).mutation(({ input }) => rerunWithEditedEvent(pool(), input.id, input.event)),
+  control: editorProcedure.input(runControlInput).mutation(({ input }) => controlRun(pool(), input.id, input.action)),
 });

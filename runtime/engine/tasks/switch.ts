@@ -2,21 +2,46 @@ import type { TaskOutcome, TaskRun } from '../interpreter.ts';
 
 type SwitchCase = { when?: string; then?: string };
 
+/** A case as read once per definition: its expression, where it sits, where it goes. */
+interface PlannedCase {
+  when: string;
+  field: string;
+  then: string;
+}
+
+interface PlannedSwitch {
+  cases: PlannedCase[];
+  /** The first case without `when`. */
+  fallback: string | undefined;
+}
+
+const plans = new WeakMap<object, PlannedSwitch>();
+
+function planOf(cases: Record<string, SwitchCase>[]): PlannedSwitch {
+  let plan = plans.get(cases);
+  if (!plan) {
+    plan = { cases: [], fallback: undefined };
+    for (const [index, item] of cases.entries()) {
+      const [name, c] = Object.entries(item)[0]!;
+      if (c.when === undefined) plan.fallback ??= c.then ?? 'continue';
+      // Cases after the default can still match first: order is kept, the default only applies when none does.
+      else plan.cases.push({ when: c.when, field: `switch/${index}/${name}/when`, then: c.then ?? 'continue' });
+    }
+    plans.set(cases, plan);
+  }
+  return plan;
+}
+
 /**
  * `switch`: the first case whose `when` holds decides where to go; a case without `when`
  * is the default. With no match and no default, the task's own `then` applies. The input
  * passes through unchanged.
  */
 export function switchTask(run: TaskRun): TaskOutcome {
-  const cases = run.def.switch as Record<string, SwitchCase>[];
-  let fallback: string | undefined;
-  for (const [index, item] of cases.entries()) {
-    const [name, c] = Object.entries(item)[0]!;
-    if (c.when === undefined) {
-      fallback ??= c.then ?? 'continue';
-      continue;
-    }
-    if (run.it.evaluator.test(c.when, run.input, run.vars, run.site(`switch/${index}/${name}/when`))) return { output: run.input, then: c.then ?? 'continue' };
+  const { cases, fallback } = planOf(run.def.switch as Record<string, SwitchCase>[]);
+  const evaluator = run.it.evaluator;
+  for (const c of cases) {
+    if (evaluator.test(c.when, run.input, run.vars, run.site(c.field))) return { output: run.input, then: c.then };
   }
   return fallback === undefined ? { output: run.input } : { output: run.input, then: fallback };
 }

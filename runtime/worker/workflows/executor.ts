@@ -7,15 +7,17 @@
  * any restart. Control requests (suspendRun, cancelRun in control.ts) are written to the row;
  * the holder notices them at its next checkpoint or heartbeat.
  */
-import { Engine, WorkflowError, type CloudEvent, type InstanceState, type RunHandle, type RunResult, type WorkflowDocument } from '../../engine/index.ts';
-import { formatDiagnostics, loadWorkflow } from '../../engine/validate.ts';
+import { Engine, WorkflowError, type CloudEvent, type InstanceState, type RunHandle, type RunResult } from '../../engine/index.ts';
 import type { Logger } from '../log.ts';
+import type { FlowDefinitions } from './definitions.ts';
 import { saveState, type ClaimedRun, type RunStore } from './run-store.ts';
 import type { WorkflowTrigger } from './triggers.ts';
+import { traceContextOf, tracedHttp } from '../../events/tracing.ts';
 import { runPorts, type StepRecorder, type WorkerPortsDeps } from './worker-ports.ts';
 
 export interface RunExecutorOptions {
   store: RunStore;
+  definitions: FlowDefinitions;
   ports: WorkerPortsDeps;
   log: Logger;
   /** Instances held in memory at once. */
@@ -44,7 +46,6 @@ const FINAL = new Set(['completed', 'faulted', 'cancelled']);
 
 export class RunExecutor {
   private readonly held = new Map<string, Held>();
-  private readonly definitions = new Map<string, Promise<WorkflowDocument | string>>();
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private pumping: Promise<void> | undefined;
@@ -98,25 +99,9 @@ export class RunExecutor {
     }
   }
 
-  private definition(flowVersionId: string): Promise<WorkflowDocument | string> {
-    let loading = this.definitions.get(flowVersionId);
-    if (!loading) {
-      loading = (async () => {
-        const text = await this.options.store.definitionText(flowVersionId);
-        if (text === undefined) return `flow version ${flowVersionId} no longer exists`;
-        // The full schema check ran when the version was saved; our own checks are enough here.
-        const loaded = await loadWorkflow(text, { schema: false });
-        return loaded.document ?? `the workflow definition is not valid:\n${formatDiagnostics(loaded.diagnostics)}`;
-      })();
-      loading.catch(() => this.definitions.delete(flowVersionId));
-      this.definitions.set(flowVersionId, loading);
-    }
-    return loading;
-  }
-
   private async launch(row: ClaimedRun): Promise<void> {
     const { store, log } = this.options;
-    const definition = await this.definition(row.flowVersionId);
+    const definition = await this.options.definitions.load(row.flowVersionId);
     if (typeof definition === 'string') {
       await store.fail(row.id, WorkflowError.of('configuration', definition, '/').problem);
       log('error', 'run cannot start', { run: row.id, error: definition });
@@ -125,6 +110,8 @@ export class RunExecutor {
     const trigger = row.deploymentId === null ? undefined : await this.options.triggerOf(row.deploymentId);
     const leading = trigger?.listenAt === undefined ? undefined : { at: trigger.listenAt, event: row.input as unknown as CloudEvent };
     const { ports, steps } = runPorts(this.options.ports, row.id, leading);
+    // A run started by an event calls out within that event's trace.
+    ports.http = tracedHttp(ports.http, traceContextOf(row.input));
     const held: Held = { id: row.id, steps, writes: Promise.resolve() };
     const engine = new Engine({ ports: { ...ports, store: { checkpoint: (state) => this.checkpoint(held, state) } } });
     let handle: RunHandle;

@@ -111,9 +111,4 @@ export class RunStore {
       [id, this.owner, JSON.stringify(error)],
     );
   }
-
-  async definitionText(flowVersionId: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ dslYaml: string }>(`SELECT "dslYaml" FROM flow_version WHERE id = $1`, [flowVersionId]);
-    return rows[0]?.dslYaml;
-  }
 }

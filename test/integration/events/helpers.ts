@@ -43,6 +43,8 @@ export interface Sink {
   respond: (request: Received) => number;
   /** How long the sink takes to answer. */
   delayMs: number;
+  /** How long the sink takes to answer one request, when it differs by request. */
+  delayFor?: (request: Received) => number;
   close: () => Promise<void>;
 }
 
@@ -59,7 +61,8 @@ export async function startSink(): Promise<Sink> {
         res.writeHead(request.status);
         res.end();
       };
-      if (sink.delayMs > 0) setTimeout(answer, sink.delayMs);
+      const delay = sink.delayFor?.(request) ?? sink.delayMs;
+      if (delay > 0) setTimeout(answer, delay);
       else answer();
     });
   });

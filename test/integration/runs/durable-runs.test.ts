@@ -1,8 +1,9 @@
 /**
  * Durable workflow runs: a worker killed with SIGKILL in the middle of a workflow — during a
- * `wait`, and during a retry backoff — leaves a run that the restarted worker completes from
- * its checkpoint, with every task that had completed run exactly once (counted at a local
- * HTTP server).
+ * `wait`, a retry backoff, a `listen` and a long HTTP call — leaves a run that the restarted
+ * worker completes from its checkpoint, with every task that had completed run exactly once
+ * (counted at a local HTTP server). A call in flight at the kill had not completed: it is
+ * issued again, so calls are at-least-once and targets should drop repeats.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -128,5 +129,49 @@ describe('durable workflow runs', () => {
     expect(calls('/flaky', id).map((r) => r.status)).toEqual([503, 200]);
     expect(calls('/last', id)).toHaveLength(1);
     expect(calls('/flaky', id)[1]!.at - calls('/flaky', id)[0]!.at).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('a worker killed during a listen: the restarted worker hears the event and goes on, without re-running the task before it', async () => {
+    await worker?.running.stop();
+    const type = `com.example.runs.listen.${randomUUID().slice(0, 8)}`;
+    await deploy(
+      pool,
+      workflow('listen', type, [
+        { before: callTask(`${sink.url}/asked`) },
+        { hear: { listen: { to: { one: { with: { type: `${type}.answer` } } } } } },
+        { after: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/heard`, body: { id: '${ $workflow.input.id }', answer: '${ .[0].answer }' } } } },
+      ]),
+    );
+    worker = await startWorker(inject('databaseUrl'), env(60_000));
+    const id = randomUUID();
+    expect((await post(worker.base, '/events', structured({ id, source: '/runs', type, data: {} }))).status).toBe(202);
+    await waitFor(async () => (calls('/asked', id).length === 1 ? true : undefined), 10_000, 'the task before the listen');
+    await waitFor(async () => ((await runOf(id))?.status === 'waiting' ? true : undefined), 5_000, 'the run listening');
+
+    await killAndRestart(60_000);
+    expect((await post(worker!.base, '/events', structured({ id: randomUUID(), source: '/runs', type: `${type}.answer`, data: { answer: 42 } }))).status).toBe(202);
+    await completed(id);
+
+    expect(calls('/asked', id)).toHaveLength(1);
+    expect(calls('/heard', id).map((r) => JSON.parse(r.body).answer)).toEqual([42]);
+  });
+
+  it('a worker killed during a long HTTP call: the call in flight is issued again (at-least-once), the tasks around it run once', async () => {
+    await worker?.running.stop();
+    const type = `com.example.runs.slow.${randomUUID().slice(0, 8)}`;
+    sink.delayFor = (request) => (request.url === '/slow' ? 4000 : 0);
+    await deploy(pool, workflow('slow', type, [{ before: callTask(`${sink.url}/before-slow`) }, { slow: callTask(`${sink.url}/slow`) }, { after: callTask(`${sink.url}/after-slow`) }]));
+    worker = await startWorker(inject('databaseUrl'), env(60_000));
+    const id = randomUUID();
+    expect((await post(worker.base, '/events', structured({ id, source: '/runs', type, data: {} }))).status).toBe(202);
+    // The slow call has reached the target, which has not answered yet.
+    await waitFor(async () => (calls('/slow', id).length === 1 ? true : undefined), 10_000, 'the slow call in flight');
+
+    await killAndRestart(60_000);
+    await completed(id);
+
+    expect(calls('/before-slow', id)).toHaveLength(1);
+    expect(calls('/slow', id)).toHaveLength(2);
+    expect(calls('/after-slow', id)).toHaveLength(1);
   });
 });

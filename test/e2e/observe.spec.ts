@@ -1,0 +1,178 @@
+/**
+ * Observe and operate, in a real Chromium against `npm start`: a failing run found by its
+ * event id, the live tail, and a dead letter replayed once its target is fixed. Flows are
+ * deployed through the studio's own tRPC API from the signed-in page; events are posted to
+ * the worker's port as any producer would.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { expect, test, type Page } from '@playwright/test';
+
+test.describe.configure({ mode: 'serial' });
+
+// The owner studio.spec.ts creates; created here when this spec runs on its own.
+const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
+const worker = `http://127.0.0.1:${process.env.MESHFLOW_E2E_WORKER_PORT ?? 8310}`;
+const tag = randomUUID().slice(0, 8);
+
+interface Hit {
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+let sink: { server: Server; url: string; hits: Hit[] };
+/** The status the sink answers a path with; tests break and fix targets by changing it. */
+let respond = (_url: string) => 200;
+
+test.beforeAll(async () => {
+  const hits: Hit[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const status = respond(req.url ?? '');
+      if (status < 300) hits.push({ url: req.url ?? '', headers: req.headers, body });
+      res.writeHead(status);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  sink = {
+    server,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    hits,
+  };
+});
+
+test.afterAll(async () => {
+  sink.server.closeAllConnections();
+  await new Promise((resolve) => sink.server.close(resolve));
+});
+
+async function enter(page: Page) {
+  await page.goto('/');
+  if (page.url().endsWith('/setup')) {
+    await page.getByLabel('Your name').fill(owner.name);
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Create owner account' }).click();
+  } else {
+    await page.goto('/sign-in');
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await expect(page).toHaveURL(/\/flows$/);
+}
+
+/** Calls a tRPC mutation as the signed-in user (superjson wire format). */
+async function mutate<T>(page: Page, path: string, input: unknown): Promise<T> {
+  const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
+  const body = (await res.json()) as { result?: { data: { json: T } }; error?: unknown };
+  if (!body.result) throw new Error(`${path} failed: ${JSON.stringify(body.error)}`);
+  return body.result.data.json;
+}
+
+async function deployYaml(page: Page, name: string, yaml: string): Promise<string> {
+  const saved = await mutate<{ ok: boolean; flowId: string; diagnostics: unknown }>(page, 'flows.importDsl', { name, yaml });
+  if (!saved.ok) throw new Error(`${name} was not saved: ${JSON.stringify(saved.diagnostics)}`);
+  await mutate(page, 'flows.deploy', { flowId: saved.flowId });
+  return saved.flowId;
+}
+
+async function postEvent(event: Record<string, unknown>): Promise<void> {
+  // The worker picks a deployment up within a second of its NOTIFY; until then the event is not routed.
+  const res = await fetch(`${worker}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: JSON.stringify({ specversion: '1.0', source: '/e2e/observe', ...event }),
+  });
+  expect(res.status).toBe(202);
+}
+
+test('a failing run is found by its event id and shows its failing task’s error and input', async ({ page }) => {
+  await enter(page);
+  const type = `com.example.observe.fail.${tag}`;
+  await deployYaml(
+    page,
+    `observe-failing-${tag}`,
+    `document: { dsl: 1.0.0, namespace: e2e, name: observe-failing-${tag}, version: 0.1.0 }
+schedule:
+  on: { one: { with: { type: ${type} } } }
+do:
+  - prepare:
+      set: { order: '\${ .data.order }' }
+  - pause:
+      wait: PT0.01S
+  - notify:
+      call: http
+      with: { method: post, endpoint: '${sink.url}/broken', body: { order: '\${ .order }' } }
+`,
+  );
+  respond = (url) => (url === '/broken' ? 500 : 200);
+  await page.waitForTimeout(1500);
+  const eventId = `fail-${tag}`;
+  await postEvent({ id: eventId, type, data: { order: `o-${tag}` } });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+  await page.getByLabel('Search runs').fill(eventId);
+  const row = page.getByRole('row').filter({ hasText: eventId });
+  await expect(row).toHaveCount(1, { timeout: 15_000 });
+  await expect(row.getByText('faulted')).toBeVisible({ timeout: 15_000 });
+  await row.getByRole('link', { name: `observe-failing-${tag}` }).click();
+
+  await expect(page.getByTestId('run-status')).toHaveText('faulted');
+  const step = page.getByTestId('step-notify');
+  await expect(step.getByText('faulted')).toBeVisible();
+  await expect(step.getByLabel('notify error')).toContainText('500');
+  await expect(step.getByLabel('notify input')).toContainText(`o-${tag}`);
+  await expect(page.getByRole('link', { name: new RegExp(eventId) })).toBeVisible();
+});
+
+test('a posted event appears in the live tail within a second', async ({ page }) => {
+  await enter(page);
+  await page.goto('/events');
+  await expect(page.getByTestId('tail-status')).toHaveText('Live', { timeout: 10_000 });
+  const type = `com.example.observe.tail.${tag}`;
+  await page.getByLabel('Filter by type').fill(type);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByTestId('tail-status')).toHaveText('Live', { timeout: 10_000 });
+  const eventId = `tail-${tag}`;
+  await postEvent({ id: eventId, type });
+  await expect(page.getByRole('cell', { name: eventId })).toBeVisible({ timeout: 1_000 });
+});
+
+test('a dead-lettered event is replayed after its target is fixed, and arrives with its id', async ({ page }) => {
+  await enter(page);
+  const type = `com.example.observe.dead.${tag}`;
+  await deployYaml(
+    page,
+    `observe-dead-${tag}`,
+    `document: { dsl: 1.0.0, namespace: e2e, name: observe-dead-${tag}, version: 0.1.0 }
+schedule:
+  on: { one: { with: { type: ${type} } } }
+do:
+  - deliver:
+      call: http
+      with: { method: post, endpoint: '${sink.url}/orders', body: '\${ . }' }
+      metadata: { meshflow: { delivery: { retry: 0 } } }
+`,
+  );
+  respond = (url) => (url === '/orders' ? 503 : 200);
+  await page.waitForTimeout(1500);
+  const eventId = `dead-${tag}`;
+  await postEvent({ id: eventId, type, data: { n: 1 } });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dead letters' }).click();
+  const row = page.getByRole('row').filter({ hasText: eventId });
+  await expect(row).toBeVisible({ timeout: 15_000 });
+  await expect(row).toContainText('503');
+  expect(sink.hits.filter((h) => h.url === '/orders')).toHaveLength(0);
+
+  respond = () => 200;
+  await row.getByRole('button', { name: `Replay ${eventId}` }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Replayed 1.' })).toBeVisible();
+  await expect.poll(() => sink.hits.filter((h) => h.url === '/orders').map((h) => h.headers['ce-id']), { timeout: 10_000 }).toEqual([eventId]);
+  await expect(page.getByRole('row').filter({ hasText: eventId })).toHaveCount(0);
+});
