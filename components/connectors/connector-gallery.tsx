@@ -177,7 +177,7 @@ export function ConnectorGallery() {
               <div className="flex items-start justify-between gap-2">
                 <div>
                   <h3 className="font-medium text-slate-900">{kind.title}</h3>
-                  <p className="text-xs uppercase tracking-wide text-slate-400">
+                  <p className="text-xs uppercase tracking-wide text-slate-500">
                     {kind.direction} · {kind.system}
                   </p>
                 </div>

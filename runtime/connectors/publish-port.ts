@@ -30,6 +30,18 @@ export class BrokerPublishPort implements AsyncApiPort {
   /** `secretsFor` gives the credentials of a broker URL (e.g. of a configured connector). */
   constructor(private readonly secretsFor: (system: ConnectorSystem, url: string) => ConnectorSecrets = () => ({})) {}
 
+  /** The `meshflow://connectors/<system>` documents the broker target nodes point at. */
+  document(reference: Json): Json | undefined {
+    const ref = isObj(reference) ? (isObj(reference.endpoint) ? reference.endpoint.uri : reference.endpoint) : undefined;
+    const match = typeof ref === 'string' ? /^meshflow:\/\/connectors\/([a-z]+)$/.exec(ref) : null;
+    if (!match) return undefined;
+    return {
+      asyncapi: '3.0.0',
+      info: { title: `Meshflow ${match[1]} connector`, version: '1.0.0' },
+      operations: { publish: { action: 'send' } },
+    };
+  }
+
   async publish(request: AsyncApiRequest): Promise<void> {
     const system = PROTOCOLS[String(request.protocol ?? '').toLowerCase()];
     if (!system) throw new Error(`asyncapi publish: protocol "${String(request.protocol)}" has no connector; use one of ${Object.keys(PROTOCOLS).join(', ')}`);

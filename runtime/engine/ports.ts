@@ -119,6 +119,11 @@ export interface AsyncApiRequest {
 
 /** Broker publish/subscribe described by an AsyncAPI document; the connectors implement it. */
 export interface AsyncApiPort {
+  /**
+   * A document the connector layer describes itself (e.g. `meshflow://connectors/mqtt`, which
+   * the broker target nodes reference), or undefined to read it over HTTP as usual.
+   */
+  document?(reference: Json): Json | undefined;
   publish(request: AsyncApiRequest, signal: AbortSignal): Promise<void>;
   subscribe(request: AsyncApiRequest, signal: AbortSignal): AsyncIterable<Json>;
 }

@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import { extensionsOf, type CloudEventRecord } from './cloudevent.ts';
+import type { ClaimedDelivery } from './delivery-queue.ts';
 import type { Route } from './subscriptions.ts';
 
 export interface AppendEntry {
@@ -36,6 +37,21 @@ export interface EventLogOptions {
   maxInFlight?: number;
   /** Told after each commit how many deliveries it queued. */
   onCommit?: (batchSize: number, queued: number) => void;
+  /**
+   * Deliveries this worker sends itself: they are inserted already leased to `owner` (as a
+   * claim would lease them) and handed to `adopt` after the commit, which saves the claim's
+   * round trip and its read of the event back. A crash loses nothing: the lease runs out
+   * and any worker claims them. `reserve` says how many the loop can take (at most `wanted`);
+   * `adopt` gets them with what was reserved, also when fewer (or none) were inserted.
+   */
+  lease?: {
+    owner: string;
+    ms: number;
+    /** Whether a route's deliveries may be handed over directly (not ordered, not a workflow's). */
+    direct: (route: Route) => boolean;
+    reserve: (wanted: number) => number;
+    adopt: (deliveries: ClaimedDelivery[], reserved: number) => void;
+  };
 }
 
 const APPEND = `
@@ -51,16 +67,22 @@ WITH input AS (
   ON CONFLICT (source, id) DO NOTHING
   RETURNING seq, source, id
 ), queued AS (
-  INSERT INTO delivery ("eventSeq", "deploymentId", "orderingKey")
-  SELECT ins.seq, r."deploymentId", r."orderingKey"
+  INSERT INTO delivery ("eventSeq", "deploymentId", "orderingKey", "leaseOwner", "availableAt", attempts)
+  SELECT ins.seq, r."deploymentId", r."orderingKey", CASE WHEN r.lease THEN $2 END,
+         CASE WHEN r.lease THEN LOCALTIMESTAMP + make_interval(secs => $3::double precision / 1000) ELSE LOCALTIMESTAMP END,
+         CASE WHEN r.lease THEN 1 ELSE 0 END
     FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
-    CROSS JOIN LATERAL jsonb_to_recordset(input.routes) AS r("deploymentId" text, "orderingKey" text)
+    CROSS JOIN LATERAL jsonb_to_recordset(input.routes) AS r("deploymentId" text, "orderingKey" text, lease boolean)
    ORDER BY ins.seq
-  RETURNING 1
+  RETURNING id, "eventSeq", "deploymentId", "leaseOwner" IS NOT NULL AS leased
 )
-SELECT input.i, (SELECT count(*) FROM queued)::int AS queued FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id`;
+SELECT input.i, (SELECT count(*) FROM queued)::int AS queued,
+       array_agg(q.id::text) FILTER (WHERE q.leased) AS "leasedIds", array_agg(q."deploymentId") FILTER (WHERE q.leased) AS "leasedDeployments"
+  FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
+  LEFT JOIN queued q ON q."eventSeq" = ins.seq
+ GROUP BY input.i`;
 
-function toRow(entry: AppendEntry, i: number): Record<string, unknown> {
+function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean })[]): Record<string, unknown> {
   const e = entry.event;
   return {
     i,
@@ -76,7 +98,7 @@ function toRow(entry: AppendEntry, i: number): Record<string, unknown> {
     data_base64: e.data_base64 ?? null,
     extensions: extensionsOf(e),
     ingress: entry.ingress,
-    routes: entry.routes,
+    routes,
   };
 }
 
@@ -124,29 +146,54 @@ export class EventLog {
 
   private async write(batch: Pending[]): Promise<void> {
     // Within a batch the first of a repeated (source, id) is the one stored.
+    const lease = this.options.lease;
     const firstIndex = new Map<string, number>();
-    const rows: Record<string, unknown>[] = [];
+    const entries: AppendEntry[] = [];
     const slots: number[][] = [];
     for (const pending of batch) {
       slots.push(
         pending.entries.map((entry) => {
           const key = `${entry.event.source}\u0000${entry.event.id}`;
           if (firstIndex.has(key)) return -1;
-          firstIndex.set(key, rows.length);
-          rows.push(toRow(entry, rows.length));
-          return rows.length - 1;
+          firstIndex.set(key, entries.length);
+          entries.push(entry);
+          return entries.length - 1;
         }),
       );
     }
+    let direct = 0;
+    if (lease) for (const entry of entries) for (const route of entry.routes) if (lease.direct(route)) direct += 1;
+    const reserved = direct > 0 ? lease!.reserve(direct) : 0;
+    let leasing = reserved;
+    const rows = entries.map((entry, i) =>
+      toRow(
+        entry,
+        i,
+        entry.routes.map((route) => {
+          const leased = leasing > 0 && lease!.direct(route);
+          if (leased) leasing -= 1;
+          return { ...route, lease: leased };
+        }),
+      ),
+    );
+    let result: pg.QueryResult<{ i: number; queued: number; leasedIds: string[] | null; leasedDeployments: string[] | null }>;
     try {
-      const result = await this.pool.query<{ i: number; queued: number }>(APPEND, [JSON.stringify(rows)]);
-      const stored = new Set(result.rows.map((r) => r.i));
-      this.options.onCommit?.(rows.length, result.rows[0]?.queued ?? 0);
-      batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
+      result = await this.pool.query(APPEND, [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0]);
     } catch (error) {
+      if (reserved > 0) lease!.adopt([], reserved);
       for (const pending of batch) pending.reject(error as Error);
       throw error;
     }
+    const stored = new Set(result.rows.map((r) => r.i));
+    const adopted: ClaimedDelivery[] = [];
+    for (const row of result.rows) {
+      const event = entries[row.i]!.event;
+      row.leasedIds?.forEach((id, k) => adopted.push({ id, deploymentId: row.leasedDeployments![k]!, attempts: 1, event, ageMs: 0 }));
+    }
+    // Only the deliveries nobody holds yet are news for the claiming loop.
+    this.options.onCommit?.(rows.length, (result.rows[0]?.queued ?? 0) - adopted.length);
+    if (reserved > 0) lease!.adopt(adopted, reserved);
+    batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
   }
 }
 

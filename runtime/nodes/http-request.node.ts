@@ -44,6 +44,7 @@ export default defineTaskNode({
     auth: auth.default({ type: 'none' }),
     timeout: isoDuration.optional(),
     retry: retrySchema.optional(),
+    rateLimit: z.number().int().min(1).max(100_000).optional().describe('Most events per second the endpoint receives; more wait their turn'),
   }),
   ports: () => linearPorts,
   binding: { system: 'http', direction: 'target' },
@@ -59,8 +60,11 @@ export default defineTaskNode({
       },
     };
     const timeout = config.timeout ? { timeout: { after: config.timeout } } : {};
-    if (!config.retry) return { task: { ...call, ...timeout } };
+    // The data plane's delivery options (runtime/events/plan.ts) have no place in the DSL.
+    const meta = config.rateLimit === undefined ? {} : { meta: { delivery: { rateLimit: config.rateLimit } } };
+    if (!config.retry) return { task: { ...call, ...timeout }, ...meta };
     return {
+      ...meta,
       task: {
         try: [{ [requestName]: call }],
         catch: { errors: { with: { type: communicationError } }, retry: retryPolicy(config.retry) },
@@ -68,7 +72,7 @@ export default defineTaskNode({
       },
     };
   },
-  decompile(task) {
+  decompile(task, meta) {
     let call = task;
     let retry: unknown;
     if (Array.isArray(task.try)) {
@@ -88,6 +92,7 @@ export default defineTaskNode({
       auth: readAuthentication(endpoint.authentication),
       timeout: isRecord(task.timeout) ? task.timeout.after : undefined,
       retry,
+      rateLimit: isRecord(meta.delivery) ? meta.delivery.rateLimit : undefined,
     };
   },
 });

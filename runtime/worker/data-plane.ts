@@ -17,6 +17,7 @@ import { environmentSecrets } from '../events/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
 import { DeliveryLoop } from './delivery.ts';
 import { CatalogGate } from '../catalog/gate.ts';
+import { BrokerPublishPort } from '../connectors/publish-port.ts';
 import { ConnectorHost } from './connectors.ts';
 import type { ActiveDeployment, DeploymentWatcher } from './deployments.ts';
 import { createIngress } from './ingress.ts';
@@ -97,6 +98,8 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
   }
 
   let current = SubscriptionSet.empty;
+  /** Deployments routed as pipelines (not workflows): their deliveries can be handed to the loop directly. */
+  let pipelines = new Set<string>();
   let generation = 0;
   async function refresh(active: ActiveDeployment[]): Promise<void> {
     const mine = ++generation;
@@ -116,6 +119,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       }
     }
     current = new WorkflowRoutingSet(subscriptions, hooks, triggers);
+    pipelines = new Set(subscriptions.map((s) => s.deployment.id));
     scheduler.setDeployments(scheduled);
   }
 
@@ -147,8 +151,17 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       metrics.commitBatch.observe(size);
       if (queued > 0) loop.wake();
     },
+    // This worker sends the pipeline deliveries its own ingress queues, while its loop has room.
+    lease: {
+      owner: config.MESHFLOW_WORKER_ID,
+      ms: config.MESHFLOW_DELIVERY_LEASE_MS,
+      direct: (route) => route.orderingKey === null && pipelines.has(route.deploymentId),
+      reserve: (wanted) => loop.reserve(wanted),
+      adopt: (deliveries, reserved) => loop.adopt(deliveries, reserved),
+    },
   });
   const deliverer = new HttpDeliverer();
+  const brokers = new BrokerPublishPort();
   const definitions = new FlowDefinitions(pool);
   const executor = new RunExecutor({
     store: new RunStore(pool, config.MESHFLOW_WORKER_ID, config.MESHFLOW_RUN_LEASE_MS),
@@ -159,6 +172,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       routing: () => current,
       secrets: environmentSecrets(process.env),
       workflows: definitions,
+      asyncapi: brokers,
       pollMs: config.MESHFLOW_RUN_POLL_MS,
       publishLifecycle: config.MESHFLOW_RUN_LIFECYCLE_EVENTS,
       log,
@@ -257,6 +271,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       await catalog.stop();
       await loop.stop();
       await executor.stop();
+      await brokers.close();
       deliverer.close();
     },
   };

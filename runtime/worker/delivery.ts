@@ -38,11 +38,28 @@ export class DeliveryLoop {
   private readonly limiter = new RateLimiter();
   private completing: Promise<void> | undefined;
   private readonly settled = new Set<Promise<void>>();
+  /** Slots promised to deliveries the event log is inserting already leased to this worker. */
+  private reserved = 0;
 
   constructor(private readonly deps: DeliveryLoopDeps) {}
 
   start(): void {
     this.running = this.pump();
+  }
+
+  /** How many of `wanted` deliveries the event log may lease to this worker and hand over (EventLogOptions.lease). */
+  reserve(wanted: number): number {
+    const granted = this.stopped ? 0 : Math.max(0, Math.min(wanted, this.deps.concurrency - this.inFlight - this.reserved));
+    this.reserved += granted;
+    return granted;
+  }
+
+  /** Deliveries committed already leased to this worker: sent without a claim. */
+  adopt(deliveries: ClaimedDelivery[], reserved: number): void {
+    this.reserved -= reserved;
+    if (deliveries.length > 0) {
+      this.launchAll(deliveries).catch((error: Error) => this.deps.log('warn', 'sending deliveries failed; their lease will expire and they will be claimed again', { error: error.message }));
+    }
   }
 
   /** New work may be due (an ingress commit queued deliveries). */
@@ -60,7 +77,7 @@ export class DeliveryLoop {
 
   private async pump(): Promise<void> {
     while (!this.stopped) {
-      const room = this.deps.concurrency - this.inFlight;
+      const room = this.deps.concurrency - this.inFlight - this.reserved;
       let claimed: ClaimedDelivery[] = [];
       // Claiming in batches (a quarter of the slots at least) keeps queries and jq calls few.
       if (room > 0 && (room * 4 >= this.deps.concurrency || this.inFlight === 0)) {

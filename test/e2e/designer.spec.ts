@@ -232,7 +232,8 @@ test('no studio page has a serious or critical accessibility violation', async (
     await page.emulateMedia({ colorScheme: scheme });
     for (const path of pages) {
       await page.goto(path);
-      await page.waitForLoadState('networkidle');
+      // Not 'networkidle': live pages poll (worker health, deploy status) and never go quiet.
+      await expect(page.getByRole('main')).toBeVisible();
       await expect(page.getByTestId('loading')).toHaveCount(0);
       const results = await new AxeBuilder({ page }).analyze();
       const serious = results.violations

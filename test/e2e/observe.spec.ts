@@ -74,8 +74,15 @@ async function mutate<T>(page: Page, path: string, input: unknown): Promise<T> {
   return body.result.data.json;
 }
 
-async function deployYaml(page: Page, name: string, yaml: string): Promise<string> {
-  const saved = await mutate<{ ok: boolean; flowId: string; diagnostics: unknown }>(page, 'flows.importDsl', { name, yaml });
+/** Saves a line of nodes (a CloudEvents endpoint for `type` first) as a flow and deploys it. */
+async function deployLine(page: Page, name: string, type: string, nodes: { id: string; kind: string; config: Record<string, unknown> }[]): Promise<string> {
+  const all = [{ id: 'source', kind: 'cloudevents-endpoint', config: { eventType: type } }, ...nodes];
+  const graph = {
+    document: { namespace: 'e2e', name, version: '0.1.0' },
+    nodes: all.map((n, i) => ({ ...n, position: { x: i * 250, y: 0 } })),
+    edges: all.slice(1).map((n, i) => ({ id: `e${i}`, source: all[i]!.id, target: n.id })),
+  };
+  const saved = await mutate<{ ok: boolean; flowId: string; diagnostics: unknown }>(page, 'flows.create', { name, graph });
   if (!saved.ok) throw new Error(`${name} was not saved: ${JSON.stringify(saved.diagnostics)}`);
   await mutate(page, 'flows.deploy', { flowId: saved.flowId });
   return saved.flowId;
@@ -94,22 +101,11 @@ async function postEvent(event: Record<string, unknown>): Promise<void> {
 test('a failing run is found by its event id and shows its failing task’s error and input', async ({ page }) => {
   await enter(page);
   const type = `com.example.observe.fail.${tag}`;
-  await deployYaml(
-    page,
-    `observe-failing-${tag}`,
-    `document: { dsl: 1.0.0, namespace: e2e, name: observe-failing-${tag}, version: 0.1.0 }
-schedule:
-  on: { one: { with: { type: ${type} } } }
-do:
-  - prepare:
-      set: { order: '\${ .data.order }' }
-  - pause:
-      wait: PT0.01S
-  - notify:
-      call: http
-      with: { method: post, endpoint: '${sink.url}/broken', body: { order: '\${ .order }' } }
-`,
-  );
+  // The wait makes it a workflow (a run with steps) rather than a pipeline.
+  await deployLine(page, `observe-failing-${tag}`, type, [
+    { id: 'pause', kind: 'wait', config: { duration: 'PT0.01S' } },
+    { id: 'notify', kind: 'http-request', config: { method: 'post', url: `${sink.url}/broken`, body: '.' } },
+  ]);
   respond = (url) => (url === '/broken' ? 500 : 200);
   await page.waitForTimeout(1500);
   const eventId = `fail-${tag}`;
@@ -146,19 +142,9 @@ test('a posted event appears in the live tail within a second', async ({ page })
 test('a dead-lettered event is replayed after its target is fixed, and arrives with its id', async ({ page }) => {
   await enter(page);
   const type = `com.example.observe.dead.${tag}`;
-  await deployYaml(
-    page,
-    `observe-dead-${tag}`,
-    `document: { dsl: 1.0.0, namespace: e2e, name: observe-dead-${tag}, version: 0.1.0 }
-schedule:
-  on: { one: { with: { type: ${type} } } }
-do:
-  - deliver:
-      call: http
-      with: { method: post, endpoint: '${sink.url}/orders', body: '\${ . }' }
-      metadata: { meshflow: { delivery: { retry: 0 } } }
-`,
-  );
+  await deployLine(page, `observe-dead-${tag}`, type, [
+    { id: 'deliver', kind: 'http-request', config: { method: 'post', url: `${sink.url}/orders`, body: '.', retry: { attempts: 1, delay: 'PT0.1S', backoff: 'constant' } } },
+  ]);
   respond = (url) => (url === '/orders' ? 503 : 200);
   await page.waitForTimeout(1500);
   const eventId = `dead-${tag}`;

@@ -43,7 +43,7 @@ async function callHttp(run: TaskRun, args: JsonObject): Promise<Json> {
 async function callAsyncApi(run: TaskRun, args: JsonObject): Promise<Json> {
   const port = run.it.ports.asyncapi;
   if (!port) throw WorkflowError.of('configuration', `task "${run.name}": call: asyncapi needs a messaging connector, and none is bound`, run.ref);
-  const document = await run.it.loadResource(args.document, run.signal, run.ref);
+  const document = port.document?.(args.document ?? null) ?? (await run.it.loadResource(args.document, run.signal, run.ref));
   const request = {
     document,
     operation: String(args.operation ?? args.operationRef ?? ''),

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { fetchHttp, realTimers } from '../../engine/host/node-ports.ts';
-import type { CloudEvent, EnginePorts, EventPort, Json, JsonObject, LifecyclePort, ListenRequest, WorkflowResolver } from '../../engine/index.ts';
+import type { AsyncApiPort, CloudEvent, EnginePorts, EventPort, Json, JsonObject, LifecyclePort, ListenRequest, WorkflowResolver } from '../../engine/index.ts';
 import { validateStructured, type CloudEventRecord } from '../../events/cloudevent.ts';
 import { EVENT_COLUMNS, toRecord, type EventRow } from '../../events/delivery-queue.ts';
 import type { EventLog } from '../../events/event-log.ts';
@@ -25,6 +25,8 @@ export interface WorkerPortsDeps {
   secrets: SecretLookup;
   /** `run: workflow` subflows by namespace, name and version. */
   workflows: WorkflowResolver;
+  /** `call: asyncapi` publishes to brokers, one connection per broker shared by all runs. */
+  asyncapi?: AsyncApiPort;
   pollMs: number;
   /** Also append lifecycle events to the event log (ingress `lifecycle`). */
   publishLifecycle: boolean;
@@ -189,6 +191,7 @@ export function runPorts(deps: WorkerPortsDeps, runId: string, trigger?: { at: s
     events: new LogEventPort(deps, trigger),
     lifecycle: steps,
     workflows: deps.workflows,
+    ...(deps.asyncapi ? { asyncapi: deps.asyncapi } : {}),
     secrets: {
       resolve: async (names) => {
         const found: Record<string, Json> = {};

@@ -1,21 +1,19 @@
 /** The compiler's own YAML writer must write exactly what the `yaml` package writes. */
-import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { toBlockYaml } from '@/runtime/compiler/block-yaml';
 import { compile } from '@/runtime/compiler/compile';
 import { demoFlowGraph } from '@/runtime/nodes/demo';
+import { readableFiles, readExample } from './spec-examples';
 
 const reference = (value: unknown) => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
-const specDir = new URL('./fixtures/spec/', import.meta.url);
 
 describe('block YAML', () => {
   it('matches the yaml package on every spec example and on the demo flow', () => {
-    const files = readdirSync(specDir).filter((f) => /\.ya?ml$/.test(f));
-    expect(files.length).toBeGreaterThan(10);
-    for (const file of files) {
-      const document = parse(readFileSync(new URL(file, specDir), 'utf8'));
+    expect(readableFiles.length).toBeGreaterThan(10);
+    for (const file of readableFiles) {
+      const document = readExample(file);
       expect(toBlockYaml(document), file).toBe(reference(document));
     }
     const demo = compile(demoFlowGraph()).document;
