@@ -26,6 +26,8 @@ const FLOW_KEYWORDS = ['continue', 'exit', 'end'];
 const BUILTIN_CALLS = ['http', 'openapi', 'asyncapi', 'grpc'];
 const NAME = /^[a-z0-9](-?[a-z0-9])*$/;
 const CATALOG_REF = /^([A-Za-z0-9_-]+):([^@]+)@([A-Za-z0-9_-]+)$/;
+/** A function called by the URL of its definition file (dsl-reference: call, custom functions). */
+const FUNCTION_URL = /^https?:\/\//;
 /** Keys of a task that hold nested task lists, walked as lists rather than as values. */
 const NESTED = new Set(['do', 'try', 'catch', 'fork', 'foreach']);
 
@@ -249,7 +251,7 @@ class Checker {
           const catalog = CATALOG_REF.exec(target);
           if (catalog) {
             if (catalog[3] !== 'default') this.reference(catalog[3], 'catalogs', `${path}/call`);
-          } else this.reference(target, 'functions', `${path}/call`);
+          } else if (!FUNCTION_URL.test(target)) this.reference(target, 'functions', `${path}/call`);
         }
         break;
       }

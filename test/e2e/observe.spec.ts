@@ -162,3 +162,13 @@ test('a dead-lettered event is replayed after its target is fixed, and arrives w
   await expect.poll(() => sink.hits.filter((h) => h.url === '/orders').map((h) => h.headers['ce-id']), { timeout: 10_000 }).toEqual([eventId]);
   await expect(page.getByRole('row').filter({ hasText: eventId })).toHaveCount(0);
 });
+
+test('the overview shows the worker up with its counters and the last hour’s charts', async ({ page }) => {
+  await enter(page);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+  await expect(page.getByTestId('overview-worker')).toHaveText('up');
+  // Every earlier test posted events and delivered at least one, so the counters are not zero.
+  await expect(page.getByTestId('figure-accepted')).not.toHaveText('0');
+  await expect(page.getByTestId('figure-delivered')).not.toHaveText('0');
+  await expect(page.getByRole('region', { name: 'Events in and out' }).locator('.recharts-line')).toHaveCount(3);
+});

@@ -73,8 +73,18 @@ const CATALOG_REF = /^([A-Za-z0-9_-]+):([^@]+)@([A-Za-z0-9_-]+)$/;
 async function resolveFunction(run: TaskRun, target: string): Promise<TaskDefinition> {
   const own = run.it.definition.use?.functions?.[target];
   if (own) return own;
+  if (/^https?:\/\//.test(target)) {
+    const fn = await run.it.loadResource(target, run.signal, run.ref);
+    return (typeof fn === 'string' ? parseYaml(fn) : fn) as TaskDefinition;
+  }
   const m = CATALOG_REF.exec(target);
-  if (!m) throw WorkflowError.of('configuration', `task "${run.name}": "${target}" is neither http, openapi, asyncapi nor a function in use.functions`, run.ref);
+  if (!m) {
+    throw WorkflowError.of(
+      'configuration',
+      `task "${run.name}": "${target}" is neither http, openapi, asyncapi, grpc, a function in use.functions, a catalog function (name:version@catalog) nor the URL of a function definition`,
+      run.ref,
+    );
+  }
   const [, name, version, catalog] = m as unknown as [string, string, string, string];
   const declared = run.it.definition.use?.catalogs?.[catalog];
   if (!declared && catalog === 'default') {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { compile } from '../../../runtime/compiler/compile';
 import { waitFor } from '../../helpers/databases';
 import { deploy, pipeline, post, startSink, startWorker, structured, type Sink, type Worker } from '../events/helpers';
 
@@ -17,7 +18,17 @@ describe('trace context and rate limits', () => {
     sink = await startSink();
     await deploy(pool, pipeline({ name: 'traced', url: `${sink.url}/traced` }));
     await deploy(pool, pipeline({ name: 'traced-json', url: `${sink.url}/traced-json`, delivery: { format: 'json' } }));
-    await deploy(pool, pipeline({ name: 'limited', url: `${sink.url}/limited`, delivery: { rateLimit: 5 } }));
+    // The limit as a studio user sets it: on the HTTP request node.
+    const limited = compile({
+      document: { namespace: 'test', name: 'limited', version: '0.1.0' },
+      nodes: [
+        { id: 'source', kind: 'cloudevents-endpoint', config: { eventType: 'com.example.limited' } },
+        { id: 'target', kind: 'http-request', config: { method: 'post', url: `${sink.url}/limited`, body: '.', rateLimit: 5 } },
+      ],
+      edges: [{ id: 'e0', source: 'source', target: 'target' }],
+    });
+    expect(limited.diagnostics).toEqual([]);
+    await deploy(pool, limited.document);
     // Two calls make it a workflow: the run's own HTTP calls carry the trace.
     await deploy(pool, {
       document: { dsl: '1.0.0', namespace: 'test', name: 'traced-run', version: '0.1.0' },

@@ -32,8 +32,6 @@ export const notYaml: Readonly<Record<string, { line: number }>> = {
  * refuses them, and the compiler on its own still round-trips them (decompile.test.ts).
  */
 export const invalidExamples: Readonly<Record<string, { path: string; why: string }>> = {
-  'call-custom-function-cataloged.yaml': { path: 'do.0.log.call', why: 'calls a function by URL; the engine runs only functions of use.functions or catalog references (name:version@catalog)' },
-  'call-custom-function.yaml': { path: 'do.0.log.call', why: 'calls a function by URL; the engine runs only functions of use.functions or catalog references (name:version@catalog)' },
   'call-http-query-headers-expressions.yaml': { path: 'do.1.searchStarWarsCharacters.with.headers', why: 'headers as a runtime expression; the 1.0.0 schema wants an object' },
   'call-mcp-1.yaml': { path: 'do.0.GenerateReport.call', why: '`call: mcp` is not in the 1.0.0 schema' },
   'call-mcp-2.yaml': { path: 'do.0.GenerateReport.call', why: '`call: mcp` is not in the 1.0.0 schema' },

@@ -344,6 +344,24 @@ do:
 `, { n: 4 });
     expect(outputOf(result)).toEqual({ result: 8 });
   });
+  it('calls a function by the URL of its definition, as the spec examples do', async () => {
+    const definition = 'set:\n  greeting: ${ "Hello, " + .name }\n';
+    const result = await run(`do:
+  - greet:
+      call: https://functions.test/greet/1.0.0/function.yaml
+      with:
+        name: \${ .who }
+`, { who: 'Ada' }, {
+      routes: {
+        'GET https://functions.test/greet/1.0.0/function.yaml': () => ({
+          status: 200,
+          headers: { 'content-type': 'application/yaml' },
+          body: new TextEncoder().encode(definition),
+        }),
+      },
+    });
+    expect(outputOf(result)).toEqual({ greeting: 'Hello, Ada' });
+  });
   it('runs a subflow through the workflow resolver', async () => {
     const { parse } = await import('yaml');
     const child = parse(`document: { dsl: '1.0.0', namespace: test, name: child, version: '1.0.0' }\ndo:\n  - greet:\n      set: { hello: '\${ .who }' }\n`);
