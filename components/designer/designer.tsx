@@ -7,7 +7,7 @@ import { useRouter } from 'next/navigation';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { compile } from '@/runtime/compiler/compile';
 import type { Diagnostic } from '@/runtime/compiler/diagnostics';
-import { flowGraphSchema } from '@/runtime/nodes/index';
+import { flowGraphSchema, getNodeDefinition, isSourceDefinition } from '@/runtime/nodes/index';
 import { canEdit, useCurrentUser } from '@/components/layout/current-user';
 import { useTRPC } from '@/components/trpc-provider';
 import { Button } from '@/components/ui/button';
@@ -74,12 +74,31 @@ export function NewFlowDesigner() {
   );
 }
 
+/** The event types the canvas's sources consume, as a stable string key (order of the canvas). */
+function useSourceEventTypes(): { kind: string; eventType: string }[] {
+  const key = useDesigner((s) =>
+    JSON.stringify(
+      s.nodes.flatMap((n) => {
+        const def = getNodeDefinition(n.data.kind);
+        const eventType = n.data.config.eventType;
+        return def && isSourceDefinition(def) && typeof eventType === 'string' && eventType !== '' ? [{ kind: n.data.kind, eventType }] : [];
+      }),
+    ),
+  );
+  return useMemo(() => JSON.parse(key) as { kind: string; eventType: string }[], [key]);
+}
+
 function useCompiled() {
+  const trpc = useTRPC();
   const store = useDesignerStore();
   const revision = useDesigner((s) => s.revision);
+  const sources = useSourceEventTypes();
+  // The catalog's schemas type the wires (as on save): field completion and unknown-field checks come from them.
+  const schemas = useQuery({ ...trpc.designer.eventSchemas.queryOptions({ sources }), enabled: sources.length > 0, staleTime: 60_000 });
+  const schemaData = sources.length > 0 ? schemas.data : undefined;
   // Positions land in the YAML's metadata, but compiling on every drag frame would be waste: a drag ends in one revision.
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  return useMemo(() => compile(store.getState().graph()), [store, revision]);
+  return useMemo(() => compile(store.getState().graph(), schemaData ? { schemas: schemaData } : {}), [store, revision, schemaData]);
 }
 
 function TabButton({ id, active, onSelect, children }: { id: Tab; active: boolean; onSelect: (t: Tab) => void; children: ReactNode }) {
@@ -321,7 +340,7 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
               </TabButton>
             </div>
             <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="min-h-0 flex-[3] overflow-y-auto">
-              {tab === 'inspector' ? <Inspector readOnly={!editable} /> : null}
+              {tab === 'inspector' ? <Inspector readOnly={!editable} fields={compiled.fields} /> : null}
               {tab === 'test' ? <TestPanel canRun={editable} /> : null}
               {tab === 'versions' && saved ? <VersionsPanel flowId={saved.id} editable={editable} /> : null}
               {tab === 'problems' ? <ProblemsList diagnostics={compiled.diagnostics} /> : null}

@@ -1,14 +1,18 @@
 'use client';
 
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { fieldsAt, type FieldInfo } from '@/runtime/compiler/data-shapes';
 import { getNodeDefinition } from '@/runtime/nodes/index';
 import { Button } from '@/components/ui/button';
 import { useDesigner, useDesignerStore } from './designer-provider';
 import { useNodeDiagnostics } from './diagnostics-context';
+import { ExpressionScopeContext, type ExpressionInput, type ExpressionScope } from './expression-field';
 import { connectionProblem, portsOf, type FlowNode } from './graph-model';
 import { NodeIcon } from './node-icon';
 import { SchemaForm } from './schema-form';
+
+const noFields: FieldInfo[] = [];
 
 /** Kinds whose test runs reach outside the engine, so they may be stubbed. */
 function makesExternalCalls(kind: string): boolean {
@@ -77,13 +81,30 @@ function Wiring({ node, readOnly }: { node: FlowNode; readOnly: boolean }) {
   );
 }
 
-export function Inspector({ readOnly }: { readOnly: boolean }) {
+/** What `.` is for a node's expressions: its input in the last test run, else the test panel's sample event. */
+function useExpressionInput(nodeId: string | undefined): ExpressionInput {
+  const runInput = useDesigner((s) => (nodeId ? s.runResults[nodeId]?.input : undefined));
+  const sampleText = useDesigner((s) => s.sampleText);
+  const sample = useMemo((): ExpressionInput => {
+    try {
+      return { value: JSON.parse(sampleText) as unknown, label: 'the sample event' };
+    } catch {
+      return { problem: 'the sample event in the Test run tab is not valid JSON' };
+    }
+  }, [sampleText]);
+  return runInput === undefined ? sample : { value: runInput, label: "this node's input in the last test run" };
+}
+
+export function Inspector({ readOnly, fields }: { readOnly: boolean; fields: Record<string, FieldInfo[]> }) {
   const store = useDesignerStore();
   const selected = useDesigner(useShallow((s) => s.nodes.filter((n) => n.selected)));
   const node = selected.length === 1 ? selected[0] : undefined;
   const diagnostics = useNodeDiagnostics(node?.id ?? '');
   const run = useDesigner((s) => (node ? s.runResults[node.id] : undefined));
   const stubbed = useDesigner((s) => (node ? s.stubbed.includes(node.id) : false));
+  const expressionInput = useExpressionInput(node?.id);
+  const nodeFields = node ? fieldsAt({ fields }, node.id) : noFields;
+  const scope = useMemo((): ExpressionScope => ({ fields: nodeFields, input: expressionInput, evaluate: !readOnly }), [nodeFields, expressionInput, readOnly]);
 
   if (selected.length > 1) {
     return (
@@ -121,7 +142,9 @@ export function Inspector({ readOnly }: { readOnly: boolean }) {
         />
       </div>
       {def ? (
-        <SchemaForm key={node.id} def={def} nodeId={node.id} config={node.data.config} readOnly={readOnly} onChange={(config) => store.getState().updateNode(node.id, { config })} />
+        <ExpressionScopeContext.Provider value={scope}>
+          <SchemaForm key={node.id} def={def} nodeId={node.id} config={node.data.config} readOnly={readOnly} onChange={(config) => store.getState().updateNode(node.id, { config })} />
+        </ExpressionScopeContext.Provider>
       ) : (
         <p role="alert" className="text-sm text-rose-700">
           Unknown node kind “{node.data.kind}”.

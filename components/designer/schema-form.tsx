@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { z } from 'zod';
 import type { NodeDefinition } from '@/runtime/nodes/index';
+import { ExpressionField } from './expression-field';
 
 /** The slice of JSON Schema (from `z.toJSONSchema`) the form reads. */
 interface FieldSchema {
@@ -14,6 +15,8 @@ interface FieldSchema {
   properties?: Record<string, FieldSchema>;
   additionalProperties?: unknown;
   required?: string[];
+  /** From `.meta({ expression })` in the node's schema: the field holds an expression. */
+  expression?: 'jq' | 'runtime';
 }
 
 const inputClass =
@@ -188,6 +191,20 @@ function SchemaField(props: FieldProps) {
         {schema.description ? <p className="text-xs text-slate-600 dark:text-slate-400">{schema.description}</p> : null}
         <ErrorText id={id} message={error} />
       </div>
+    );
+  }
+  if (schema.type === 'string' && schema.expression) {
+    return (
+      <ExpressionField
+        id={id}
+        label={humanize(name)}
+        kind={schema.expression}
+        value={typeof value === 'string' ? value : ''}
+        description={schema.description}
+        error={error}
+        readOnly={readOnly}
+        onChange={(text) => onChange(text === '' && schema.default === undefined ? undefined : text)}
+      />
     );
   }
   if (schema.type === 'string') {

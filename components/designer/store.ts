@@ -24,6 +24,16 @@ import {
 const HISTORY_LIMIT = 100;
 const PASTE_OFFSET = 40;
 
+/** The sample event a new designer starts with, until one is picked from the catalog or typed. */
+const handTypedSample = {
+  specversion: '1.0',
+  id: 'test-1',
+  source: '/studio/test',
+  type: 'com.example.order.created',
+  datacontenttype: 'application/json',
+  data: { id: 'o-1', amount: 250 },
+};
+
 interface Snapshot {
   frame: GraphFrame;
   nodes: FlowNode[];
@@ -56,6 +66,8 @@ export interface DesignerState extends Snapshot {
   runResults: Record<string, NodeRunResult>;
   /** Node ids whose external calls a test run stubs instead of letting through. */
   stubbed: string[];
+  /** The test panel's sample event as typed (JSON text); expression fields evaluate against it too. */
+  sampleText: string;
 
   graph(): FlowGraph;
   replaceGraph(graph: FlowGraph, origin: ChangeOrigin): void;
@@ -75,6 +87,7 @@ export interface DesignerState extends Snapshot {
   layout(): void;
   setRunResults(results: Record<string, NodeRunResult>): void;
   toggleStub(nodeId: string): void;
+  setSampleText(text: string): void;
   setNotice(message: string | undefined): void;
 }
 
@@ -126,6 +139,7 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
       notice: undefined,
       runResults: {},
       stubbed: [],
+      sampleText: JSON.stringify(handTypedSample, null, 2),
 
       graph: () => {
         const { frame, nodes, edges } = get();
@@ -315,6 +329,10 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
       toggleStub(nodeId) {
         const { stubbed } = get();
         set({ stubbed: stubbed.includes(nodeId) ? stubbed.filter((id) => id !== nodeId) : [...stubbed, nodeId] });
+      },
+
+      setSampleText(sampleText) {
+        set({ sampleText });
       },
 
       setNotice(notice) {

@@ -8,22 +8,14 @@ import { ErrorState } from '@/components/ui/states';
 import { useDesigner, useDesignerStore } from './designer-provider';
 import type { NodeRunResult } from './store';
 
-const handTyped = {
-  specversion: '1.0',
-  id: 'test-1',
-  source: '/studio/test',
-  type: 'com.example.order.created',
-  datacontenttype: 'application/json',
-  data: { id: 'o-1', amount: 250 },
-};
-
 /** Runs the unsaved flow in the engine on a sample event; each node then shows what it did. */
 export function TestPanel({ canRun }: { canRun: boolean }) {
   const trpc = useTRPC();
   const store = useDesignerStore();
   const results = useDesigner((s) => s.runResults);
   const samples = useQuery(trpc.designer.sampleEvents.queryOptions());
-  const [text, setText] = useState(() => JSON.stringify(handTyped, null, 2));
+  const text = useDesigner((s) => s.sampleText);
+  const setText = (value: string) => store.getState().setSampleText(value);
   const [parseError, setParseError] = useState<string>();
   const run = useMutation(
     trpc.designer.testRun.mutationOptions({

@@ -329,10 +329,15 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   };
 }
 
-/** Ingress channels a document's sources listen on (`events`, `hook:<id>`…), or every channel when it names none. */
+/**
+ * Ingress channels a document's sources listen on (`events`, `hook:<id>`…), or every channel
+ * when it names none. A plain DSL `schedule.on` opened in the studio (kind `dsl-schedule`)
+ * listens to the whole mesh, as it did before it was opened.
+ */
 export function readIngress(doc: Obj): string[] | 'any' {
   const sources = meshflowMeta(doc.document).sources;
   if (!Array.isArray(sources) || sources.length === 0) return 'any';
+  if (sources.some((source) => isObj(source) && source.kind === 'dsl-schedule')) return 'any';
   const ingress: string[] = [];
   for (const source of sources) {
     if (!isObj(source)) continue;

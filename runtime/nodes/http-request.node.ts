@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { readRetryPolicy, retryPolicy, retrySchema } from './retry-policy.ts';
-import { fromRuntimeExpression, isoDuration, isRecord, jqField, toRuntimeExpression } from './shared.ts';
+import { fromRuntimeExpression, isoDuration, isRecord, jqField, runtimeExpression, toRuntimeExpression } from './shared.ts';
 import { defineTaskNode, linearPorts, type DslTask } from './types.ts';
 
 const auth = z.discriminatedUnion('type', [
@@ -38,7 +38,7 @@ export default defineTaskNode({
   description: 'Sends the event to an HTTP endpoint, with authentication, timeout and retry.',
   schema: z.object({
     method: z.enum(['get', 'post', 'put', 'patch', 'delete']).default('post'),
-    url: z.string().regex(/^([A-Za-z][A-Za-z0-9+\-.]*:\/\/.*|\s*\$\{.+\}\s*)$/, 'an absolute URL or a ${ } expression').default('https://example.com/hooks/orders'),
+    url: z.string().regex(/^([A-Za-z][A-Za-z0-9+\-.]*:\/\/.*|\s*\$\{.+\}\s*)$/, 'an absolute URL or a ${ } expression').default('https://example.com/hooks/orders').meta(runtimeExpression),
     headers: z.record(z.string(), z.string()).default({}),
     body: jqField('.').describe('jq expression for the request body (POST, PUT, PATCH)'),
     auth: auth.default({ type: 'none' }),

@@ -40,8 +40,17 @@ export const isoDuration = z
   .string()
   .regex(/^P(?!$)(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/, 'an ISO 8601 duration such as PT5S or P1DT2H');
 
+/**
+ * How a string field is read, for the inspector's expression editor (completion of the input's
+ * fields, evaluation against the sample event): `jq` is bare jq on the node's input; `runtime`
+ * is a literal unless it is a whole `${ … }` expression.
+ */
+export type ExpressionMeta = { expression: 'jq' | 'runtime' };
+export const jqExpression: ExpressionMeta = { expression: 'jq' };
+export const runtimeExpression: ExpressionMeta = { expression: 'runtime' };
+
 /** A jq expression field: non-empty; its syntax is checked by the compiler's diagnostics. */
-export const jqField = (fallback: string) => z.string().min(1, 'a jq expression').default(fallback);
+export const jqField = (fallback: string) => z.string().min(1, 'a jq expression').default(fallback).meta(jqExpression);
 
 /** A URI the DSL accepts in `source`/`endpoint`: scheme and `://` (`urn:` forms are rejected by the schema). */
 export const dslUri = z.string().regex(/^[A-Za-z][A-Za-z0-9+\-.]*:\/\/.*/, 'a URI with a scheme, such as https://example.com/orders');

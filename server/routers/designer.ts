@@ -7,11 +7,12 @@ import { z } from 'zod';
 import { compile } from '@/runtime/compiler/compile';
 import { hasErrors } from '@/runtime/compiler/diagnostics';
 import { runWorkflow } from '@/runtime/engine/runner';
+import { JqEvaluationError, loadJqRuntime, type JqValue } from '@/runtime/expressions/jq';
 import { fetchHttp } from '@/runtime/engine/host/node-ports';
 import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types';
 import type { HttpPort, LifecyclePort } from '@/runtime/engine/ports';
 import { env } from '../env';
-import { webhookUrls } from '../services/flows';
+import { schemasForGraph, webhookUrls } from '../services/flows';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 const TEST_RUN_TIMEOUT_MS = 15_000;
@@ -22,6 +23,28 @@ const testRunInput = z.object({
   /** Node ids whose HTTP calls answer with a stub instead of going out. */
   stubs: z.array(z.string()).default([]),
 });
+
+const evaluateInput = z.object({
+  expression: z.string().min(1, 'an expression').max(10_000, 'at most 10 000 characters'),
+  /** What the expression reads as `.`: the sample event, or a node's input from the last test run. */
+  input: z.unknown(),
+});
+
+/**
+ * One jq expression on one input, for the inspector's inline result. jq-wasm runs here rather
+ * than in the browser: the studio's bundle stays free of a megabyte of WebAssembly, and the
+ * result is the engine's own jq (same build, same error messages). `$variables` are unbound:
+ * a flow's context only exists in a run.
+ */
+async function evaluate(input: z.infer<typeof evaluateInput>) {
+  const jq = await loadJqRuntime();
+  try {
+    return { ok: true as const, outputs: jq.run(input.expression, (input.input ?? null) as JqValue, () => undefined) };
+  } catch (error) {
+    if (error instanceof JqEvaluationError) return { ok: false as const, error: error.message };
+    throw error;
+  }
+}
 
 export interface NodeRunRecord {
   status: 'completed' | 'skipped' | 'faulted' | 'stubbed';
@@ -111,6 +134,14 @@ export const designerRouter = router({
       return [{ type: t.type, event: { specversion: '1.0', id: 'sample-1', source: t.source || '/studio/test', type: t.type, datacontenttype: 'application/json', data } }];
     });
   }),
+
+  /** The latest catalog schema of each event type these sources consume, for type inference and completion in the canvas. */
+  eventSchemas: viewerProcedure
+    .input(z.object({ sources: z.array(z.object({ kind: z.string(), eventType: z.string() })).max(200) }))
+    .query(({ ctx, input }) => schemasForGraph(ctx.db, { nodes: input.sources.map((s) => ({ kind: s.kind, config: { eventType: s.eventType } })) })),
+
+  // Editors only, as test runs: jq runs synchronously in this process and can be made to spin.
+  evaluate: editorProcedure.input(evaluateInput).mutation(({ input }) => evaluate(input)),
 
   testRun: editorProcedure.input(testRunInput).mutation(({ input }) => testRun(input)),
 

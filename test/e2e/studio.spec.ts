@@ -60,12 +60,14 @@ test('every studio page renders its rows or an empty state, and the worker shows
   for (const [name, empty] of [
     ['Connectors', 'No connectors deployed'],
     ['Runs', 'No runs yet'],
-    ['Events', 'No events received'],
   ] as const) {
     await nav.getByRole('link', { name }).click();
     await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
     await expect(page.getByTestId('empty-state')).toContainText(empty);
   }
+  await nav.getByRole('link', { name: 'Events' }).click();
+  await expect(page.getByRole('heading', { name: 'Events', level: 1 })).toBeVisible();
+  await expect(page.getByText(/Waiting for events/)).toBeVisible();
 
   await nav.getByRole('link', { name: 'Flows' }).click();
   await page.getByRole('link', { name: 'Demo: big orders to fulfilment' }).click();

@@ -29,6 +29,15 @@ describe('planFromDocument', () => {
     expect(plan).toMatchObject({ kind: 'pipeline', ingress: 'any', filter: { all: [{ exact: { type: 'com.example.a', source: '/shop' } }, { pattern: { priority: [3] } }] } });
   });
 
+  it('keeps a plain DSL document listening to the whole mesh after it is opened and saved in the studio', async () => {
+    const { decompile } = await import('../../../runtime/compiler/decompile');
+    const original = doc([call]);
+    const { graph } = decompile(original as never);
+    const reopened = compile(graph).document;
+    expect(JSON.stringify(reopened)).toContain('dsl-schedule');
+    expect(planFromDocument(reopened)).toMatchObject({ kind: 'pipeline', ingress: 'any' });
+  });
+
   it('takes Knative delivery options from metadata', () => {
     const plan = planFromDocument(
       doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelay: 'PT0.5S', format: 'structured', orderingKey: 'subject', timeout: 'PT2S' } } } } }]),
