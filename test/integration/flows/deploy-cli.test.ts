@@ -109,7 +109,6 @@ describe('meshflow deploy against a running studio and worker', () => {
       MESHFLOW_OWNER_EMAIL: owner.email,
       MESHFLOW_OWNER_PASSWORD: owner.password,
       MESHFLOW_WORKER_PUBLIC_URL: worker,
-      MESHFLOW_NEXT_DIST: process.env.MESHFLOW_NEXT_DIST ?? '.next-integration',
     });
     cleanups.push(() => running.stop('SIGINT'));
     await waitFor(
