@@ -76,13 +76,18 @@ export function RunList() {
       ) : runs.isError ? (
         <ErrorState message={runs.error.message} />
       ) : runs.data.length === 0 ? (
-        <EmptyState title={Object.keys(input).length > 1 ? 'No runs match' : 'No runs yet'}>Runs appear when a deployed workflow receives an event.</EmptyState>
+        <EmptyState title={Object.keys(input).length > 1 ? 'No runs match' : 'No runs yet'}>Runs appear when a deployed flow receives an event.</EmptyState>
       ) : (
         <Table label="Runs" head={['Flow', 'Version', 'Status', 'Event', 'Started', 'Ended']}>
           {runs.data.map((r) => (
             <tr key={r.id}>
               <Td className="font-medium">
-                <Link className="text-indigo-700 hover:underline" href={`/runs/${r.id}`}>{r.flowName}</Link>
+                <Link
+                  className="text-indigo-700 hover:underline"
+                  href={r.kind === 'pipeline' && r.eventSeq ? `/events/${r.eventSeq}` : `/runs/${r.id}`}
+                >
+                  {r.flowName}
+                </Link>
               </Td>
               <Td>v{r.version}</Td>
               <Td><StatusPill status={r.status} /></Td>

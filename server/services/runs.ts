@@ -27,31 +27,53 @@ export const listRunsInput = z.object({
 
 export interface RunSummary {
   id: string;
+  /** `workflow`: an engine run (its own page); `pipeline`: one event through a routed flow (the event's page). */
+  kind: 'workflow' | 'pipeline';
   flowId: string;
   flowName: string;
   version: number;
   status: string;
+  eventSeq: string | null;
   eventId: string | null;
   eventType: string | null;
   startedAt: Date;
   endedAt: Date | null;
 }
 
+/**
+ * Simple flows are routed by the data plane without the engine, so they leave no `run` row;
+ * each event's final outcome for a deployment (delivered, filtered, dead-lettered) is listed
+ * beside the engine's runs, so every flow's executions are found in one place.
+ */
+const EXECUTIONS = `
+  SELECT r.id, 'workflow' AS kind, r."flowId", r."flowVersionId", r.status::text AS status, r."eventSeq",
+         r."startedAt", r."endedAt", r.input
+    FROM run r
+  UNION ALL
+  SELECT 'pipeline-' || o."eventSeq" || '-' || o."deploymentId", 'pipeline', dp."flowId", dp."flowVersionId",
+         CASE o.outcome WHEN 'delivered' THEN 'completed' ELSE o.outcome END, o."eventSeq", ev."receivedAt", o."at", NULL::jsonb
+    FROM delivery_outcome o JOIN deployment dp ON dp.id = o."deploymentId" JOIN event ev ON ev.seq = o."eventSeq"
+   WHERE o.outcome IN ('delivered', 'filtered')
+  UNION ALL
+  SELECT 'pipeline-' || dl."eventSeq" || '-' || dl."deploymentId" || '-' || dl.id, 'pipeline', dp."flowId", dp."flowVersionId",
+         'faulted', dl."eventSeq", ev."receivedAt", dl."createdAt", NULL::jsonb
+    FROM dead_letter dl JOIN deployment dp ON dp.id = dl."deploymentId" JOIN event ev ON ev.seq = dl."eventSeq"`;
+
 export async function listRuns(pool: pg.Pool, input: z.input<typeof listRunsInput>): Promise<RunSummary[]> {
   const q = listRunsInput.parse(input);
   const search = q.search ? q.search : null;
   const { rows } = await pool.query<RunSummary>(
-    `SELECT r.id, r."flowId", f.name AS "flowName", v.version, r.status::text AS status, e.id AS "eventId", e.type AS "eventType",
-            r."startedAt", r."endedAt"
-       FROM run r JOIN flow f ON f.id = r."flowId" JOIN flow_version v ON v.id = r."flowVersionId"
-       LEFT JOIN event e ON e.seq = r."eventSeq"
-      WHERE ($1::text IS NULL OR r."flowId" = $1)
+    `SELECT x.id, x.kind, x."flowId", f.name AS "flowName", v.version, x.status, x."eventSeq"::text AS "eventSeq",
+            e.id AS "eventId", e.type AS "eventType", x."startedAt", x."endedAt"
+       FROM (${EXECUTIONS}) x JOIN flow f ON f.id = x."flowId" JOIN flow_version v ON v.id = x."flowVersionId"
+       LEFT JOIN event e ON e.seq = x."eventSeq"
+      WHERE ($1::text IS NULL OR x."flowId" = $1)
         AND ($2::int IS NULL OR v.version = $2)
-        AND ($3::text IS NULL OR r.status::text = $3)
-        AND ($4::timestamp IS NULL OR r."startedAt" >= $4)
-        AND ($5::timestamp IS NULL OR r."startedAt" <= $5)
-        AND ($6::text IS NULL OR e.id = $6 OR e.type LIKE $6 || '%' OR strpos(lower(coalesce(e.data::text, r.input::text, '')), lower($6)) > 0)
-      ORDER BY r."startedAt" DESC, r.id
+        AND ($3::text IS NULL OR x.status = $3)
+        AND ($4::timestamp IS NULL OR x."startedAt" >= $4)
+        AND ($5::timestamp IS NULL OR x."startedAt" <= $5)
+        AND ($6::text IS NULL OR e.id = $6 OR e.type LIKE $6 || '%' OR strpos(lower(coalesce(e.data::text, x.input::text, '')), lower($6)) > 0)
+      ORDER BY x."startedAt" DESC, x.id
       LIMIT $7`,
     [q.flowId ?? null, q.version ?? null, q.status ?? null, q.from ?? null, q.to ?? null, search, q.limit],
   );

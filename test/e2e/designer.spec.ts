@@ -160,6 +160,12 @@ test('a flow built on an empty canvas is test-run, deployed and receives a real 
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click();
     await expect(page.getByText(`live-${hookPath}`).first()).toBeVisible();
+
+    // The delivered event is this flow's run on the Runs page, found by its event id.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+    const runRow = page.getByRole('row').filter({ hasText: `live-${hookPath}` });
+    await expect(runRow).toContainText(`Designer orders ${hookPath}`, { timeout: 15_000 });
+    await expect(runRow).toContainText('completed');
   } finally {
     sink.server.close();
   }
