@@ -3,13 +3,18 @@
  * on its own ports, with an embedded PostgreSQL in a fresh data directory, so the run
  * starts from an empty studio exactly as a new user does.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-// Set once in the main process; Playwright's workers inherit it.
-process.env.MESHFLOW_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'meshflow-e2e-'));
+// Set once in the main process; Playwright's workers inherit it. The main process removes it
+// on exit, after Playwright has stopped the studio and its database.
+if (!process.env.MESHFLOW_E2E_DATA_DIR) {
+  const dir = mkdtempSync(join(tmpdir(), 'meshflow-e2e-'));
+  process.env.MESHFLOW_E2E_DATA_DIR = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
 const studioPort = Number(process.env.MESHFLOW_E2E_PORT ?? 3310);
 const workerPort = Number(process.env.MESHFLOW_E2E_WORKER_PORT ?? 8310);
 
