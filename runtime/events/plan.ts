@@ -131,7 +131,7 @@ function readHooks(doc: Obj, listenType: string | undefined): WebhookSource[] {
 }
 
 /** `with` of the DSL's event filter: strings match exactly, anything else as a data pattern value. */
-function withToFilter(attributes: Obj): SubscriptionFilter {
+export function withToFilter(attributes: Obj): SubscriptionFilter {
   const exact: Record<string, string> = {};
   const pattern: Obj = {};
   for (const [name, value] of Object.entries(attributes)) {

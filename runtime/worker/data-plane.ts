@@ -196,6 +196,10 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
         return typeof c !== 'string' && c.plan.kind === 'workflow';
       },
       started: () => executor.wake(),
+      allOf: async (deploymentId) => {
+        const c = await compiledFor(deploymentId);
+        return typeof c === 'string' ? undefined : c.trigger?.compiled.all;
+      },
       log,
     }),
     deliverer,

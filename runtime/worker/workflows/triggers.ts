@@ -5,7 +5,7 @@
  * (runtime/events/plan.ts), so a workflow and a pipeline with the same trigger see the same events.
  */
 import type { CloudEventRecord } from '../../events/cloudevent.ts';
-import { readIngress, readListen } from '../../events/plan.ts';
+import { readIngress, readListen, withToFilter } from '../../events/plan.ts';
 import { SubscriptionSet, type HookBinding, type Route, type Subscription } from '../../events/subscriptions.ts';
 import { compileFilter, type EventPredicate, type SubscriptionFilter } from '../../expressions/filters/index.ts';
 
@@ -14,16 +14,26 @@ export interface WorkflowTrigger {
   filter: SubscriptionFilter | undefined;
   /** JSON pointer of the leading `listen` the triggering event satisfies; absent for `schedule.on`. */
   listenAt?: string;
+  /**
+   * `schedule.on.all`: a run starts once one event matching each of these has arrived. Each
+   * matching event waits as a delivery row of the deployment until its set is complete.
+   */
+  all?: SubscriptionFilter[];
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The trigger of a parsed DSL document, or undefined when events do not start it (cron, manual, `schedule.on.all`). */
+/** The trigger of a parsed DSL document, or undefined when events do not start it (cron, manual). */
 export function workflowTrigger(doc: unknown): WorkflowTrigger | undefined {
   if (!isObj(doc) || !isObj(doc.document)) return undefined;
   if (isObj(doc.schedule)) {
     if (doc.schedule.on === undefined) return undefined;
+    const all = isObj(doc.schedule.on) && Array.isArray(doc.schedule.on.all) ? doc.schedule.on.all : undefined;
+    if (all) {
+      const filters = all.map((f) => withToFilter(isObj(f) && isObj(f.with) ? f.with : {}));
+      return filters.length === 0 ? undefined : { ingress: readIngress(doc), filter: { any: filters }, all: filters };
+    }
     const listen = readListen(doc.schedule.on);
     return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter };
   }
@@ -39,11 +49,14 @@ export class CompiledTrigger {
     readonly deploymentId: string,
     private readonly ingress: Set<string> | undefined,
     private readonly predicate: EventPredicate | undefined,
+    /** One predicate per `schedule.on.all` filter, in order. */
+    readonly all: EventPredicate[] | undefined,
   ) {}
 
   static async compile(deploymentId: string, trigger: WorkflowTrigger): Promise<CompiledTrigger> {
     const predicate = trigger.filter === undefined ? undefined : await compileFilter(trigger.filter);
-    return new CompiledTrigger(deploymentId, trigger.ingress === 'any' ? undefined : new Set(trigger.ingress), predicate);
+    const all = trigger.all ? await Promise.all(trigger.all.map((f) => compileFilter(f))) : undefined;
+    return new CompiledTrigger(deploymentId, trigger.ingress === 'any' ? undefined : new Set(trigger.ingress), predicate, all);
   }
 
   accepts(event: CloudEventRecord, ingress: string): boolean {
