@@ -2,9 +2,14 @@ import { enclosedExpression } from '../evaluation.ts';
 import type { TaskOutcome, TaskRun } from '../interpreter.ts';
 import type { CloudEvent, Json, JsonObject, TaskList } from '../types.ts';
 
+interface CorrelationKey {
+  from: string;
+  expect?: Json;
+}
+
 interface EventFilter {
   with?: JsonObject;
-  correlate?: JsonObject;
+  correlate?: Record<string, CorrelationKey>;
 }
 
 interface ListenSpec {
@@ -15,7 +20,36 @@ interface ListenSpec {
 interface ListenStep {
   events: Json[];
   matched: number[];
-  [key: string]: Json;
+  /** Correlation values set by the first event that had no `expect` (checkpointed with the step). */
+  correlation?: JsonObject;
+  [key: string]: Json | undefined;
+}
+
+function sameJson(a: Json, b: Json): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * A filter's `correlate` keys: each `from` is evaluated on the event and must equal its
+ * `expect` (a constant or an expression on the task's input), or, without `expect`, the value
+ * the first correlated event had. Returns the values to record when the event is consumed.
+ */
+function correlates(run: TaskRun, filter: EventFilter | undefined, event: CloudEvent, step: ListenStep): JsonObject | undefined {
+  const fresh: JsonObject = {};
+  for (const [key, def] of Object.entries(filter?.correlate ?? {})) {
+    const from = enclosedExpression(def.from) ?? def.from;
+    const value = run.it.evaluator.evaluate(from, event as unknown as Json, run.vars, run.site(`listen.correlate.${key}.from`));
+    if (def.expect !== undefined) {
+      const expect = typeof def.expect === 'string' ? enclosedExpression(def.expect) : undefined;
+      const expected = expect === undefined ? def.expect : run.it.evaluator.evaluate(expect, run.input, run.vars, run.site(`listen.correlate.${key}.expect`));
+      if (!sameJson(value, expected)) return undefined;
+    } else if (step.correlation && key in step.correlation) {
+      if (!sameJson(value, step.correlation[key] ?? null)) return undefined;
+    } else {
+      fresh[key] = value;
+    }
+  }
+  return fresh;
 }
 
 function deepIncludes(actual: Json | undefined, expected: Json): boolean {
@@ -117,16 +151,20 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
 function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): boolean {
   // A resumed listen may be offered again what it consumed before the checkpoint.
   if ((step.events as unknown as CloudEvent[]).some((e) => e.id === event.id && e.source === event.source)) return false;
+  const correlated = (filter: EventFilter | undefined) => (eventMatches(run, filter, event) ? correlates(run, filter, event, step) : undefined);
+  let fresh: JsonObject | undefined;
   if (to.one) {
-    if (!eventMatches(run, to.one, event)) return false;
+    fresh = correlated(to.one);
+    if (!fresh) return false;
   } else if (to.all) {
-    const index = to.all.findIndex((filter, i) => !step.matched.includes(i) && eventMatches(run, filter, event));
+    const index = to.all.findIndex((filter, i) => !step.matched.includes(i) && (fresh = correlated(filter)) !== undefined);
     if (index < 0) return false;
     step.matched.push(index);
   } else {
     const any = to.any ?? [];
-    if (any.length > 0 && !any.some((filter) => eventMatches(run, filter, event))) return false;
+    if (any.length > 0 && !any.some((filter) => (fresh = correlated(filter)) !== undefined)) return false;
   }
+  if (fresh && Object.keys(fresh).length > 0) step.correlation = { ...step.correlation, ...fresh };
   step.events.push(event as unknown as Json);
   return true;
 }

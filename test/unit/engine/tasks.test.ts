@@ -263,6 +263,41 @@ describe('emit and listen', () => {
 `);
     expect((outputOf(result) as unknown[])[0]).toEqual([{ v: 'b' }, { v: 'a' }]);
   });
+  it('correlates events by key: an expected value, or the value of the first correlated event', async () => {
+    const result = await run(`do:
+  - both:
+      fork:
+        branches:
+          - hear:
+              listen:
+                to:
+                  all:
+                    - with: { type: com.example.paid }
+                      correlate:
+                        order: { from: '\${ .data.order }', expect: '\${ .order }' }
+                    - with: { type: com.example.packed }
+                      correlate:
+                        customer: { from: '\${ .data.customer }' }
+                    - with: { type: com.example.shipped }
+                      correlate:
+                        customer: { from: '\${ .data.customer }' }
+          - say:
+              do:
+                - pause:
+                    wait: PT1S
+                - otherOrder:
+                    emit: { event: { with: { source: /t, type: com.example.paid, data: { order: o-2 } } } }
+                - paid:
+                    emit: { event: { with: { source: /t, type: com.example.paid, data: { order: o-1 } } } }
+                - packed:
+                    emit: { event: { with: { source: /t, type: com.example.packed, data: { customer: c-7 } } } }
+                - otherCustomer:
+                    emit: { event: { with: { source: /t, type: com.example.shipped, data: { customer: c-9 } } } }
+                - shipped:
+                    emit: { event: { with: { source: /t, type: com.example.shipped, data: { customer: c-7 } } } }
+`, { order: 'o-1' });
+    expect((outputOf(result) as unknown[])[0]).toEqual([{ order: 'o-1' }, { customer: 'c-7' }, { customer: 'c-7' }]);
+  });
 });
 
 describe('call http', () => {
