@@ -73,6 +73,12 @@ export interface CheckpointStore {
 
 export interface WorkflowResolver {
   resolve(ref: { namespace: string; name: string; version: string }): Promise<WorkflowDocument>;
+  /**
+   * Starts the workflow as an instance of its own with the given id, durably, for subflows run
+   * with `await: false`; starting the same id twice starts it once. Without it such subflows
+   * run beside their parent in this process.
+   */
+  start?(ref: { namespace: string; name: string; version: string }, input: Json, id: string): Promise<void>;
 }
 
 export interface SecretsPort {

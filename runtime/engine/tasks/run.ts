@@ -95,6 +95,18 @@ async function runSubflow(run: TaskRun, spec: RunSpec): Promise<Json> {
   const ref = spec.workflow!;
   const resolver = it.ports.workflows;
   if (!resolver) throw WorkflowError.of('configuration', `task "${run.name}": no workflow resolver is bound, so subflows cannot be found`, run.ref);
+  if (spec.await === false && resolver.start) {
+    // The child's id is checkpointed before it starts, so a resumed parent starts it once.
+    let detached = (run.frame.step as { detached?: string } | undefined)?.detached;
+    if (!detached) {
+      detached = it.ports.ids.next();
+      run.frame.step = { detached };
+      await it.checkpoint();
+    }
+    const input = ref.input === undefined ? run.input : it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
+    await resolver.start({ namespace: ref.namespace, name: ref.name, version: ref.version }, input, detached);
+    return run.input;
+  }
   let child = (run.frame.step as { child?: InstanceState } | undefined)?.child;
   if (!child) {
     const definition = await resolver.resolve({ namespace: ref.namespace, name: ref.name, version: ref.version });

@@ -4,7 +4,7 @@
  * a deployed version first, else the latest saved one.
  */
 import type pg from 'pg';
-import { WorkflowError, type WorkflowDocument, type WorkflowResolver } from '../../engine/index.ts';
+import { WorkflowError, type Json, type WorkflowDocument, type WorkflowResolver } from '../../engine/index.ts';
 import { formatDiagnostics, loadWorkflow } from '../../engine/validate.ts';
 
 /** The candidates whose text names the workflow, deployed versions first, newest first. */
@@ -37,12 +37,27 @@ export class FlowDefinitions implements WorkflowResolver {
   }
 
   async resolve(ref: { namespace: string; name: string; version: string }): Promise<WorkflowDocument> {
+    return (await this.find(ref)).definition;
+  }
+
+  /** A fire-and-forget subflow becomes a run of its own, which any worker claims. */
+  async start(ref: { namespace: string; name: string; version: string }, input: Json, id: string): Promise<void> {
+    const { flowVersionId } = await this.find(ref);
+    await this.pool.query(
+      `INSERT INTO run (id, "flowId", "flowVersionId", status, input)
+       SELECT $1, v."flowId", v.id, 'pending', $3::jsonb FROM flow_version v WHERE v.id = $2
+       ON CONFLICT (id) DO NOTHING`,
+      [id, flowVersionId, JSON.stringify(input)],
+    );
+  }
+
+  private async find(ref: { namespace: string; name: string; version: string }): Promise<{ definition: WorkflowDocument; flowVersionId: string }> {
     const { rows } = await this.pool.query<{ id: string }>(CANDIDATES, [ref.name.replace(/[\\%_]/g, (c) => `\\${c}`)]);
     for (const { id } of rows) {
       const definition = await this.load(id);
       if (typeof definition === 'string') continue;
       const { namespace, name, version } = definition.document;
-      if (namespace === ref.namespace && name === ref.name && (version ?? '') === ref.version) return definition;
+      if (namespace === ref.namespace && name === ref.name && (version ?? '') === ref.version) return { definition, flowVersionId: id };
     }
     throw WorkflowError.of('configuration', `no deployed or saved flow defines workflow ${ref.namespace}/${ref.name} version ${ref.version}`, '/');
   }

@@ -43,6 +43,17 @@ describe('scheduled runs and subflows', () => {
     workers.push(await startWorker(inject('databaseUrl'), env), await startWorker(inject('databaseUrl'), env));
   });
 
+  /** The worker has loaded every active deployment (and so routes their events). */
+  const allDeploymentsLoaded = async (worker: Worker) => {
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM deployment WHERE status = 'active'`);
+    const active = rows[0]!.n;
+    await waitFor(
+      async () => (((await (await fetch(`${worker.base}/health`)).json()) as { deployments: number }).deployments === active ? true : undefined),
+      10_000,
+      'the worker to load the deployments',
+    );
+  };
+
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.running.stop()));
     await sink?.close();
@@ -87,6 +98,7 @@ describe('scheduled runs and subflows', () => {
     await pool.query(`INSERT INTO flow_version (id, "flowId", version, graph, "dslYaml") VALUES ($1, $2, 2, '{}', $3)`, [randomUUID(), savedFlow, stringify(child(`only-saved-${tag}`, 'saved'))]);
 
     const type = `com.example.parent.${tag}`;
+    const worker = workers[0]!;
     await deploy(pool, {
       document: header(`parent-${tag}`),
       schedule: { on: { one: { with: { type } } } },
@@ -96,10 +108,53 @@ describe('scheduled runs and subflows', () => {
         { report: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/subflows-${tag}`, body: '${ { first: $context.first, second: . } }' } } },
       ],
     });
-    const worker = workers[0]!;
-    await waitFor(async () => ((await post(worker.base, '/events', structured({ id: randomUUID(), source: '/runs', type, data: { n: 21 } }))).status === 202 ? true : undefined), 10_000, 'the event accepted');
+    // The event is routed by the worker that accepts it, once it has loaded the deployment.
+    await allDeploymentsLoaded(worker);
+    expect((await post(worker.base, '/events', structured({ id: randomUUID(), source: '/runs', type, data: { n: 21 } }))).status).toBe(202);
     const report = await waitFor(async () => sink.received.find((r) => r.url === `/subflows-${tag}`), 15_000, `the parent's report: ${worker.running.output()}`);
     expect(JSON.parse(report.body)).toEqual({ first: { says: 'deployed', doubled: 42 }, second: { says: 'saved', doubled: 84 } });
+  });
+
+  it('`run: workflow` with `await: false` starts the subflow as a run of its own, once, and goes on without it', async () => {
+    const savedFlow = randomUUID();
+    await pool.query(`INSERT INTO flow (id, name, "updatedAt") VALUES ($1, $2, now())`, [savedFlow, `detached-${tag}`]);
+    await pool.query(`INSERT INTO flow_version (id, "flowId", version, graph, "dslYaml") VALUES ($1, $2, 1, '{}', $3)`, [
+      randomUUID(),
+      savedFlow,
+      stringify({
+        document: header(`notify-${tag}`),
+        do: [
+          { slow: { wait: 'PT0.5S' } },
+          { notify: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/detached-${tag}`, body: '${ . }' } } },
+        ],
+      }),
+    ]);
+    const type = `com.example.fire.${tag}`;
+    const worker = workers[1]!;
+    await deploy(pool, {
+      document: header(`firer-${tag}`),
+      schedule: { on: { one: { with: { type } } } },
+      do: [
+        { fire: { run: { workflow: { namespace: 'test', name: `notify-${tag}`, version: '0.1.0', input: { order: '${ .data.order }' } }, await: false } } },
+        { after: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/parent-${tag}`, body: { done: true } } } },
+      ],
+    });
+    // The event is routed by the worker that accepts it, once it has loaded the deployment.
+    await allDeploymentsLoaded(worker);
+    expect((await post(worker.base, '/events', structured({ id: randomUUID(), source: '/runs', type, data: { order: 'o-9' } }))).status).toBe(202);
+    const parentDone = await waitFor(async () => sink.received.find((r) => r.url === `/parent-${tag}`), 15_000, 'the parent going on').catch(async (error: Error) => {
+      const rows = await pool.query('SELECT status, error FROM run ORDER BY "startedAt" DESC LIMIT 3');
+      throw new Error(`${error.message}: ${JSON.stringify(rows.rows)}`);
+    });
+    const child = await waitFor(async () => sink.received.find((r) => r.url === `/detached-${tag}`), 15_000, 'the detached subflow');
+    // The parent did not wait for the child's half-second pause.
+    expect(parentDone.at).toBeLessThan(child.at);
+    expect(JSON.parse(child.body)).toEqual({ order: 'o-9' });
+    const childRuns = async () => (await pool.query<{ status: string; deploymentId: string | null }>(`SELECT status, "deploymentId" FROM run WHERE "flowId" = $1`, [savedFlow])).rows;
+    // Its last call reaches the sink just before the run is recorded as completed.
+    await waitFor(async () => ((await childRuns())[0]?.status === 'completed' ? true : undefined), 10_000, 'the child run to complete');
+    expect(await childRuns()).toEqual([{ status: 'completed', deploymentId: null }]);
+    expect(sink.received.filter((r) => r.url === `/detached-${tag}`)).toHaveLength(1);
   });
 });
 
