@@ -2,16 +2,17 @@
  * Every example workflow of the specification through the CLI, as a user runs it:
  * `meshflow graph example.yaml > graph.json`, then `meshflow compile graph.json`.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '@/runtime/cli/main';
 import { validateWorkflow } from '@/runtime/engine/validate';
 import { comparable, invalidExamples, notYaml, readExample, specDir, specFiles, validFiles } from './spec-examples';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshflow-spec-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function meshflow(...argv: string[]) {
   let stdout = '';

@@ -1,8 +1,8 @@
 /** `meshflow run` and `meshflow validate`: stdout, stderr and exit codes as documented. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../runtime/cli/main.ts';
 import { HEADER } from './helpers.ts';
 
@@ -10,6 +10,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'meshflow-cli-'));
 });
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 async function cli(...args: string[]) {
   let stdout = '';
