@@ -6,26 +6,18 @@
  * the connector and events it made, so the studio's other pages stay as that project left them.
  */
 import { randomUUID } from 'node:crypto';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { signInAsOwner } from './helpers';
 import mqtt from 'mqtt';
 import pg from 'pg';
 
 test.describe.configure({ mode: 'serial' });
 
-const owner = { email: 'owner@example.com', password: 'owner-password-1' };
 const run = randomUUID().slice(0, 8);
 const topic = `e2e/${run}`;
 const connectorName = `sensors-${run}`;
 // The embedded database of playwright.config.ts (user and password of scripts/embedded-postgres.ts).
 const databaseUrl = `postgresql://postgres:meshflow-local@127.0.0.1:${process.env.MESHFLOW_E2E_PG_PORT ?? 54339}/meshflow`;
-
-async function enter(page: Page) {
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(owner.email);
-  await page.getByLabel('Password').fill(owner.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/flows$/);
-}
 
 test.afterAll(async () => {
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -42,7 +34,7 @@ test.afterAll(async () => {
 });
 
 test('search the catalog by a field name and open the type page', async ({ page }) => {
-  await enter(page);
+  await signInAsOwner(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
   await page.getByLabel('Search event types').fill('trackingid');
   const row = page.getByRole('row').filter({ hasText: 'com.example.order.shipped' });
@@ -62,7 +54,7 @@ test('search the catalog by a field name and open the type page', async ({ page 
 });
 
 test('deploy an MQTT source from the gallery; it goes live and its messages appear on the Events page', async ({ page }) => {
-  await enter(page);
+  await signInAsOwner(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connectors' }).click();
   const card = page.getByTestId('gallery-mqtt-source');
   await expect(card).toContainText('Subscribes to an MQTT topic');

@@ -4,39 +4,14 @@
  * result on the test panel's sample event shows underneath as you type.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
-
-const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
+import { expect, test } from '@playwright/test';
+import { dragFromPalette, signInAsOwner } from './helpers';
 
 test.use({ viewport: { width: 1600, height: 1000 } });
 
-/** Creates the owner when the studio is fresh (this spec alone), else signs in. */
-async function signIn(page: Page) {
-  await page.goto('/');
-  await page.waitForURL(/\/(setup|sign-in|flows)$/);
-  if (page.url().endsWith('/setup')) {
-    await page.getByLabel('Your name').fill(owner.name);
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Create owner account' }).click();
-  } else if (page.url().endsWith('/sign-in')) {
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page).toHaveURL(/\/flows$/);
-}
-
-async function dragFromPalette(page: Page, title: string, x: number, y: number) {
-  await page
-    .getByRole('navigation', { name: 'Node palette' })
-    .getByRole('button', { name: title, exact: true })
-    .dragTo(page.locator('.react-flow__pane'), { targetPosition: { x, y } });
-}
-
 test('a jq expression completes the fields of the source event type and shows its result on the sample event', async ({ page }) => {
   test.setTimeout(90_000);
-  await signIn(page);
+  await signInAsOwner(page);
   await page.getByRole('link', { name: 'New flow' }).click();
   await expect(page).toHaveURL(/\/flows\/new$/);
 

@@ -7,34 +7,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-
-const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
+import { dragFromPalette, signInAsOwner } from './helpers';
 
 test.use({ viewport: { width: 1600, height: 1000 } });
-
-/** Creates the owner when the studio is fresh (this spec alone), else signs in (after studio.spec). */
-async function signIn(page: Page) {
-  await page.goto('/');
-  await page.waitForURL(/\/(setup|sign-in|flows)$/);
-  if (page.url().endsWith('/setup')) {
-    await page.getByLabel('Your name').fill(owner.name);
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Create owner account' }).click();
-  } else if (page.url().endsWith('/sign-in')) {
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page).toHaveURL(/\/flows$/);
-}
-
-async function dragFromPalette(page: Page, title: string, x: number, y: number) {
-  await page
-    .getByRole('navigation', { name: 'Node palette' })
-    .getByRole('button', { name: title, exact: true })
-    .dragTo(page.locator('.react-flow__pane'), { targetPosition: { x, y } });
-}
 
 async function dragWire(page: Page, from: Locator, to: Locator) {
   const a = (await from.boundingBox())!;
@@ -84,7 +59,7 @@ test('a flow built on an empty canvas is test-run, deployed and receives a real 
   test.setTimeout(120_000);
   const sink = await startSink();
   try {
-    await signIn(page);
+    await signInAsOwner(page);
     await page.getByRole('link', { name: 'New flow' }).click();
     await expect(page).toHaveURL(/\/flows\/new$/);
     await expect(page.locator('.react-flow__node')).toHaveCount(0);
@@ -189,7 +164,7 @@ do:
 `;
 
 test('a DSL file written elsewhere opens on the canvas', async ({ page }) => {
-  await signIn(page);
+  await signInAsOwner(page);
   await page.goto('/flows/new');
   await page.getByLabel('Import DSL or flow file').setInputFiles({ name: 'greet.sw.yaml', mimeType: 'application/yaml', buffer: Buffer.from(handWritten) });
   await expect(page.getByTestId('node-greet')).toBeVisible();
@@ -199,7 +174,7 @@ test('a DSL file written elsewhere opens on the canvas', async ({ page }) => {
 });
 
 test('the canvas follows the YAML, and is driven from the keyboard', async ({ page }) => {
-  await signIn(page);
+  await signInAsOwner(page);
   await page.goto('/flows/new');
   // Add from the keyboard: focus a palette button and press Enter.
   await page.getByRole('button', { name: 'jq transform', exact: true }).focus();
@@ -231,7 +206,7 @@ test('the canvas follows the YAML, and is driven from the keyboard', async ({ pa
 
 test('no studio page has a serious or critical accessibility violation', async ({ page }) => {
   test.setTimeout(120_000);
-  await signIn(page);
+  await signInAsOwner(page);
   const flowHref = await page.locator('main a[href^="/flows/"]:not([href="/flows/new"])').first().getAttribute('href');
   const pages = ['/flows', '/flows/new', ...(flowHref ? [flowHref] : []), '/catalog', '/connectors', '/runs', '/events', '/settings'];
   for (const scheme of ['light', 'dark'] as const) {

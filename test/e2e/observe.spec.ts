@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { expect, test, type Page } from '@playwright/test';
+import { signInAsOwner } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
-// The owner studio.spec.ts creates; created here when this spec runs on its own.
-const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
 const worker = `http://127.0.0.1:${process.env.MESHFLOW_E2E_WORKER_PORT ?? 8310}`;
 const tag = randomUUID().slice(0, 8);
 
@@ -50,22 +49,6 @@ test.afterAll(async () => {
   await new Promise((resolve) => sink.server.close(resolve));
 });
 
-async function enter(page: Page) {
-  await page.goto('/');
-  if (page.url().endsWith('/setup')) {
-    await page.getByLabel('Your name').fill(owner.name);
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Create owner account' }).click();
-  } else {
-    await page.goto('/sign-in');
-    await page.getByLabel('Email').fill(owner.email);
-    await page.getByLabel('Password').fill(owner.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page).toHaveURL(/\/flows$/);
-}
-
 /** Calls a tRPC mutation as the signed-in user (superjson wire format). */
 async function mutate<T>(page: Page, path: string, input: unknown): Promise<T> {
   const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
@@ -99,7 +82,7 @@ async function postEvent(event: Record<string, unknown>): Promise<void> {
 }
 
 test('a failing run is found by its event id and shows its failing task’s error and input', async ({ page }) => {
-  await enter(page);
+  await signInAsOwner(page);
   const type = `com.example.observe.fail.${tag}`;
   // The wait makes it a workflow (a run with steps) rather than a pipeline.
   await deployLine(page, `observe-failing-${tag}`, type, [
@@ -127,7 +110,7 @@ test('a failing run is found by its event id and shows its failing task’s erro
 });
 
 test('a posted event appears in the live tail within a second', async ({ page }) => {
-  await enter(page);
+  await signInAsOwner(page);
   await page.goto('/events');
   await expect(page.getByTestId('tail-status')).toHaveText('Live', { timeout: 10_000 });
   const type = `com.example.observe.tail.${tag}`;
@@ -140,7 +123,7 @@ test('a posted event appears in the live tail within a second', async ({ page })
 });
 
 test('a dead-lettered event is replayed after its target is fixed, and arrives with its id', async ({ page }) => {
-  await enter(page);
+  await signInAsOwner(page);
   const type = `com.example.observe.dead.${tag}`;
   await deployLine(page, `observe-dead-${tag}`, type, [
     { id: 'deliver', kind: 'http-request', config: { method: 'post', url: `${sink.url}/orders`, body: '.', retry: { attempts: 1, delay: 'PT0.1S', backoff: 'constant' } } },
@@ -164,7 +147,7 @@ test('a dead-lettered event is replayed after its target is fixed, and arrives w
 });
 
 test('the overview shows the worker up with its counters and the last hour’s charts', async ({ page }) => {
-  await enter(page);
+  await signInAsOwner(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
   await expect(page.getByTestId('overview-worker')).toHaveText('up');
   // Every earlier test posted events and delivered at least one, so the counters are not zero.

@@ -4,10 +4,10 @@
  * The tests share one studio and run in order.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { owner } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
-const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
 const viewer = { name: 'Vic Viewer', email: 'viewer@example.com', password: 'viewer-password-1' };
 
 async function signIn(page: Page, who: { email: string; password: string }) {

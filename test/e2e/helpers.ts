@@ -1,0 +1,32 @@
+/** What the browser specs share: the owner studio.spec creates, and signing in as them. */
+import { expect, type Page } from '@playwright/test';
+
+export const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
+
+/**
+ * Signs in as the owner, creating the account when the studio is fresh (a spec run on its
+ * own); after studio.spec, which creates it, this is a plain sign-in.
+ */
+export async function signInAsOwner(page: Page): Promise<void> {
+  await page.goto('/');
+  await page.waitForURL(/\/(setup|sign-in|flows)$/);
+  if (page.url().endsWith('/setup')) {
+    await page.getByLabel('Your name').fill(owner.name);
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Create owner account' }).click();
+  } else if (page.url().endsWith('/sign-in')) {
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await expect(page).toHaveURL(/\/flows$/);
+}
+
+/** Drags a palette item (named after its node kind's title) onto the canvas at (x, y). */
+export async function dragFromPalette(page: Page, title: string, x: number, y: number): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Node palette' })
+    .getByRole('button', { name: title, exact: true })
+    .dragTo(page.locator('.react-flow__pane'), { targetPosition: { x, y } });
+}
