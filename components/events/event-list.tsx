@@ -8,16 +8,11 @@ import { formatTime } from '@/components/ui/format';
 import { ErrorState } from '@/components/ui/states';
 import { PageHeader, Table, Td } from '@/components/ui/table';
 import { Button } from '@/components/ui/button';
+import type { EventSummary } from '@/server/services/events';
 import { FilterTester } from './filter-tester';
 
-interface TailEvent {
-  seq: string;
-  id: string;
-  source: string;
-  type: string;
-  subject: string | null;
-  receivedAt: Date;
-}
+/** The tail streams the same rows the event list returns. */
+type TailEvent = EventSummary;
 
 const KEEP = 200;
 const inputClass = 'rounded-md border border-slate-300 px-2 py-1 text-sm';

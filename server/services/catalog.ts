@@ -19,6 +19,21 @@ export const catalogSearchInput = z.object({
   validation: z.enum(['off', 'flag', 'reject']).optional(),
 });
 
+/** What the list and a type's page both show of an event type. */
+function typeHeader(t: {
+  id: string;
+  type: string;
+  source: string;
+  description: string;
+  owner: string;
+  discovered: boolean;
+  validation: string;
+  lastSeenAt: Date | null;
+}) {
+  const { id, type, source, description, owner, discovered, validation, lastSeenAt } = t;
+  return { id, type, source, description, owner, discovered, validation, lastSeenAt };
+}
+
 const latestSchema = { schemas: { orderBy: { version: 'desc' as const }, take: 1, select: { version: true, schema: true } } };
 
 /** Matches type, source, description, or the name of any field of the newest schema. */
@@ -43,14 +58,7 @@ export async function listEventTypes(db: PrismaClient, input: z.infer<typeof cat
     }
     return [
       {
-        id: t.id,
-        type: t.type,
-        source: t.source,
-        description: t.description,
-        owner: t.owner,
-        discovered: t.discovered,
-        validation: t.validation,
-        lastSeenAt: t.lastSeenAt,
+        ...typeHeader(t),
         schemaVersion: t.schemas[0]?.version ?? null,
         fieldCount: fields.length,
         matchedField: matchedField ?? null,
@@ -104,14 +112,7 @@ export async function getEventType(db: PrismaClient, input: z.infer<typeof typeN
   }
   const latest = t.schemas[0];
   return {
-    id: t.id,
-    type: t.type,
-    source: t.source,
-    description: t.description,
-    owner: t.owner,
-    discovered: t.discovered,
-    validation: t.validation,
-    lastSeenAt: t.lastSeenAt,
+    ...typeHeader(t),
     examples: (Array.isArray(t.examples) ? t.examples : []) as unknown[],
     schema: (latest?.schema ?? null) as JsonSchema | null,
     fields: latest ? fieldPaths(latest.schema as JsonSchema).map((f) => ({ path: f.path, type: f.schema.type ?? 'any', required: f.required, format: f.schema.format ?? null })) : [],
