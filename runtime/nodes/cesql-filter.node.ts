@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CesqlSyntaxError, cesqlToJq } from './predicates.ts';
+import { CesqlSyntaxError, cesqlCondition, cesqlToJq } from './predicates.ts';
 import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
 import { defineTaskNode } from './types.ts';
 
@@ -24,6 +24,6 @@ export default defineTaskNode({
       }),
   }),
   ports: () => filterPorts,
-  compile: (config, ctx) => ({ task: filterTask(cesqlToJq(config.expression), ctx), meta: { expression: config.expression } }),
+  compile: (config, ctx) => ({ task: filterTask(cesqlCondition(config.expression), ctx), meta: { expression: config.expression } }),
   decompile: (task, meta) => (readFilterCondition(task) === undefined ? undefined : { expression: meta.expression }),
 });

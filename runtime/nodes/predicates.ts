@@ -7,6 +7,7 @@
  * structured JSON form: attributes at the top level, the payload under `data`.
  */
 import { z } from 'zod';
+import { compileCesql } from '../expressions/cesql/index.ts';
 import { compileDataPattern } from '../expressions/filters/data-pattern.ts';
 import type { DefinitionIssue } from '../expressions/filters/issues.ts';
 
@@ -51,7 +52,23 @@ export function subscriptionFilterToJq(filter: SubscriptionFilter): string {
   if ('all' in filter) return `(${filter.all.map(subscriptionFilterToJq).join(' and ')})`;
   if ('any' in filter) return `(${filter.any.map(subscriptionFilterToJq).join(' or ')})`;
   if ('not' in filter) return `(${subscriptionFilterToJq(filter.not)} | not)`;
-  return `(${cesqlToJq(filter.sql)})`;
+  return `(${cesqlCondition(filter.sql)})`;
+}
+
+/**
+ * The jq condition of a CESQL filter. CESQL §1.2: an event passes only when the expression
+ * yields the Boolean true, so a result whose type is not known to be Boolean is compared
+ * with `true` (jq alone would let any value but false and null through).
+ */
+export function cesqlCondition(expression: string): string {
+  const jq = cesqlToJq(expression);
+  let type: string | undefined;
+  try {
+    type = compileCesql(expression).type;
+  } catch {
+    type = undefined;
+  }
+  return type === 'Boolean' ? jq : `(${jq} == true)`;
 }
 
 // ─── data patterns (EventBridge / EventMesh style) ─────────────────────────────────────

@@ -8,7 +8,7 @@ export default defineTaskNode({
   title: 'Try / catch',
   category: 'control',
   icon: 'shield-alert',
-  description: 'Runs the try branch; on a matching error retries it by policy, then runs the catch branch.',
+  description: 'Runs the try branch; a matching error is retried by policy (when the attempts run out, it fails the flow) or, without a policy, handled by the catch branch.',
   schema: z.object({
     errorType: dslUri.optional().describe('Catch only errors of this type'),
     errorStatus: z.number().int().min(100).max(599).optional().describe('Catch only errors with this status'),

@@ -2,9 +2,10 @@
  * `meshflow filter '<filter JSON>' --event '<CloudEvent JSON>'` — tests a filter without
  * deploying it, as EventBridge's TestEventPattern does. The filter is the Subscriptions API
  * form (`{"exact": {…}}`, `{"all": […]}`, `{"sql": "…"}`, …) or `{"pattern": {…}}`.
- * Prints `true` or `false` and exits 0; an invalid filter is explained on stderr, exit 2.
+ * Prints `true` or `false` and exits 0 (warnings, e.g. a sql filter that can never pass, on
+ * stderr); an invalid filter is explained on stderr, exit 2.
  */
-import { DefinitionError, compileFilter } from '../../expressions/filters/index.ts';
+import { DefinitionError, compileFilter, filterWarnings, formatIssue } from '../../expressions/filters/index.ts';
 import type { Command } from '../main.ts';
 import { parseEventOption, readArguments } from './cesql.ts';
 
@@ -37,6 +38,7 @@ const filter: Command = async (args, io) => {
     io.stderr(`${error.message}\n`);
     return 2;
   }
+  for (const warning of filterWarnings(definition)) io.stderr(`warning: ${formatIssue(warning)}\n`);
   io.stdout(`${predicate(event)}\n`);
   return 0;
 };

@@ -19,11 +19,17 @@ interface TryStep {
   [key: string]: Json | undefined;
 }
 
+/**
+ * The error field an `errors.with` key filters on. The schema's error filter names the
+ * problem's `detail` as `details` (schema/workflow.yaml, `errorFilter`); `detail` is read the same way.
+ */
+const FILTER_FIELDS: Readonly<Record<string, string>> = { details: 'detail' };
+
 /** Whether an error matches `catch.errors.with`: every given field must be equal. */
 export function errorMatches(filter: JsonObject | undefined, problem: ProblemDetails): boolean {
   if (!filter) return true;
   for (const [key, expected] of Object.entries(filter)) {
-    const actual = problem[key];
+    const actual = problem[FILTER_FIELDS[key] ?? key];
     if (key === 'type') {
       if (typeof expected !== 'string' || typeof actual !== 'string' || !sameErrorType(expected, actual)) return false;
     } else if (key === 'status') {
@@ -50,10 +56,13 @@ export function retryDelayMs(policy: JsonObject, attempt: number, random: () => 
 }
 
 /**
- * `try`: runs `try`; an error that matches `catch` (filter, `when`, `exceptWhen`) is retried
- * by the retry policy (inline or from `use.retries`) and, once retries are exhausted or when
- * there is none, handled by `catch.do`. The attempt count and the next retry's due time are
- * durable, so a resumed instance keeps counting and waits only what is left.
+ * `try`: runs `try`; an error that matches `catch` (filter, then `when` / `exceptWhen`
+ * evaluated with the error as their input) is retried by the retry policy (inline or from
+ * `use.retries`) while the policy allows; once its attempts are exhausted the error
+ * propagates, as if uncaught. An error the policy does not retry (its own `when` /
+ * `exceptWhen`), or any caught error when there is no policy, is handled by `catch.do`.
+ * The attempt count and the next retry's due time are durable, so a resumed instance keeps
+ * counting and waits only what is left.
  */
 export async function tryTask(run: TaskRun): Promise<TaskOutcome> {
   const it = run.it;
@@ -81,10 +90,13 @@ export async function tryTask(run: TaskRun): Promise<TaskOutcome> {
       const value = problem as unknown as Json;
       const vars = (name: string) => (name === errorName || name === 'error' ? value : run.vars(name));
       if (!errorMatches(spec.errors?.with, problem)) throw error;
-      if (spec.when !== undefined && !it.evaluator.test(spec.when, run.input, vars, run.site('catch.when'))) throw error;
-      if (spec.exceptWhen !== undefined && it.evaluator.test(spec.exceptWhen, run.input, vars, run.site('catch.exceptWhen'))) throw error;
+      // The catch conditions are about the error: it is their input (as in the reference runtimes).
+      if (spec.when !== undefined && !it.evaluator.test(spec.when, value, vars, run.site('catch.when'))) throw error;
+      if (spec.exceptWhen !== undefined && it.evaluator.test(spec.exceptWhen, value, vars, run.site('catch.exceptWhen'))) throw error;
       const policy = retryPolicy(run, spec.retry);
-      if (policy && shouldRetry(run, policy, step.attempt, vars)) {
+      const decision = policy ? retryDecision(run, policy, step.attempt, value, vars) : 'handle';
+      if (decision === 'exhausted') throw error;
+      if (policy && decision === 'retry') {
         step.attempt += 1;
         step.retryAt = it.now() + retryDelayMs(policy, step.attempt, it.random, run.ref);
         it.emitTask('retried', run.ref, { attempt: step.attempt });
@@ -105,13 +117,18 @@ function retryPolicy(run: TaskRun, retry: string | JsonObject | undefined): Json
   return named;
 }
 
-/** `limit.attempt.count` counts retries after the first try; `limit.duration` bounds the whole try task. */
-function shouldRetry(run: TaskRun, policy: JsonObject, attempt: number, vars: (name: string) => Json | undefined): boolean {
+/**
+ * What to do with a caught error under a retry policy: `retry` it; `handle` it with
+ * `catch.do` when the policy's own `when` / `exceptWhen` (evaluated with the error as input)
+ * leave it out; or, when the limits are reached, report it `exhausted` so that it propagates.
+ * `limit.attempt.count` counts retries after the first try; `limit.duration` bounds the whole try task.
+ */
+function retryDecision(run: TaskRun, policy: JsonObject, attempt: number, error: Json, vars: (name: string) => Json | undefined): 'retry' | 'handle' | 'exhausted' {
   const it = run.it;
-  if (typeof policy.when === 'string' && !it.evaluator.test(policy.when, run.input, vars, run.site('catch.retry.when'))) return false;
-  if (typeof policy.exceptWhen === 'string' && it.evaluator.test(policy.exceptWhen, run.input, vars, run.site('catch.retry.exceptWhen'))) return false;
+  if (typeof policy.when === 'string' && !it.evaluator.test(policy.when, error, vars, run.site('catch.retry.when'))) return 'handle';
+  if (typeof policy.exceptWhen === 'string' && it.evaluator.test(policy.exceptWhen, error, vars, run.site('catch.retry.exceptWhen'))) return 'handle';
   const limit = (policy.limit ?? {}) as { attempt?: { count?: number; duration?: Json }; duration?: Json };
-  if (limit.attempt?.count !== undefined && attempt >= limit.attempt.count) return false;
-  if (limit.duration !== undefined && it.now() - run.frame.startedAt! >= durationMs(limit.duration, run.ref)) return false;
-  return true;
+  if (limit.attempt?.count !== undefined && attempt >= limit.attempt.count) return 'exhausted';
+  if (limit.duration !== undefined && it.now() - run.frame.startedAt! >= durationMs(limit.duration, run.ref)) return 'exhausted';
+  return 'retry';
 }

@@ -87,7 +87,8 @@ export function compileLike(pattern: string): (value: string) => boolean {
       source += '.';
     } else {
       literal += c;
-      source += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      // Only the syntax characters: in unicode mode any other escape (`\-`) is a syntax error.
+      source += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     }
   }
   if (!wildcards) return (value) => value === literal;

@@ -3,7 +3,7 @@
  * Evaluation never throws; it returns a value together with the errors met on the way,
  * as the spec requires. Parsing throws `CesqlParseError`.
  */
-import { toBoolean, type CesqlType, type CesqlValue } from './casting.ts';
+import { type CesqlType, type CesqlValue } from './casting.ts';
 import type { CesqlError } from './errors.ts';
 import { compileNode, type CesqlEvent, type CompileNotes, type EvaluationContext } from './evaluator.ts';
 import { builtinFunctions, type FunctionRegistry } from './functions.ts';
@@ -28,8 +28,8 @@ export interface CesqlExpression {
   readonly unresolvedCalls: CompileNotes['unresolvedCalls'];
   evaluate(event: CesqlEvent): CesqlResult;
   /**
-   * Filter semantics (spec §1.2, Subscriptions API `sql` dialect): true only when the result,
-   * coerced to Boolean, is true and no error occurred. Reuses one context, so events that
+   * Filter semantics (spec §1.2, Subscriptions API `sql` dialect): true only when the result
+   * is the Boolean true and no error occurred; a result of another type lets no event pass. Reuses one context, so events that
    * raise no error allocate nothing.
    */
   matches(event: CesqlEvent): boolean;
@@ -54,8 +54,7 @@ export function compileCesql(source: string, functions: FunctionRegistry = built
       scratch.event = event;
       scratch.errors.length = 0;
       const value = evaluate(scratch);
-      if (scratch.errors.length > 0) return false;
-      return value === true || (typeof value !== 'boolean' && toBoolean(value, scratch.errors) === true);
+      return value === true && scratch.errors.length === 0;
     },
   };
 }

@@ -53,7 +53,8 @@ function wildcardRegex(pattern: string): RegExp {
     } else if (c === '*') {
       source += '[\\s\\S]*';
     } else {
-      source += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      // Only the syntax characters: in unicode mode any other escape (`\-`) is a syntax error.
+      source += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     }
   }
   return new RegExp(`^${source}$`, 'u');

@@ -53,6 +53,8 @@ type JqMode = { kind: 'validate' } | { kind: 'compile'; runtime: JqRuntime };
 
 class FilterCompiler {
   readonly issues: DefinitionIssue[] = [];
+  /** Valid but probably not what the author meant (e.g. a sql filter that can never pass). */
+  readonly warnings: DefinitionIssue[] = [];
 
   constructor(private readonly jq: JqMode) {}
 
@@ -150,11 +152,13 @@ class FilterCompiler {
       if (error instanceof CesqlParseError) return this.issue(path, error.message);
       throw error;
     }
-    // Checked now rather than failing every event: CESQL filters must yield a Boolean (spec §1.2),
-    // and a call that cannot be dispatched can only ever be an error.
+    // CESQL §1.2: a filter whose value is not a Boolean lets no event pass. That is a valid
+    // subscription (the Subscriptions API rejects only invalid expressions), so a result type
+    // known now to be another one is a warning, not a problem.
     if (expression.type === 'Integer' || expression.type === 'String') {
-      return this.issue(path, `a sql filter must be a Boolean expression; this one yields ${expression.type}`);
+      this.warnings.push({ path, message: `this sql filter yields ${expression.type}, not Boolean, so no event passes it (CESQL §1.2); compare it, e.g. \`… = 1\`` });
     }
+    // A call that cannot be dispatched can only ever be an error.
     const [unresolved] = expression.unresolvedCalls;
     if (unresolved) {
       return this.issue(path, `no function ${unresolved.name} taking ${unresolved.arity} argument(s) at ${unresolved.position}`);
@@ -205,6 +209,13 @@ export function validateFilter(definition: unknown): DefinitionIssue[] {
   const compiler = new FilterCompiler({ kind: 'validate' });
   compiler.compile(definition, '');
   return compiler.issues;
+}
+
+/** What is valid in a filter definition but cannot behave as meant, for design-time warnings. */
+export function filterWarnings(definition: unknown): DefinitionIssue[] {
+  const compiler = new FilterCompiler({ kind: 'validate' });
+  compiler.compile(definition, '');
+  return compiler.warnings;
 }
 
 /**
