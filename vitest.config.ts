@@ -13,6 +13,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           environment: 'node',
+          // The first validation in a file loads the DSL schema validator (~1.5 s idle, several
+          // times that on a loaded 2-core machine): 5 s was too tight for a busy CI box.
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
         },
       },
       {
