@@ -30,7 +30,12 @@ import { jqSyntaxError } from './expression-syntax.ts';
 import { validateDocument } from './validate.ts';
 import { META_KEY, type BranchMeta, type DocumentMeta, type SourceMeta, type TaskMeta } from './metadata.ts';
 
-export const DSL_VERSION = '1.0.0';
+/**
+ * The Serverless Workflow DSL release Meshflow targets and writes for new flows (the
+ * specification's newest; its examples say `dsl: '1.0.3'`). Documents of any 1.0.x release
+ * open, validate and run, and keep the release they declare when written back.
+ */
+export const DSL_VERSION = '1.0.3';
 
 export type WorkflowDocument = Record<string, unknown> & { document: Record<string, unknown>; do: DslTaskList };
 
@@ -128,7 +133,7 @@ class GraphCompiler {
     const extras = Object.entries(this.graph.workflow ?? {}).filter(([key]) => key !== 'document' && key !== 'do' && key !== 'schedule');
     const document: WorkflowDocument = {
       document: {
-        dsl: DSL_VERSION,
+        dsl: doc.dsl ?? DSL_VERSION,
         namespace: doc.namespace,
         name: doc.name,
         version: doc.version,

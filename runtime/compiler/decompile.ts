@@ -24,6 +24,7 @@ import {
 } from '../nodes/types.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { autoLayout, placeMissing } from './layout.ts';
+import { DSL_VERSION } from './compile.ts';
 import { META_KEY } from './metadata.ts';
 
 export interface DecompileResult {
@@ -293,7 +294,9 @@ export function decompile(input: unknown, options: DecompileOptions = {}): Decom
   const { document, schedule, do: tasks, ...workflow } = parsed.data;
   const { dsl, namespace, name, version, title, summary, tags, metadata } = document;
   const diagnostics: Diagnostic[] = [];
-  if (dsl !== '1.0.0') diagnostics.push({ severity: 'warning', code: 'invalid-document', path: ['document', 'dsl'], message: `document.dsl is "${dsl}"; Meshflow reads and writes DSL 1.0.0` });
+  // Any 1.0.x release is kept as declared; another one is written back as DSL_VERSION.
+  const release = /^1\.0\.\d+$/.test(dsl) ? dsl : undefined;
+  if (release === undefined) diagnostics.push({ severity: 'warning', code: 'invalid-document', path: ['document', 'dsl'], message: `document.dsl is "${dsl}"; Meshflow reads DSL 1.0.x and writes it as ${DSL_VERSION}` });
 
   const decompiler = new DocumentDecompiler();
   // Sources first: their ids are claimed before task names, as the compiler lists them.
@@ -305,6 +308,7 @@ export function decompile(input: unknown, options: DecompileOptions = {}): Decom
   const userMetadata = Object.fromEntries(Object.entries(metadata ?? {}).filter(([key]) => key !== META_KEY));
   let graph: FlowGraph = {
     document: {
+      ...(release !== undefined && release !== DSL_VERSION ? { dsl: release } : {}),
       namespace,
       name,
       version,

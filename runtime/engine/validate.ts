@@ -1,11 +1,13 @@
 /**
- * Validation of a workflow document: the DSL's JSON Schema (through @serverlessworkflow/sdk,
- * task by task so that one bad task does not hide the others) plus what the schema cannot
+ * Validation of a workflow document of any DSL 1.0.x release: the DSL 1.0.0 JSON Schema
+ * (through @serverlessworkflow/sdk, task by task so that one bad task does not hide the
+ * others), what later 1.0.x releases added (dsl-releases.ts), plus what the schema cannot
  * say — flow directives to tasks that do not exist, jq syntax, references into `use`.
  * Every problem is reported at once, each with its JSON pointer and what would be valid.
  * The compiler, the studio and the CLI all call `validateWorkflow`.
  */
 import { loadJqRuntime, type JqRuntime } from '../expressions/jq.ts';
+import { laterReleaseView } from './dsl-releases.ts';
 import { enclosedExpression } from './evaluation.ts';
 import { parseWorkflowText } from './load.ts';
 import { taskKind, type TaskKind } from './tasks/index.ts';
@@ -23,7 +25,7 @@ type Obj = Record<string, unknown>;
 
 const TASK_TYPES = 'call, do, emit, for, fork, listen, raise, run, set, switch, try or wait';
 const FLOW_KEYWORDS = ['continue', 'exit', 'end'];
-const BUILTIN_CALLS = ['http', 'openapi', 'asyncapi', 'grpc'];
+const BUILTIN_CALLS = ['http', 'openapi', 'asyncapi', 'grpc', 'mcp', 'a2a'];
 const NAME = /^[a-z0-9](-?[a-z0-9])*$/;
 const CATALOG_REF = /^([A-Za-z0-9_-]+):([^@]+)@([A-Za-z0-9_-]+)$/;
 /** A function called by the URL of its definition file (dsl-reference: call, custom functions). */
@@ -186,7 +188,9 @@ class Checker {
       this.report(path, `task "${name}" has no task type`, `exactly one of ${TASK_TYPES}`);
       return;
     }
-    if (this.sdk) this.diagnostics.push(...sdkDiagnostics(this.sdk, SDK_TASK_TYPES[kind], shallowTask(kind, def), path));
+    // Constructs of DSL releases after 1.0.0 are checked here; the SDK's 1.0.0 schema checks the rest.
+    const view = laterReleaseView(kind, def, path, (at, message, expected) => this.report(at, message, expected));
+    if (this.sdk) this.diagnostics.push(...sdkDiagnostics(this.sdk, view.typeName ?? SDK_TASK_TYPES[kind], shallowTask(kind, view.task), path));
     this.flow(def.then, siblings, `${path}/then`);
     this.expression(def.if, `${path}/if`);
     for (const key of ['input', 'output', 'export'] as const) {
@@ -266,9 +270,9 @@ class Checker {
   workflow(): void {
     const doc = this.doc as unknown as Obj;
     const header = doc.document;
-    if (!isObj(header)) this.report('/document', 'is missing', 'document: { dsl: 1.0.0, namespace, name, version }');
+    if (!isObj(header)) this.report('/document', 'is missing', "document: { dsl: '1.0.3', namespace, name, version }");
     else {
-      if (typeof header.dsl !== 'string' || !/^1\.0\.\d+$/.test(header.dsl)) this.report('/document/dsl', `DSL version ${JSON.stringify(header.dsl)} is not supported`, "'1.0.0' (any 1.0.x)");
+      if (typeof header.dsl !== 'string' || !/^1\.0\.\d+$/.test(header.dsl)) this.report('/document/dsl', `DSL version ${JSON.stringify(header.dsl)} is not supported`, "a DSL 1.0.x release, e.g. '1.0.3'");
       for (const key of ['namespace', 'name'] as const) {
         if (typeof header[key] !== 'string' || !NAME.test(header[key])) this.report(`/document/${key}`, `${JSON.stringify(header[key])} is not a valid ${key}`, 'lowercase letters, digits and single hyphens, e.g. order-events');
       }

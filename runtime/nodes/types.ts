@@ -136,6 +136,11 @@ export const graphEdgeSchema = z.object({
 
 export const flowGraphSchema = z.object({
   document: z.object({
+    /** The DSL 1.0.x release a document opened from YAML declares; a flow written here declares DSL_VERSION (runtime/compiler). */
+    dsl: z
+      .string()
+      .regex(/^1\.0\.\d+$/, 'a DSL 1.0.x release, e.g. 1.0.3')
+      .optional(),
     namespace: z.string().min(1).default('default'),
     name: z.string().min(1).default('flow'),
     version: z.string().min(1).default('0.1.0'),
