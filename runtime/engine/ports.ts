@@ -134,6 +134,26 @@ export interface AsyncApiPort {
   subscribe(request: AsyncApiRequest, signal: AbortSignal): AsyncIterable<Json>;
 }
 
+/** A Model Context Protocol call (`call: mcp`, dsl-reference.md "MCP Call"), arguments evaluated. */
+export interface McpRequest {
+  method: string;
+  parameters?: JsonObject;
+  /** The protocol version the workflow asks for; the client negotiates it with the server. */
+  protocolVersion?: string;
+  client?: { name: string; version: string };
+  transport:
+    | { http: { endpoint: string; headers?: Record<string, string> }; options?: Record<string, string> }
+    | { stdio: { command: string; arguments?: string[]; environment?: Record<string, string> }; options?: Record<string, string> };
+}
+
+/**
+ * Talks to MCP servers: connects (the `initialize` handshake), sends the one request and
+ * answers with its JSON-RPC result. An MCP error response or a failed connection rejects.
+ */
+export interface McpPort {
+  call(request: McpRequest, signal: AbortSignal): Promise<Json>;
+}
+
 /** Functions of the runtime's `default` catalog (`call: name:version@default`). */
 export interface FunctionCatalog {
   resolve(name: string, version: string): Promise<JsonObject | undefined>;
@@ -154,5 +174,7 @@ export interface EnginePorts {
   scripts?: ScriptPort;
   processes?: ProcessPort;
   asyncapi?: AsyncApiPort;
+  /** `call: mcp`; its stdio transport starts a process, so it also needs `allowProcesses`. */
+  mcp?: McpPort;
   catalog?: FunctionCatalog;
 }

@@ -15,9 +15,9 @@ export interface ScenarioRun {
   lifecycle: RecordedLifecycle;
 }
 
-export async function runScenario(yaml: string, input: Json = {}, ports: Partial<EnginePorts> = {}): Promise<ScenarioRun> {
+export async function runScenario(yaml: string, input: Json = {}, ports: Partial<EnginePorts> = {}, options: { allowProcesses?: boolean } = {}): Promise<ScenarioRun> {
   const lifecycle = new RecordedLifecycle();
-  const engine = new Engine({ ports: { ...createNodePorts(), lifecycle, ...ports } });
+  const engine = new Engine({ ports: { ...createNodePorts(), lifecycle, ...ports }, allowProcesses: options.allowProcesses === true });
   const result = await engine.start(parse(yaml) as WorkflowDocument, input).done;
   // Lifecycle events are published asynchronously; let them land.
   await new Promise((resolve) => setImmediate(resolve));

@@ -1,10 +1,12 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
- * fetch for HTTP, an in-memory event bus, secrets from a map, scripts in a worker thread.
+ * fetch for HTTP, an in-memory event bus, secrets from a map, scripts in a worker thread,
+ * MCP calls through the official SDK.
  */
 import { randomUUID } from 'node:crypto';
 import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
 import type { Json, WorkflowDocument } from '../types.ts';
+import { SdkMcpClient } from './mcp-client.ts';
 import { MemoryEventBus } from './memory-events.ts';
 import { WorkerScriptRunner } from './script-runner.ts';
 
@@ -76,6 +78,7 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     events: options.events ?? new MemoryEventBus(),
     secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
     scripts: new WorkerScriptRunner(),
+    mcp: new SdkMcpClient(),
     workflows: mapResolver(options.workflows ?? []),
   };
 }

@@ -4,9 +4,10 @@ import { expandUriTemplate, performHttp } from '../http.ts';
 import type { TaskOutcome, TaskRun } from '../interpreter.ts';
 import { rawContentUrl } from '../resources.ts';
 import type { Json, JsonObject, TaskDefinition } from '../types.ts';
+import { callMcp } from './call-mcp.ts';
 import { callOpenApi } from './call-openapi.ts';
 
-/** `call`: http, openapi, asyncapi, or a function from `use.functions` or a catalog (`name:version@catalog`). */
+/** `call`: http, openapi, asyncapi, mcp, or a function from `use.functions` or a catalog (`name:version@catalog`). */
 export async function callTask(run: TaskRun): Promise<TaskOutcome> {
   const target = run.def.call as string;
   const args = run.it.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with')) as JsonObject;
@@ -17,8 +18,11 @@ export async function callTask(run: TaskRun): Promise<TaskOutcome> {
       return { output: await callOpenApi(run, args) };
     case 'asyncapi':
       return { output: await callAsyncApi(run, args) };
+    case 'mcp':
+      return { output: await callMcp(run, args) };
     case 'grpc':
-      throw WorkflowError.of('configuration', `task "${run.name}": call: grpc is not supported by this runtime`, run.ref);
+    case 'a2a':
+      throw WorkflowError.of('configuration', `task "${run.name}": call: ${target} is not supported by this runtime`, run.ref);
     default:
       return callFunction(run, target, args);
   }
@@ -81,7 +85,7 @@ async function resolveFunction(run: TaskRun, target: string): Promise<TaskDefini
   if (!m) {
     throw WorkflowError.of(
       'configuration',
-      `task "${run.name}": "${target}" is neither http, openapi, asyncapi, grpc, a function in use.functions, a catalog function (name:version@catalog) nor the URL of a function definition`,
+      `task "${run.name}": "${target}" is neither http, openapi, asyncapi, grpc, mcp, a2a, a function in use.functions, a catalog function (name:version@catalog) nor the URL of a function definition`,
       run.ref,
     );
   }
