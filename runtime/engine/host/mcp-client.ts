@@ -32,12 +32,18 @@ function sdk(): Promise<Sdk> {
 }
 
 export class SdkMcpClient implements McpPort {
+  /** `fetch` carries the HTTP transport's requests: pass one that applies an egress policy. */
+  constructor(private readonly options: { fetch?: typeof fetch } = {}) {}
+
   async call(request: McpRequest, signal: AbortSignal): Promise<Json> {
     const { Client, StreamableHTTPClientTransport, StdioClientTransport, getDefaultEnvironment } = await sdk();
     const client = new Client(request.client ?? CLIENT);
     const transport =
       'http' in request.transport
-        ? new StreamableHTTPClientTransport(new URL(request.transport.http.endpoint), { requestInit: { headers: request.transport.http.headers ?? {} } })
+        ? new StreamableHTTPClientTransport(new URL(request.transport.http.endpoint), {
+            requestInit: { headers: request.transport.http.headers ?? {} },
+            ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+          })
         : new StdioClientTransport({
             command: request.transport.stdio.command,
             args: request.transport.stdio.arguments ?? [],
