@@ -193,6 +193,9 @@ class GraphCompiler {
         }
       }
       const config = result.success ? (result.data as Record<string, unknown>) : undefined;
+      for (const warning of config && def.warnings ? def.warnings(config) : []) {
+        this.report({ severity: 'warning', code: 'invalid-config', nodeId: node.id, path: ['config', ...warning.path], message: warning.message });
+      }
       this.nodes.set(node.id, { node, def, config, ports: def.ports(config ?? def.schema.parse({})) });
     }
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { subscriptionFilterSchema, subscriptionFilterToJq } from './predicates.ts';
+import { subscriptionFilterSchema, subscriptionFilterToJq, subscriptionFilterWarnings } from './predicates.ts';
 import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
 import { defineTaskNode } from './types.ts';
 
@@ -14,6 +14,7 @@ export default defineTaskNode({
     filters: z.array(subscriptionFilterSchema).min(1).default([{ exact: { type: 'com.example.order.created' } }]),
   }),
   ports: () => filterPorts,
+  warnings: (config) => config.filters.flatMap((filter, i) => subscriptionFilterWarnings(filter, ['filters', i])),
   compile: (config, ctx) => ({
     task: filterTask(config.filters.map(subscriptionFilterToJq).join(' and '), ctx),
     meta: { filters: config.filters },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CesqlSyntaxError, cesqlCondition, cesqlToJq } from './predicates.ts';
+import { CesqlSyntaxError, cesqlCondition, cesqlToJq, cesqlWarning } from './predicates.ts';
 import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
 import { defineTaskNode } from './types.ts';
 
@@ -24,6 +24,10 @@ export default defineTaskNode({
       }),
   }),
   ports: () => filterPorts,
+  warnings: (config) => {
+    const message = cesqlWarning(config.expression);
+    return message ? [{ message, path: ['expression'] }] : [];
+  },
   compile: (config, ctx) => ({ task: filterTask(cesqlCondition(config.expression), ctx), meta: { expression: config.expression } }),
   decompile: (task, meta) => (readFilterCondition(task) === undefined ? undefined : { expression: meta.expression }),
 });

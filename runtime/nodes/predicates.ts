@@ -60,6 +60,27 @@ export function subscriptionFilterToJq(filter: SubscriptionFilter): string {
  * yields the Boolean true, so a result whose type is not known to be Boolean is compared
  * with `true` (jq alone would let any value but false and null through).
  */
+/** CESQL §1.2: a filter expression whose result type is known not to be Boolean lets no event pass. */
+export function cesqlWarning(expression: string): string | undefined {
+  let type: string | undefined;
+  try {
+    type = compileCesql(expression).type;
+  } catch {
+    return undefined;
+  }
+  return type === 'Integer' || type === 'String' ? `this expression yields ${type}, not Boolean, so no event passes the filter (CESQL §1.2); compare it, e.g. \`… = 1\`` : undefined;
+}
+
+/** Warnings for the `sql` filters among Subscriptions API filters, with their path inside `filters`. */
+export function subscriptionFilterWarnings(filter: SubscriptionFilter, path: (string | number)[]): { message: string; path: (string | number)[] }[] {
+  if ('all' in filter) return filter.all.flatMap((f, i) => subscriptionFilterWarnings(f, [...path, 'all', i]));
+  if ('any' in filter) return filter.any.flatMap((f, i) => subscriptionFilterWarnings(f, [...path, 'any', i]));
+  if ('not' in filter) return subscriptionFilterWarnings(filter.not, [...path, 'not']);
+  if (!('sql' in filter)) return [];
+  const message = cesqlWarning(filter.sql);
+  return message ? [{ message, path: [...path, 'sql'] }] : [];
+}
+
 export function cesqlCondition(expression: string): string {
   const jq = cesqlToJq(expression);
   let type: string | undefined;

@@ -74,6 +74,8 @@ interface DefinitionBase<Schema extends z.ZodType> {
   binding?: Binding;
   /** Generic kinds stand for raw DSL tasks of documents Meshflow did not write; the palette hides them. */
   generic?: boolean;
+  /** What is valid but cannot work as meant (shown as warnings on the node); `path` is inside the config. */
+  warnings?(config: z.output<Schema>): { message: string; path: (string | number)[] }[];
 }
 
 export interface TaskNodeDefinition<Schema extends z.ZodType = z.ZodType> extends DefinitionBase<Schema> {

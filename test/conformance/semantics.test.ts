@@ -6,8 +6,10 @@
  * EventBridge wildcard rules the data-pattern dialect adopts.
  */
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../runtime/compiler/compile.ts';
 import { compileCesql } from '../../runtime/expressions/cesql/index.ts';
 import { compileFilter, filterWarnings, validateFilter } from '../../runtime/expressions/filters/index.ts';
+import { stringify } from 'yaml';
 import { at, runScenario } from './harness.ts';
 
 const header = (name: string) => `
@@ -131,6 +133,31 @@ describe('CESQL subscription filters (cesql/spec.md §1.2, subscriptions/spec.md
       { path: '/all/1/sql', message: expect.stringContaining('yields Integer, not Boolean, so no event passes it') as string },
     ]);
     expect(filterWarnings({ sql: 'priority > 3' })).toEqual([]);
+  });
+
+  it('the canvas filters (CESQL filter, attribute filter) warn and compile to a condition nothing passes', async () => {
+    const graph = (kind: string, config: Record<string, unknown>) => ({
+      document: { namespace: 'conformance', name: 'cesql-node', version: '1.0.0' },
+      nodes: [
+        { id: 'keep', kind, config },
+        { id: 'mark', kind: 'jq-transform', config: { expression: '{ passed: true }' } },
+      ],
+      edges: [{ id: 'e1', source: 'keep', target: 'mark' }],
+    });
+    for (const [kind, config, path] of [
+      ['cesql-filter', { expression: 'priority + 1' }, ['config', 'expression']],
+      ['attribute-filter', { filters: [{ all: [{ exact: { type: 'order.created' } }, { sql: "'yes'" }] }] }, ['config', 'filters', 0, 'all', 1, 'sql']],
+    ] as const) {
+      const compiled = compile(graph(kind, config));
+      expect(compiled.diagnostics.filter((d) => d.severity === 'error'), kind).toEqual([]);
+      expect(compiled.diagnostics.find((d) => d.severity === 'warning' && d.nodeId === 'keep'), kind).toMatchObject({ path, message: expect.stringContaining('not Boolean') as string });
+      const { result, output } = await runScenario(stringify(compiled.document), event);
+      expect(result.status, kind).toBe('completed');
+      expect(output, kind).toEqual(event);
+    }
+    // A Boolean expression passes as before.
+    const { output } = await runScenario(stringify(compile(graph('cesql-filter', { expression: 'priority = 5' })).document), event);
+    expect(output).toEqual({ passed: true });
   });
 
   // §3.4.3: in a LIKE pattern only `%` and `_` are special; every other character is literal.
