@@ -5,6 +5,7 @@
  * - `set` as a runtime expression (1.0.1);
  * - `call: http` with `headers` / `query` as runtime expressions (1.0.1);
  * - `call: mcp` (1.0.2) and `call: a2a` (1.0.2);
+ * - a `wait` duration given as a runtime expression (1.0.2, #1120);
  * - `run.script` / `run.shell` with `stdin` and `arguments` as a list (1.0.3, "Simplification
  *   of run:*"), `run.container` with `stdin`, `arguments` and `pullPolicy` (1.0.3).
  *
@@ -167,6 +168,9 @@ export function laterReleaseView(kind: TaskKind, def: Obj, path: string, report:
       }
       return { task: { ...def, run } };
     }
+    case 'wait':
+      // Any string that is not an ISO 8601 duration is left to the schema's own message.
+      return typeof def.wait === 'string' && RUNTIME_EXPRESSION.test(def.wait) ? { task: { ...def, wait: 'PT0S' } } : { task: def };
     default:
       return { task: def };
   }

@@ -9,8 +9,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { errorType } from '../../runtime/engine/errors.ts';
 import { fetchHttp } from '../../runtime/engine/host/node-ports.ts';
 import type { HttpPort } from '../../runtime/engine/ports.ts';
+import { validateWorkflow } from '../../runtime/engine/validate.ts';
 import { runScenario } from './harness.ts';
 
 const example = (file: string) => readFileSync(new URL(`../unit/compiler/fixtures/spec/${file}`, import.meta.url), 'utf8');
@@ -48,5 +51,30 @@ describe('DSL 1.0.1: runtime expressions where 1.0.0 wanted objects', () => {
     expect(result.status).toBe('completed');
     expect(output).toEqual({ count: 1, results: [{ name: 'Luke Skywalker' }] });
     expect(seen.at(-1)).toEqual({ url: '/api/people/?search=luke', accept: 'application/json' });
+  });
+});
+
+describe('DSL 1.0.2: durations as runtime expressions', () => {
+  // schema/workflow.yaml `duration`: an object, an ISO 8601 string or a runtime expression (#1120).
+  it('waits for a duration computed from the task input', async () => {
+    const doc = `
+document:
+  dsl: '1.0.3'
+  namespace: conformance
+  name: wait-expression
+  version: '1.0.0'
+do:
+  - pause:
+      wait: \${ "PT0.\\(.tenths)S" }
+  - done:
+      set:
+        waited: true
+`;
+    expect(await validateWorkflow(parse(doc))).toEqual([]);
+    const { result, output } = await runScenario(doc, { tenths: 1 });
+    expect(result.status).toBe('completed');
+    expect(output).toEqual({ waited: true });
+    const bad = await runScenario(doc, { tenths: 'x' });
+    expect(bad.result).toMatchObject({ status: 'faulted', error: { type: errorType('configuration'), instance: '/do/0/pause' } });
   });
 });

@@ -1,9 +1,15 @@
 import { durationMs } from '../duration.ts';
 import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { Json } from '../types.ts';
 
-/** `wait`: pauses until a due time fixed when the task first started, so a resumed wait only waits what is left. */
+/**
+ * `wait`: pauses until a due time fixed when the task first started, so a resumed wait only
+ * waits what is left. The duration may be a runtime expression (DSL 1.0.2) on the task input.
+ */
 export async function waitTask(run: TaskRun): Promise<TaskOutcome> {
-  const step = (run.frame.step ??= { until: run.frame.startedAt! + durationMs(run.def.wait, run.ref) });
+  const step = (run.frame.step ??= {
+    until: run.frame.startedAt! + durationMs(run.it.evaluator.template(run.def.wait as Json, run.input, run.vars, run.site('wait')), run.ref),
+  });
   await run.it.sleepUntil(step.until as number, run.ref, run.signal);
   return { output: run.input };
 }
