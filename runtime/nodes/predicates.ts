@@ -55,11 +55,6 @@ export function subscriptionFilterToJq(filter: SubscriptionFilter): string {
   return `(${cesqlCondition(filter.sql)})`;
 }
 
-/**
- * The jq condition of a CESQL filter. CESQL §1.2: an event passes only when the expression
- * yields the Boolean true, so a result whose type is not known to be Boolean is compared
- * with `true` (jq alone would let any value but false and null through).
- */
 /** CESQL §1.2: a filter expression whose result type is known not to be Boolean lets no event pass. */
 export function cesqlWarning(expression: string): string | undefined {
   let type: string | undefined;
@@ -81,6 +76,11 @@ export function subscriptionFilterWarnings(filter: SubscriptionFilter, path: (st
   return message ? [{ message, path: [...path, 'sql'] }] : [];
 }
 
+/**
+ * The jq condition of a CESQL filter. CESQL §1.2: an event passes only when the expression
+ * yields the Boolean true, so a result whose type is not known to be Boolean is compared
+ * with `true` (jq alone would let any value but false and null through).
+ */
 export function cesqlCondition(expression: string): string {
   const jq = cesqlToJq(expression);
   let type: string | undefined;
