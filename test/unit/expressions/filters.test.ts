@@ -143,6 +143,14 @@ describe('meshflow filter', () => {
     expect(await run(['{"pattern":{"data":{"amount":[{"numeric":[">",50]}]}}}', ...eventArg])).toEqual({ code: 0, stdout: 'false\n', stderr: '' });
   });
 
+  it('accepts a sql filter that cannot yield Boolean (it never passes, so its negation always does) and warns on stderr', async () => {
+    expect(await run(['{"not":{"sql":"priority + 1"}}', ...eventArg])).toEqual({
+      code: 0,
+      stdout: 'true\n',
+      stderr: 'warning: /not/sql: this sql filter yields Integer, not Boolean, so no event passes it (CESQL §1.2); compare it, e.g. `… = 1`\n',
+    });
+  });
+
   it('explains an invalid filter on stderr and exits 2', async () => {
     const result = await run(['{"all":[{"sql":"type = )"}]}', ...eventArg]);
     expect(result.code).toBe(2);
