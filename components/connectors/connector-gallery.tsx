@@ -79,7 +79,7 @@ function DeployForm({ kind, onDone }: { kind: Kind; onDone: () => void }) {
   const id = (field: string) => `connector-${kind.kind}-${field}`;
   return (
     <form
-      aria-label={`Deploy ${kind.title}`}
+      aria-label={`${kind.direction === 'source' ? 'Deploy' : 'Add'} ${kind.title}`}
       className="mt-3 space-y-3 border-t border-slate-200 pt-3"
       onSubmit={(e) => {
         e.preventDefault();
@@ -182,7 +182,7 @@ export function ConnectorGallery() {
                   </p>
                 </div>
                 {open === kind.kind ? null : (
-                  <Button variant="secondary" onClick={() => setOpen(kind.kind)} aria-label={`Deploy ${kind.title}`}>
+                  <Button variant="secondary" onClick={() => setOpen(kind.kind)} aria-label={`${kind.direction === 'source' ? 'Deploy' : 'Add'} ${kind.title}`}>
                     {kind.direction === 'source' ? 'Deploy' : 'Add'}
                   </Button>
                 )}

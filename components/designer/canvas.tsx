@@ -1,13 +1,17 @@
 'use client';
 
 import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type Connection, type Edge, type IsValidConnection } from '@xyflow/react';
-import { useCallback, type DragEvent, type KeyboardEvent } from 'react';
+import { useCallback, useMemo, type DragEvent, type KeyboardEvent } from 'react';
+import { NODE_HEIGHT, NODE_WIDTH } from '@/runtime/compiler/layout';
 import { useDesigner, useDesignerStore } from './designer-provider';
-import { FlowNodeView } from './flow-node-view';
+import { FlowNodeView, nodeName } from './flow-node-view';
 import { connectionProblem } from './graph-model';
 import { DRAG_MIME } from './palette';
 
 const nodeTypes = { meshflow: FlowNodeView };
+
+/** Fit the flow in view, leaving the bottom strip to the minimap and controls so they never cover a node. */
+export const FIT_VIEW = { maxZoom: 1, padding: { top: '24px', left: '56px', right: '24px', bottom: '176px' } } as const;
 
 /** True when the key press belongs to a text field, not to the canvas. */
 function typingInField(target: EventTarget | null): boolean {
@@ -22,10 +26,8 @@ export function useAddAtCentre(paneRef: React.RefObject<HTMLDivElement | null>) 
     (kind: string) => {
       const rect = paneRef.current?.getBoundingClientRect();
       const centre = rect ? flow.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 }) : { x: 0, y: 0 };
-      const taken = store.getState().nodes;
-      let y = centre.y - 36;
-      while (taken.some((n) => Math.abs(n.position.x - (centre.x - 110)) < 20 && Math.abs(n.position.y - y) < 20)) y += 90;
-      store.getState().addNode(kind, { x: Math.round(centre.x - 110), y: Math.round(y) });
+      // The store moves it down from there until it overlaps nothing.
+      store.getState().addNode(kind, { x: Math.round(centre.x - NODE_WIDTH / 2), y: Math.round(centre.y - NODE_HEIGHT / 2) });
     },
     [flow, paneRef, store],
   );
@@ -33,7 +35,9 @@ export function useAddAtCentre(paneRef: React.RefObject<HTMLDivElement | null>) 
 
 export function Canvas({ paneRef, readOnly }: { paneRef: React.RefObject<HTMLDivElement | null>; readOnly: boolean }) {
   const store = useDesignerStore();
-  const nodes = useDesigner((s) => s.nodes);
+  const flowNodes = useDesigner((s) => s.nodes);
+  // Each node is named for assistive technology by its kind and label ("HTTP request: notify shop").
+  const nodes = useMemo(() => flowNodes.map((n) => ({ ...n, ariaLabel: nodeName(n.data, n.id) })), [flowNodes]);
   const edges = useDesigner((s) => s.edges);
   const onNodesChange = useDesigner((s) => s.onNodesChange);
   const onEdgesChange = useDesigner((s) => s.onEdgesChange);
@@ -54,7 +58,7 @@ export function Canvas({ paneRef, readOnly }: { paneRef: React.RefObject<HTMLDiv
       if (!kind || readOnly) return;
       event.preventDefault();
       const at = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
-      store.getState().addNode(kind, { x: Math.round(at.x - 110), y: Math.round(at.y - 36) });
+      store.getState().addNode(kind, { x: Math.round(at.x - NODE_WIDTH / 2), y: Math.round(at.y - NODE_HEIGHT / 2) });
     },
     [flow, readOnly, store],
   );
@@ -65,7 +69,8 @@ export function Canvas({ paneRef, readOnly }: { paneRef: React.RefObject<HTMLDiv
       const s = store.getState();
       const mod = event.ctrlKey || event.metaKey;
       const key = event.key.toLowerCase();
-      if (event.key === 'Delete' || event.key === 'Backspace') {
+      if (event.key === 'Escape' && s.pendingWire) s.cancelWire();
+      else if (event.key === 'Delete' || event.key === 'Backspace') {
         s.deleteSelection();
         // The focused node is gone; keep focus on the canvas so the next shortcut (undo) still lands here.
         paneRef.current?.focus();
@@ -113,7 +118,7 @@ export function Canvas({ paneRef, readOnly }: { paneRef: React.RefObject<HTMLDiv
         colorMode="system"
         onlyRenderVisibleElements
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        fitViewOptions={FIT_VIEW}
         minZoom={0.1}
         ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter or Space to select the node, arrow keys to move it, Delete to remove it.' }}
         proOptions={{ hideAttribution: true }}

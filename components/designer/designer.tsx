@@ -4,6 +4,7 @@ import '@xyflow/react/dist/style.css';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useRouter } from 'next/navigation';
+import { Download, Maximize, Redo2, Undo2, Upload, Workflow } from 'lucide-react';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { compile } from '@/runtime/compiler/compile';
 import type { Diagnostic } from '@/runtime/compiler/diagnostics';
@@ -12,7 +13,7 @@ import { canEdit, useCurrentUser } from '@/components/layout/current-user';
 import { useTRPC } from '@/components/trpc-provider';
 import { Button } from '@/components/ui/button';
 import { ErrorState, LoadingRows } from '@/components/ui/states';
-import { Canvas, useAddAtCentre } from './canvas';
+import { Canvas, FIT_VIEW, useAddAtCentre } from './canvas';
 import { DesignerProvider, useDesigner, useDesignerStore } from './designer-provider';
 import { diagnosticsByNode, NodeDiagnosticsContext } from './diagnostics-context';
 import { download, flowFile, readImportedFile } from './flow-file';
@@ -21,6 +22,7 @@ import { Palette } from './palette';
 import { ProblemsList } from './problems-list';
 import { emptyGraph } from './store';
 import { TestPanel } from './test-panel';
+import { useUnsavedChangesGuard } from './unsaved-guard';
 import { VersionsPanel } from './versions-panel';
 import { YamlPanel } from './yaml-panel';
 
@@ -117,6 +119,15 @@ function TabButton({ id, active, onSelect, children }: { id: Tab; active: boolea
   );
 }
 
+/** A square toolbar button named by its label (its accessible name) with the shortcut as a tooltip. */
+function ToolButton({ label, shortcut, children, ...props }: { label: string; shortcut?: string; children: ReactNode } & Omit<React.ButtonHTMLAttributes<HTMLButtonElement>, 'children'>) {
+  return (
+    <Button type="button" variant="secondary" aria-label={label} title={shortcut ? `${label} (${shortcut})` : label} className="shrink-0 px-2 py-1.5" {...props}>
+      {children}
+    </Button>
+  );
+}
+
 function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -128,7 +139,10 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const paneRef = useRef<HTMLDivElement | null>(null);
   const addAtCentre = useAddAtCentre(paneRef);
   const compiled = useCompiled();
-  const byNode = useMemo(() => diagnosticsByNode(compiled.diagnostics), [compiled.diagnostics]);
+  const notices = useDesigner((s) => s.notices);
+  // The compiler's findings, and what the last YAML reading said about nodes (a node that changed kind).
+  const diagnostics = useMemo(() => [...notices, ...compiled.diagnostics], [notices, compiled.diagnostics]);
+  const byNode = useMemo(() => diagnosticsByNode(diagnostics), [diagnostics]);
   const revision = useDesigner((s) => s.revision);
   const notice = useDesigner((s) => s.notice);
   const canUndo = useDesigner((s) => s.past.length > 0);
@@ -140,6 +154,7 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const [importProblems, setImportProblems] = useState<string[]>([]);
   const [copied, setCopied] = useState(false);
   const dirty = revision !== savedRevision;
+  useUnsavedChangesGuard(dirty && editable);
 
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.flows.pathKey() });
   const live = useQuery({ ...trpc.designer.liveStatus.queryOptions({ flowId: saved?.id ?? '00000000-0000-0000-0000-000000000000' }), enabled: saved !== undefined, refetchInterval: 5_000 });
@@ -180,7 +195,7 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
     setImportProblems(reading.problems.filter((p) => p.severity === 'error').map((p) => `${file.name}, line ${p.line}: ${p.message}`));
     if (!reading.graph) return;
     store.getState().replaceGraph(reading.graph, 'load');
-    window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1 }));
+    window.requestAnimationFrame(() => void flow.fitView(FIT_VIEW));
   };
 
   const liveData = live.data;
@@ -188,36 +203,37 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const webhooks = liveData?.live ? liveData.webhooks : (deploy.data?.webhooks ?? []);
   const busy = create.isPending || saveVersion.isPending || deploy.isPending;
   const mutationError = create.error ?? saveVersion.error ?? rename.error ?? deploy.error ?? undeploy.error;
-  const errorCount = compiled.diagnostics.filter((d) => d.severity === 'error').length;
   const fileBase = (saved?.name ?? name).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'flow';
 
   return (
     <NodeDiagnosticsContext.Provider value={byNode}>
       <div className="-mx-8 -my-6 flex h-[calc(100vh-49px)] flex-col bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100">
-        <header className="flex flex-wrap items-center gap-3 border-b border-slate-200 px-4 py-2 dark:border-slate-800">
-          <h1 className="text-lg font-semibold">{saved ? saved.name : 'New flow'}</h1>
-          <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium dark:bg-slate-800" data-testid="deploy-status">
+        <header className="flex flex-nowrap items-center gap-3 border-b border-slate-200 px-4 py-2 dark:border-slate-800">
+          <h1 className="min-w-0 truncate text-lg font-semibold" title={saved ? saved.name : 'New flow'}>
+            {saved ? saved.name : 'New flow'}
+          </h1>
+          <span className="shrink-0 whitespace-nowrap rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium dark:bg-slate-800" data-testid="deploy-status">
             {liveVersion !== undefined ? `Live · v${liveVersion}` : 'Not deployed'}
           </span>
           {liveData?.live ? (
-            <span className="text-xs text-slate-700 dark:text-slate-300" data-testid="live-counts">
+            <span className="shrink-0 whitespace-nowrap text-xs text-slate-700 dark:text-slate-300" data-testid="live-counts">
               {liveData.eventsIn} events in · {liveData.failures} failures
             </span>
           ) : null}
-          {dirty && editable ? <span className="text-xs text-amber-800 dark:text-amber-200">Unsaved changes</span> : null}
-          <div className="ml-auto flex flex-wrap items-end gap-2">
+          {dirty && editable ? <span className="shrink-0 whitespace-nowrap text-xs text-amber-800 dark:text-amber-200">Unsaved changes</span> : null}
+          <div className="ml-auto flex shrink-0 flex-nowrap items-center gap-2">
             {editable ? (
               <form
-                className="flex items-end gap-2"
+                className="flex items-center gap-2"
                 onSubmit={(e) => {
                   e.preventDefault();
                   if (saved && name.trim() && name !== saved.name) rename.mutate({ flowId: saved.id, name });
                 }}
               >
-                <label htmlFor="flow-name" className="text-xs font-medium">
+                <label htmlFor="flow-name" className="sr-only">
                   Flow name
                 </label>
-                <input id="flow-name" value={name} onChange={(e) => setName(e.target.value)} className="w-56 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-900" />
+                <input id="flow-name" value={name} placeholder="Flow name" onChange={(e) => setName(e.target.value)} className="w-44 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-900" />
                 {saved ? (
                   <Button type="submit" variant="secondary" disabled={!name.trim() || name === saved.name || rename.isPending}>
                     Rename
@@ -268,37 +284,39 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
           {notice}
         </div>
         <div className="flex min-h-0 flex-1">
-          <aside className="w-56 shrink-0 border-r border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900">
+          <aside aria-label="Palette" className="w-48 shrink-0 border-r border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900">
             <Palette onAdd={addAtCentre} disabled={!editable} />
           </aside>
           <section aria-label="Flow canvas" className="flex min-w-0 flex-1 flex-col">
-            <div role="toolbar" aria-label="Canvas tools" className="flex flex-wrap items-center gap-1 border-b border-slate-200 px-2 py-1 dark:border-slate-800">
+            <div role="toolbar" aria-label="Canvas tools" className="flex flex-nowrap items-center gap-1 overflow-x-auto border-b border-slate-200 px-2 py-1 dark:border-slate-800">
               {editable ? (
                 <>
-                  <Button type="button" variant="secondary" disabled={!canUndo} onClick={() => store.getState().undo()} title="Ctrl+Z">
-                    Undo
-                  </Button>
-                  <Button type="button" variant="secondary" disabled={!canRedo} onClick={() => store.getState().redo()} title="Ctrl+Shift+Z">
-                    Redo
-                  </Button>
-                  <Button
-                    type="button"
-                    variant="secondary"
+                  <ToolButton label="Undo" shortcut="Ctrl+Z" disabled={!canUndo} onClick={() => store.getState().undo()}>
+                    <Undo2 aria-hidden className="h-4 w-4" />
+                  </ToolButton>
+                  <ToolButton label="Redo" shortcut="Ctrl+Shift+Z" disabled={!canRedo} onClick={() => store.getState().redo()}>
+                    <Redo2 aria-hidden className="h-4 w-4" />
+                  </ToolButton>
+                  <ToolButton
+                    label="Auto-layout"
                     onClick={() => {
                       store.getState().layout();
-                      window.requestAnimationFrame(() => void flow.fitView({ maxZoom: 1 }));
+                      window.requestAnimationFrame(() => void flow.fitView(FIT_VIEW));
                     }}
                   >
-                    Auto-layout
-                  </Button>
+                    <Workflow aria-hidden className="h-4 w-4" />
+                  </ToolButton>
                 </>
               ) : null}
-              <Button type="button" variant="secondary" onClick={() => void flow.fitView({ maxZoom: 1 })}>
-                Fit view
-              </Button>
+              <ToolButton label="Fit view" onClick={() => void flow.fitView(FIT_VIEW)}>
+                <Maximize aria-hidden className="h-4 w-4" />
+              </ToolButton>
+              <span aria-hidden className="mx-1 h-5 w-px bg-slate-200 dark:bg-slate-700" />
               {editable ? (
-                <label className="inline-flex cursor-pointer items-center rounded-md px-3 py-1.5 text-sm font-medium ring-1 ring-slate-300 focus-within:outline-2 focus-within:outline-indigo-600 hover:bg-slate-50 dark:hover:bg-slate-800">
-                  Import DSL or flow file
+                <label className="inline-flex shrink-0 cursor-pointer items-center gap-1 rounded-md px-2 py-1 text-xs font-medium ring-1 ring-slate-300 focus-within:outline-2 focus-within:outline-indigo-600 hover:bg-slate-50 dark:hover:bg-slate-800">
+                  <Upload aria-hidden className="h-3.5 w-3.5" />
+                  <span aria-hidden>Import</span>
+                  <span className="sr-only">Import DSL or flow file</span>
                   <input
                     type="file"
                     accept=".yaml,.yml,.json"
@@ -311,18 +329,20 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
                   />
                 </label>
               ) : null}
-              <Button type="button" variant="secondary" disabled={!compiled.yaml} onClick={() => download(`${fileBase}.sw.yaml`, compiled.yaml, 'application/yaml')}>
-                Export DSL
+              <Button type="button" variant="secondary" className="shrink-0 px-2 py-1 text-xs" aria-label="Export DSL" title="Export the DSL document (.sw.yaml)" disabled={!compiled.yaml} onClick={() => download(`${fileBase}.sw.yaml`, compiled.yaml, 'application/yaml')}>
+                <Download aria-hidden className="h-3.5 w-3.5" />
+                DSL
               </Button>
-              <Button type="button" variant="secondary" onClick={() => download(`${fileBase}.flow.json`, flowFile(saved?.name ?? name, store.getState().graph()), 'application/json')}>
-                Export flow file
+              <Button type="button" variant="secondary" className="shrink-0 px-2 py-1 text-xs" aria-label="Export flow file" title="Export the flow file (.flow.json)" onClick={() => download(`${fileBase}.flow.json`, flowFile(saved?.name ?? name, store.getState().graph()), 'application/json')}>
+                <Download aria-hidden className="h-3.5 w-3.5" />
+                Flow file
               </Button>
             </div>
             <div className="min-h-0 flex-1">
               <Canvas paneRef={paneRef} readOnly={!editable} />
             </div>
           </section>
-          <aside className="flex w-[26rem] shrink-0 flex-col border-l border-slate-200 dark:border-slate-800">
+          <aside aria-label="Inspector and YAML" className="flex w-[22rem] shrink-0 flex-col border-l 2xl:w-[26rem] border-slate-200 dark:border-slate-800">
             <div role="tablist" aria-label="Designer panels" className="flex border-b border-slate-200 dark:border-slate-800">
               <TabButton id="inspector" active={tab === 'inspector'} onSelect={setTab}>
                 Inspector
@@ -336,14 +356,14 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
                 </TabButton>
               ) : null}
               <TabButton id="problems" active={tab === 'problems'} onSelect={setTab}>
-                Problems ({errorCount})
+                Problems ({diagnostics.length})
               </TabButton>
             </div>
             <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="min-h-0 flex-[3] overflow-y-auto">
               {tab === 'inspector' ? <Inspector readOnly={!editable} fields={compiled.fields} /> : null}
               {tab === 'test' ? <TestPanel canRun={editable} /> : null}
               {tab === 'versions' && saved ? <VersionsPanel flowId={saved.id} editable={editable} /> : null}
-              {tab === 'problems' ? <ProblemsList diagnostics={compiled.diagnostics} /> : null}
+              {tab === 'problems' ? <ProblemsList diagnostics={diagnostics} /> : null}
             </div>
             <section aria-labelledby="yaml-heading" className="flex min-h-0 flex-[2] flex-col border-t border-slate-200 dark:border-slate-800">
               <h2 id="yaml-heading" className="px-3 py-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300">

@@ -66,7 +66,7 @@ function InlineResult({ id, jq }: { id: string; jq: string | undefined }) {
       <div className="text-slate-600 dark:text-slate-300">Result on {input.label}</div>
       {evaluation.error ? <p className="text-rose-700 dark:text-rose-300">Could not evaluate: {evaluation.error.message}</p> : null}
       {data?.ok === false ? <p className="font-mono text-rose-700 dark:text-rose-300">jq error: {data.error}</p> : null}
-      {data?.ok ? <pre className="max-h-40 overflow-auto rounded bg-slate-100 p-2 font-mono text-slate-900 dark:bg-slate-900 dark:text-slate-100">{show(data.outputs)}</pre> : null}
+      {data?.ok ? <pre tabIndex={0} aria-label="Result" className="max-h-40 overflow-auto rounded bg-slate-100 p-2 font-mono text-slate-900 dark:bg-slate-900 dark:text-slate-100">{show(data.outputs)}</pre> : null}
     </div>
   );
 }

@@ -20,7 +20,7 @@ function makesExternalCalls(kind: string): boolean {
 }
 
 function Json({ value }: { value: unknown }) {
-  return <pre className="max-h-40 overflow-auto rounded bg-slate-100 p-2 font-mono text-xs dark:bg-slate-900">{JSON.stringify(value, null, 2)}</pre>;
+  return <pre tabIndex={0} className="max-h-40 overflow-auto rounded bg-slate-100 p-2 font-mono text-xs dark:bg-slate-900">{JSON.stringify(value, null, 2)}</pre>;
 }
 
 /** Wires from this node's outputs, drawn or removed with the keyboard. */

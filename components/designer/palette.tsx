@@ -43,9 +43,9 @@ export function Palette({ onAdd, disabled }: { onAdd: (kind: string) => void; di
       {groups.length === 0 ? <p className="text-sm text-slate-600 dark:text-slate-300">No node matches “{query}”.</p> : null}
       {groups.map((group) => (
         <section key={group.category} aria-labelledby={`palette-${group.category}`}>
-          <h3 id={`palette-${group.category}`} className="mt-2 mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300">
+          <h2 id={`palette-${group.category}`} className="mt-2 mb-1 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-300">
             {categoryTitle[group.category]}
-          </h3>
+          </h2>
           <ul className="space-y-1">
             {group.items.map((def) => (
               <li key={def.kind}>

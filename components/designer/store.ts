@@ -6,7 +6,8 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange, type XYPosition } from '@xyflow/react';
 import { createStore } from 'zustand/vanilla';
-import { autoLayout } from '@/runtime/compiler/layout';
+import type { Diagnostic } from '@/runtime/compiler/diagnostics';
+import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from '@/runtime/compiler/layout';
 import { defaultConfig, type FlowGraph, type FlowGraphInput } from '@/runtime/nodes/index';
 import {
   connectionProblem,
@@ -23,6 +24,19 @@ import {
 
 const HISTORY_LIMIT = 100;
 const PASTE_OFFSET = 40;
+/** Space kept between a dropped node and its neighbours. */
+const DROP_GAP = 24;
+/** The undo key of a run of YAML edits: the whole run is one step, as typing in one field is. */
+const YAML_EDIT = 'yaml';
+
+/** The nearest place at or below `wanted` where a node's box overlaps no other node. */
+export function freePosition(nodes: readonly { position: XYPosition }[], wanted: XYPosition): XYPosition {
+  const clashes = (at: XYPosition) =>
+    nodes.some((n) => Math.abs(n.position.x - at.x) < NODE_WIDTH + DROP_GAP && Math.abs(n.position.y - at.y) < NODE_HEIGHT + DROP_GAP);
+  let at = { x: Math.round(wanted.x), y: Math.round(wanted.y) };
+  while (clashes(at)) at = { x: at.x, y: at.y + NODE_HEIGHT + DROP_GAP };
+  return at;
+}
 
 /** The sample event a new designer starts with, until one is picked from the catalog or typed. */
 const handTypedSample = {
@@ -38,6 +52,8 @@ interface Snapshot {
   frame: GraphFrame;
   nodes: FlowNode[];
   edges: FlowEdge[];
+  /** Warnings the last YAML reading left on nodes (a node that changed kind); they stay until the node goes. */
+  notices: Diagnostic[];
 }
 
 /** What a test run reported for one node. */
@@ -68,13 +84,18 @@ export interface DesignerState extends Snapshot {
   stubbed: string[];
   /** The test panel's sample event as typed (JSON text); expression fields evaluate against it too. */
   sampleText: string;
+  /** An output chosen from the keyboard (Enter on its handle), waiting for an input to wire to. */
+  pendingWire: { source: string; port: string } | undefined;
 
   graph(): FlowGraph;
-  replaceGraph(graph: FlowGraph, origin: ChangeOrigin): void;
+  replaceGraph(graph: FlowGraph, origin: ChangeOrigin, notices?: Diagnostic[]): void;
   onNodesChange(changes: NodeChange<FlowNode>[]): void;
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
   addNode(kind: string, position: XYPosition): string | undefined;
   connect(connection: ConnectionRequest): boolean;
+  startWire(source: string, port: string): void;
+  finishWire(target: string): boolean;
+  cancelWire(): void;
   updateNode(id: string, patch: { config?: Record<string, unknown>; label?: string }): void;
   deleteSelection(): void;
   deleteElements(nodeIds: readonly string[], edgeIds?: readonly string[]): void;
@@ -105,14 +126,17 @@ function frameOf(graph: FlowGraphInput | FlowGraph): GraphFrame {
 export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
   return createStore<DesignerState>()((set, get) => {
     const snapshot = (): Snapshot => {
-      const { frame, nodes, edges } = get();
-      return { frame, nodes, edges };
+      const { frame, nodes, edges, notices } = get();
+      return { frame, nodes, edges, notices };
     };
     /** Applies a change to the flow as one undo step (or folds it into the last one, by key). */
     const commit = (next: Partial<Snapshot>, editKey?: string) => {
       const state = get();
       const fold = editKey !== undefined && editKey === state.lastEditKey;
+      const nodes = next.nodes ?? state.nodes;
+      const notices = nodes === state.nodes ? state.notices : state.notices.filter((d) => nodes.some((n) => n.id === d.nodeId));
       set({
+        notices,
         ...next,
         past: fold ? state.past : [...state.past, snapshot()].slice(-HISTORY_LIMIT),
         future: [],
@@ -129,6 +153,7 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
       frame: frameOf(initial),
       nodes: toFlowNodes(initial),
       edges: toFlowEdges(initial),
+      notices: [],
       past: [],
       future: [],
       lastEditKey: undefined,
@@ -140,21 +165,25 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
       runResults: {},
       stubbed: [],
       sampleText: JSON.stringify(handTypedSample, null, 2),
+      pendingWire: undefined,
 
       graph: () => {
         const { frame, nodes, edges } = get();
         return toGraph(frame, nodes, edges);
       },
 
-      replaceGraph(graph, origin) {
+      replaceGraph(graph, origin, notices = []) {
         const state = get();
+        // Each keystroke in the YAML panel is a reading of its own; undo goes back to before the run of them.
+        const fold = origin === 'yaml' && state.lastEditKey === YAML_EDIT;
         set({
           frame: frameOf(graph),
           nodes: toFlowNodes(graph),
           edges: toFlowEdges(graph),
-          past: [...state.past, snapshot()].slice(-HISTORY_LIMIT),
+          notices,
+          past: fold ? state.past : [...state.past, snapshot()].slice(-HISTORY_LIMIT),
           future: [],
-          lastEditKey: undefined,
+          lastEditKey: origin === 'yaml' ? YAML_EDIT : undefined,
           origin,
           revision: state.revision + 1,
           runResults: {},
@@ -202,7 +231,7 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
         if (!config) return undefined;
         const state = get();
         const id = freshNodeId(kind, new Set(state.nodes.map((n) => n.id)));
-        const node: FlowNode = { id, type: 'meshflow', position, data: { kind, config }, selected: true };
+        const node: FlowNode = { id, type: 'meshflow', position: freePosition(state.nodes, position), data: { kind, config }, selected: true };
         commit({ nodes: [...withSelection(state.nodes, new Set()), node] });
         return id;
       },
@@ -225,6 +254,24 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
         commit({ edges: [...state.edges, edge] });
         set({ notice: `Connected ${connection.source} to ${connection.target}` });
         return true;
+      },
+
+      startWire(source, port) {
+        set({ pendingWire: { source, port }, notice: `Wiring from ${source}, output ${port}: move to a node's input and press Enter; Escape cancels` });
+      },
+
+      finishWire(target) {
+        const pending = get().pendingWire;
+        if (!pending) {
+          set({ notice: 'Choose an output first: press Enter on an output handle, then on this input' });
+          return false;
+        }
+        set({ pendingWire: undefined });
+        return get().connect({ source: pending.source, sourceHandle: pending.port, target });
+      },
+
+      cancelWire() {
+        if (get().pendingWire) set({ pendingWire: undefined, notice: 'Wiring cancelled' });
       },
 
       updateNode(id, patch) {

@@ -92,7 +92,7 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
                 <div className="font-mono text-xs">
                   {nodeId}: {r.status}
                 </div>
-                {r.output !== undefined ? <pre className="overflow-auto font-mono text-xs">{JSON.stringify(r.output)}</pre> : null}
+                {r.output !== undefined ? <pre tabIndex={0} className="overflow-auto font-mono text-xs">{JSON.stringify(r.output)}</pre> : null}
                 {r.error ? <p className="text-xs text-rose-700 dark:text-rose-300">{r.error.detail ?? r.error.title}</p> : null}
               </li>
             ))}

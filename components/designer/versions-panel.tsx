@@ -93,7 +93,7 @@ export function VersionsPanel({ flowId, editable }: { flowId: string; editable: 
               <p className="text-xs" data-testid="diff-summary">
                 {diff.data.graph.nodes.added.length} added, {diff.data.graph.nodes.removed.length} removed, {diff.data.graph.nodes.changed.length} changed nodes
               </p>
-              <pre aria-label="YAML diff" className="max-h-64 overflow-auto rounded bg-slate-100 p-2 font-mono text-xs dark:bg-slate-900">
+              <pre tabIndex={0} aria-label="YAML diff" className="max-h-64 overflow-auto rounded bg-slate-100 p-2 font-mono text-xs dark:bg-slate-900">
                 {diff.data.yaml.split('\n').map((line, i) => (
                   <span key={i} className={line.startsWith('+') ? 'text-emerald-800 dark:text-emerald-300' : line.startsWith('-') ? 'text-rose-800 dark:text-rose-300' : ''}>
                     {line}

@@ -55,7 +55,7 @@ export function YamlPanel({ yaml, readOnly }: { yaml: string; readOnly: boolean 
             setDraft({ text, from: yaml });
             const reading = readFlowYaml(text);
             setProblems(reading.problems);
-            if (reading.graph) store.getState().replaceGraph(reading.graph, 'yaml');
+            if (reading.graph) store.getState().replaceGraph(reading.graph, 'yaml', reading.notices);
           }}
         />
       </div>

@@ -4,7 +4,7 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { decompile } from '@/runtime/compiler/decompile';
-import { hasErrors } from '@/runtime/compiler/diagnostics';
+import { hasErrors, type Diagnostic } from '@/runtime/compiler/diagnostics';
 import type { FlowGraph } from '@/runtime/nodes/index';
 
 export interface YamlProblem {
@@ -18,6 +18,8 @@ export interface YamlProblem {
 export interface YamlReading {
   graph?: FlowGraph;
   problems: YamlProblem[];
+  /** The reading's warnings about particular nodes (a node that changed kind), for the canvas to keep showing. */
+  notices: Diagnostic[];
 }
 
 export function readFlowYaml(text: string): YamlReading {
@@ -26,6 +28,7 @@ export function readFlowYaml(text: string): YamlReading {
   const at = (offset: number) => lineCounter.linePos(offset).line;
   if (doc.errors.length > 0) {
     return {
+      notices: [],
       problems: doc.errors.map((e) => ({ line: at(e.pos[0]), from: e.pos[0], to: Math.max(e.pos[1], e.pos[0] + 1), message: e.message.split('\n')[0] ?? e.message, severity: 'error' })),
     };
   }
@@ -41,5 +44,5 @@ export function readFlowYaml(text: string): YamlReading {
     const [from, to] = range ?? [0, 1];
     return { line: at(from), from, to: Math.max(to, from + 1), message: d.message, severity: d.severity };
   });
-  return { ...(hasErrors(diagnostics) ? {} : { graph }), problems };
+  return { ...(hasErrors(diagnostics) ? {} : { graph }), problems, notices: diagnostics.filter((d) => d.nodeId !== undefined && d.severity === 'warning') };
 }

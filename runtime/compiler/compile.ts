@@ -117,9 +117,13 @@ class GraphCompiler {
     const { schedule, sources, entry } = this.compileSources();
     this.checkConnectivity();
     for (const cycle of findCycles(this.taskNodeIds(), (id) => this.successors(id))) {
-      if (cycle.some((id) => this.nodes.get(id)!.ports.outputs.some((p) => p.role === 'jump'))) continue;
+      const path = `${cycle.join(' → ')} → ${cycle[0]}`;
+      // A loop through a switch or filter may end when it routes elsewhere (a DSL retry loop
+      // is written that way), so it is a warning there; with no way out it is an error.
+      const exit = cycle.find((id) => this.nodes.get(id)!.ports.outputs.some((p) => p.role === 'jump'));
       for (const id of cycle) {
-        this.report({ severity: 'error', code: 'cycle', nodeId: id, message: `the path ${cycle.join(' → ')} → ${cycle[0]} loops forever; loop with a For each, or break it with a Switch` });
+        if (exit === undefined) this.report({ severity: 'error', code: 'cycle', nodeId: id, message: `the path ${path} loops forever; loop with a For each, or break it with a Switch` });
+        else this.report({ severity: 'warning', code: 'cycle', nodeId: id, message: `the path ${path} loops: an event goes round for as long as ${exit} sends it back; make sure ${exit} can leave the loop` });
       }
     }
 

@@ -9,7 +9,7 @@
  * lists and jump targets are sentinels, then reading the real task at the sentinels' places.
  */
 import { z } from 'zod';
-import { genericKind, getNodeDefinition, taskTypeOf } from '../nodes/index.ts';
+import { genericKind, getNodeDefinition, nodeDefinitions, taskTypeOf } from '../nodes/index.ts';
 import {
   isSourceDefinition,
   type CompileContext,
@@ -132,6 +132,20 @@ function recognise(def: NodeDefinition, task: DslTask, meta: Record<string, unkn
   }
 }
 
+/**
+ * The first other kind that reads the task without any metadata, same category first; the
+ * generic node of the task's type is the caller's last resort.
+ */
+function recogniseWithoutMeta(was: NodeDefinition, task: DslTask): Recognised | undefined {
+  const candidates = nodeDefinitions.filter((def) => def.kind !== was.kind && !def.generic && !isSourceDefinition(def));
+  const ordered = [...candidates.filter((def) => def.category === was.category), ...candidates.filter((def) => def.category !== was.category)];
+  for (const def of ordered) {
+    const found = recognise(def, task, {});
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function readPosition(meta: Record<string, unknown> | undefined): Position | undefined {
   const position = meta?.position;
   return isObject(position) && typeof position.x === 'number' && typeof position.y === 'number' ? { x: position.x, y: position.y } : undefined;
@@ -188,6 +202,13 @@ class DocumentDecompiler {
     const metaDef = typeof meta?.kind === 'string' && !hasUserMetadata ? getNodeDefinition(meta.kind) : undefined;
     // Generic kinds are re-derived from the task itself below, `then` included.
     let recognised = metaDef && !metaDef.generic ? recognise(metaDef, body, meta!) : undefined;
+    if (!recognised && metaDef && !metaDef.generic) {
+      // The task was edited (in the YAML panel, or by hand) into something its kind does not
+      // write. The task is what runs, so the node becomes whatever kind reads it as it is now
+      // (a data pattern whose `when:` was edited is now a jq predicate), and says so.
+      recognised = recogniseWithoutMeta(metaDef, body);
+      this.changedKind(id, path, metaDef, recognised?.def);
+    }
     let keptThen: unknown;
     if (!recognised) {
       const type = taskTypeOf(body);
@@ -226,6 +247,18 @@ class DocumentDecompiler {
         if (target !== undefined) this.addEdge(id, port.id, target);
       }
     }
+  }
+
+  /** The warning on a node whose YAML no longer matches the kind recorded in its metadata. */
+  private changedKind(id: string, path: (string | number)[], was: NodeDefinition, now: NodeDefinition | undefined): void {
+    const becomes = now ? `is now a ${now.title} node` : 'is now a plain DSL task node';
+    this.diagnostics.push({
+      severity: 'warning',
+      code: 'kind-changed',
+      nodeId: id,
+      path,
+      message: `"${id}" was a ${was.title}, but its task was edited into something a ${was.title} does not write, so it ${becomes} showing the task as it runs`,
+    });
   }
 
   /** A fork branch: one task, or the `do` wrapper the compiler puts around a longer chain. */

@@ -13,6 +13,8 @@ export type DiagnosticCode =
   | 'multiple-sources'
   | 'cycle'
   | 'invalid-document'
+  /** A task edited into something the kind in its metadata does not write: the node changed kind. */
+  | 'kind-changed'
   /** An expression reads a field the data reaching the node cannot have (or its schema does not list). */
   | 'unknown-field';
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { dragFromPalette, signInAsOwner } from './helpers';
+import { dragFromPalette, screenshotPath, signInAsOwner } from './helpers';
 
 test.use({ viewport: { width: 1600, height: 1000 } });
 
@@ -112,7 +112,7 @@ test('a flow built on an empty canvas is test-run, deployed and receives a real 
     await expect(page.getByTestId('run-http-request-1')).toContainText('stubbed');
     expect(sink.received).toHaveLength(0);
     await page.getByRole('button', { name: 'Auto-layout' }).click();
-    await page.screenshot({ path: 'docs/designer.png' });
+    await page.screenshot({ path: screenshotPath('designer.png') });
 
     await page.getByLabel('Flow name').fill(`Designer orders ${hookPath}`);
     await page.getByRole('button', { name: 'Save flow' }).click();

@@ -1,5 +1,5 @@
 /** What the browser specs share: the owner studio.spec creates, and signing in as them. */
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 
 export const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
 
@@ -21,6 +21,14 @@ export async function signInAsOwner(page: Page): Promise<void> {
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   await expect(page).toHaveURL(/\/flows$/);
+}
+
+/**
+ * Where a README screenshot goes: docs/ only when asked for (`MESHFLOW_UPDATE_SCREENSHOTS=1
+ * npm run test:e2e`), so a test run never rewrites tracked files; otherwise the test's output folder.
+ */
+export function screenshotPath(name: string): string {
+  return process.env.MESHFLOW_UPDATE_SCREENSHOTS === '1' ? `docs/${name}` : test.info().outputPath(name);
 }
 
 /** Drags a palette item (named after its node kind's title) onto the canvas at (x, y). */

@@ -4,7 +4,7 @@
  * The tests share one studio and run in order.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { owner } from './helpers';
+import { owner, screenshotPath } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -135,5 +135,5 @@ test('README screenshot of the studio', async ({ page }) => {
   await page.getByRole('link', { name: 'Demo: big orders to fulfilment' }).click();
   await expect(page.getByTestId('deploy-status')).toHaveText('Live · v1');
   await expect(page.getByTestId('worker-health')).toHaveAttribute('data-state', 'up');
-  await page.screenshot({ path: 'docs/studio.png' });
+  await page.screenshot({ path: screenshotPath('studio.png') });
 });

@@ -95,14 +95,19 @@ describe('compile', () => {
       ]);
     });
 
-    it('reports a loop that nothing can leave, but not one a switch decides', () => {
+    it('reports a loop that nothing can leave as an error, and one a filter or switch decides as a warning', () => {
       const loop = compile(flow([node('a', 'jq-transform'), node('b', 'wait')], [edge('a', 'b'), edge('b', 'a')]));
       expect(codes(loop.diagnostics)).toEqual([
         ['cycle', 'a'],
         ['cycle', 'b'],
       ]);
+      expect(loop.diagnostics.map((d) => d.severity)).toEqual(['error', 'error']);
       const decided = compile(flow([node('a', 'jq-transform'), node('check', 'jq-filter')], [edge('a', 'check'), edge('check', 'a')]));
-      expect(decided.diagnostics).toEqual([]);
+      expect(decided.diagnostics.map((d) => [d.severity, d.code, d.nodeId])).toEqual([
+        ['warning', 'cycle', 'a'],
+        ['warning', 'cycle', 'check'],
+      ]);
+      expect(decided.diagnostics[0]!.message).toContain('make sure check can leave the loop');
     });
 
     it('reports more than one source of the same trigger', () => {

@@ -123,3 +123,60 @@ describe('palette', () => {
     expect(paletteDefinitions().filter((d) => !hasIcon(d.icon)).map((d) => d.kind)).toEqual([]);
   });
 });
+
+describe('designer store: trust in edits', () => {
+  it('undoes a run of YAML edits in one step, back to exactly the graph before them', () => {
+    const { s } = pipeline();
+    const before = s().graph();
+    const yaml = compile(before).yaml;
+    // Typing in the YAML panel reads the text at every keystroke; each reading replaces the graph.
+    for (const amount of ['1', '10', '100']) {
+      const reading = readFlowYaml(yaml.replace('https://example.com/hooks/orders', `https://example.com/hooks/orders-${amount}`));
+      s().replaceGraph(reading.graph!, 'yaml', reading.notices);
+    }
+    expect(s().graph().nodes[2]!.config.url).toBe('https://example.com/hooks/orders-100');
+    s().undo();
+    expect(s().graph().nodes).toEqual(before.nodes);
+    expect(s().graph().edges.map((e) => [e.source, e.target])).toEqual(before.edges.map((e) => [e.source, e.target]));
+    s().redo();
+    expect(s().graph().nodes[2]!.config.url).toBe('https://example.com/hooks/orders-100');
+    expect(s().edges).toHaveLength(2);
+  });
+
+  it('keeps the warning of a node the YAML turned into another kind until the node goes', () => {
+    const { s, filter } = pipeline();
+    const yaml = compile(s().graph()).yaml.replace(/when: .*\n/, 'when: ${ .data.total > 50 }\n');
+    const reading = readFlowYaml(yaml);
+    s().replaceGraph(reading.graph!, 'yaml', reading.notices);
+    expect(s().nodes.find((n) => n.id === filter)!.data.kind).toBe('jq-filter');
+    expect(s().notices).toEqual([expect.objectContaining({ code: 'kind-changed', nodeId: filter })]);
+    s().updateNode(filter, { label: 'big orders' });
+    expect(s().notices).toHaveLength(1);
+    s().deleteElements([filter]);
+    expect(s().notices).toEqual([]);
+  });
+
+  it('drops a node where it overlaps no other, however often the same spot is chosen', () => {
+    const store = createDesignerStore();
+    for (let i = 0; i < 4; i++) store.getState().addNode('log', { x: 100, y: 100 });
+    const boxes = store.getState().nodes.map((n) => n.position);
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) expect(Math.abs(a.x - b.x) >= 220 || Math.abs(a.y - b.y) >= 72).toBe(true);
+    }
+  });
+
+  it('wires from the keyboard: an output chosen, then an input', () => {
+    const store = createDesignerStore();
+    const s = () => store.getState();
+    const a = s().addNode('jq-transform', { x: 0, y: 0 })!;
+    const b = s().addNode('log', { x: 300, y: 0 })!;
+    expect(s().finishWire(b)).toBe(false);
+    s().startWire(a, 'out');
+    expect(s().notice).toMatch(/press Enter/);
+    expect(s().finishWire(b)).toBe(true);
+    expect(s().edges.map((e) => [e.source, e.target])).toEqual([[a, b]]);
+    s().startWire(b, 'out');
+    s().cancelWire();
+    expect(s().pendingWire).toBeUndefined();
+  });
+});
