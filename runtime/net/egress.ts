@@ -7,7 +7,8 @@
  * fd00:ec2::254), 0.0.0.0/8 and `::` (which reach this machine), and the product's own
  * services: its database, the studio and the worker, on any address of this machine. With
  * MESHFLOW_EGRESS_DENY_PRIVATE=true it also refuses loopback and private ranges.
- * MESHFLOW_EGRESS_ALLOW lists exceptions (`host:port`, `host`, an address or a CIDR).
+ * MESHFLOW_EGRESS_ALLOW lists exceptions (`host:port`, `host`, an address or a CIDR); only a
+ * `host:port` entry opens one of the product's own services.
  *
  * The check is on the resolved address, at connect time: the name is resolved once, every
  * address is checked, and the socket connects to exactly those addresses (a lookup that
@@ -215,26 +216,38 @@ export class EgressPolicy {
     return found;
   }
 
-  private allowed(host: string, ip: string, port: number): boolean {
+  /** Whether an exception covers the target; `exact` takes only `host:port` entries. */
+  private allowed(host: string, ip: string, port: number, exact: boolean): boolean {
     const address = forms(ip);
     const names = [host.toLowerCase(), ...address.map((a) => a.toNormalizedString())];
     return this.allow.some((rule) => {
-      if (rule.cidr) return address.some((a) => matches(a, rule.cidr!));
-      return names.includes(rule.host!) && (rule.port === undefined || rule.port === port);
+      if (rule.cidr) return !exact && address.some((a) => matches(a, rule.cidr!));
+      return names.includes(rule.host!) && (rule.port === undefined ? !exact : rule.port === port);
     });
   }
 
-  /** Why the policy refuses `ip:port` (reached for `host`), or undefined when it may connect. */
-  async reasonFor(host: string, ip: string, port: number): Promise<string | undefined> {
-    if (!ipaddr.isValid(ip)) return `"${ip}" is not an IP address`;
-    if (this.allowed(host, ip, port)) return undefined;
+  /** Which of the product's own services listens at `ip:port`, if one does. */
+  private async ownService(ip: string, port: number): Promise<string | undefined> {
     const address = forms(ip);
     for (const own of this.own) {
       if (own.port !== port) continue;
       const where = await this.addressesOf(own.host);
-      const hit = where === 'local' ? this.isLocal(ip) : address.some((a) => where.has(a.toNormalizedString()));
-      if (hit) return own.what;
+      if (where === 'local' ? this.isLocal(ip) : address.some((a) => where.has(a.toNormalizedString()))) return own.what;
     }
+    return undefined;
+  }
+
+  /**
+   * Why the policy refuses `ip:port` (reached for `host`), or undefined when it may connect.
+   * The product's own services open only to an exact `host:port` exception, so that a range
+   * allowed for other reasons (10.0.0.0/8) does not open the database inside it.
+   */
+  async reasonFor(host: string, ip: string, port: number): Promise<string | undefined> {
+    if (!ipaddr.isValid(ip)) return `"${ip}" is not an IP address`;
+    const own = await this.ownService(ip, port);
+    if (own !== undefined) return this.allowed(host, ip, port, true) ? undefined : own;
+    if (this.allowed(host, ip, port, false)) return undefined;
+    const address = forms(ip);
     for (const range of this.denyPrivate ? [...ALWAYS_REFUSED, ...PRIVATE] : ALWAYS_REFUSED) {
       if (address.some((a) => inRange(a, range))) return this.denyPrivate && PRIVATE.includes(range) ? `${range.label}; MESHFLOW_EGRESS_DENY_PRIVATE is on` : range.label;
     }

@@ -21,6 +21,7 @@ import { createDb } from '../../server/db';
 import { createCaller } from '../../server/routers/root';
 import { testConnection } from '../../server/services/connectors';
 import { egressHttp } from '../../runtime/engine/host/node-ports';
+import type { CloudEventRecord } from '../../runtime/events/cloudevent';
 import { buildRequest, HttpDeliverer } from '../../runtime/events/http-delivery';
 import { DEFAULT_DELIVERY, type HttpTarget } from '../../runtime/events/plan';
 import { EgressRefused, egressPolicyFromEnv, setEgressPolicy, type EgressPolicy, type Resolver } from '../../runtime/net/egress';
@@ -60,7 +61,7 @@ async function socketsOpenedDuring(during: () => Promise<unknown>): Promise<stri
   return opened;
 }
 
-const event = { specversion: '1.0', id: 'e-1', source: '/security/egress', type: 'com.example.egress', datacontenttype: 'application/json', data: { secret: 'no' } };
+const event: CloudEventRecord = { specversion: '1.0', id: 'e-1', source: '/security/egress', type: 'com.example.egress', datacontenttype: 'application/json', data: { secret: 'no' } };
 
 function target(url: string): HttpTarget {
   return { task: 'deliver', url, method: 'POST', headers: {}, delivery: { ...DEFAULT_DELIVERY, format: 'binary' } };

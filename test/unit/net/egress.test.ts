@@ -139,10 +139,15 @@ describe('egress policy: MESHFLOW_EGRESS_DENY_PRIVATE and MESHFLOW_EGRESS_ALLOW'
     expect(await p.reasonFor('metadata.test', '169.254.169.254', 81)).toMatch(/169\.254/);
   });
 
-  it("lets an exception open one of the product's own services", async () => {
-    const p = egressPolicyFromEnv({ DATABASE_URL: 'postgresql://127.0.0.1:5432/x', MESHFLOW_EGRESS_ALLOW: '127.0.0.1:5432' }, { resolve, localAddresses: () => [] });
-    expect(await p.reasonFor('x', '127.0.0.1', 5432)).toBeUndefined();
-    expect(await p.reasonFor('x', '::1', 5432)).toBe("the product's database");
+  it("opens one of the product's own services to an exact host:port exception only", async () => {
+    const exact = egressPolicyFromEnv({ DATABASE_URL: 'postgresql://127.0.0.1:5432/x', MESHFLOW_EGRESS_ALLOW: '127.0.0.1:5432' }, { resolve, localAddresses: () => [] });
+    expect(await exact.reasonFor('x', '127.0.0.1', 5432)).toBeUndefined();
+    expect(await exact.reasonFor('x', '::1', 5432)).toBe("the product's database");
+    // A range or a bare host allowed for other reasons does not open the database inside it.
+    const broad = egressPolicyFromEnv({ DATABASE_URL: 'postgresql://db.internal:5432/x', MESHFLOW_EGRESS_DENY_PRIVATE: 'true', MESHFLOW_EGRESS_ALLOW: '10.0.0.0/8,db.internal' }, { resolve, localAddresses: () => [] });
+    expect(await broad.reasonFor('x', '10.0.0.9', 5432)).toBeUndefined();
+    expect(await broad.reasonFor('db.internal', '10.0.0.7', 5432)).toBe("the product's database");
+    expect(await broad.reasonFor('db.internal', '10.0.0.7', 80)).toBeUndefined();
   });
 
   it('rejects an exception it cannot read, saying what it accepts', () => {
