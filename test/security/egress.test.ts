@@ -2,8 +2,8 @@
  * Egress (SECURITY.md, "Egress policy"): a flow editor points an outbound call at what the
  * product itself runs on — its database, the worker's own endpoints, a cloud metadata
  * address — directly, through a redirect, or through a name that resolves there. Every path
- * that calls out (HTTP targets, `call: http` in a run, studio test runs, connector tests) is
- * refused with the policy's reason before a connection is opened.
+ * that calls out (HTTP targets, `call: http`/`openapi` in a run, broker publishes, studio test
+ * runs, connector tests) is refused with the policy's reason before a connection is opened.
  *
  * Traffic goes to loopback only: servers started here on port 0, the worker, and the test
  * database's port (which must not be reached). Names such as `evil.test` resolve through a
@@ -20,7 +20,10 @@ import type { PrismaClient } from '../../prisma/generated/client';
 import { createDb } from '../../server/db';
 import { createCaller } from '../../server/routers/root';
 import { testConnection } from '../../server/services/connectors';
+import { BrokerPublishPort } from '../../runtime/connectors/publish-port';
 import { egressHttp } from '../../runtime/engine/host/node-ports';
+import { runWorkflow } from '../../runtime/engine/runner';
+import type { WorkflowDocument } from '../../runtime/engine/types';
 import type { CloudEventRecord } from '../../runtime/events/cloudevent';
 import { buildRequest, HttpDeliverer } from '../../runtime/events/http-delivery';
 import { DEFAULT_DELIVERY, type HttpTarget } from '../../runtime/events/plan';
@@ -282,5 +285,67 @@ describe('egress policy in the studio: connector tests and test runs', () => {
     expect(detail).toContain(`egress policy refuses 127.0.0.1:${dbPort()} (the product's database)`);
     expect(result.nodes.call).toMatchObject({ status: 'faulted' });
     expect(result.output).toBeUndefined();
+  });
+});
+
+describe('egress policy: OpenAPI documents and operations, broker publishes', () => {
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    setEgressPolicy(productPolicy());
+    // An OpenAPI document an editor controls, whose server is the product's database.
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          openapi: '3.0.0',
+          info: { title: 'pets', version: '1' },
+          servers: [{ url: `http://127.0.0.1:${dbPort()}` }],
+          paths: { '/pets': { get: { operationId: 'listPets', responses: { '200': { description: 'ok' } } } } },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    setEgressPolicy(undefined);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const openapiFlow = (documentUrl: string): WorkflowDocument =>
+    ({
+      document: { dsl: '1.0.0', namespace: 'test', name: 'egress-openapi', version: '0.1.0' },
+      do: [{ pets: { call: 'openapi', with: { document: { endpoint: documentUrl }, operationId: 'listPets' } } }],
+    }) as unknown as WorkflowDocument;
+
+  it('`call: openapi` fetches an allowed document, then is refused the operation on the database', async () => {
+    const result = await runWorkflow(openapiFlow(`${base}/openapi.json`), {}, { timeoutMs: 20_000 });
+    expect(result.status).toBe('faulted');
+    expect(JSON.stringify('error' in result ? result.error : null)).toContain(`egress policy refuses 127.0.0.1:${dbPort()} (the product's database)`);
+  });
+
+  it('`call: openapi` is refused a document behind a name for the metadata address', async () => {
+    const result = await runWorkflow(openapiFlow('http://evil.test/openapi.json'), {}, { timeoutMs: 20_000 });
+    expect(result.status).toBe('faulted');
+    expect(JSON.stringify('error' in result ? result.error : null)).toContain('egress policy refuses evil.test:80 → 169.254.169.254:80');
+  });
+
+  it("a broker publish (`call: asyncapi`) to the database's port is refused before the client connects", async () => {
+    const port = new BrokerPublishPort();
+    try {
+      for (const [protocol, url] of [
+        ['redis', `redis://127.0.0.1:${dbPort()}`],
+        ['mqtt', `mqtt://db.evil.test:${dbPort()}`],
+        ['nats', `nats://127.0.0.1:${dbPort()}`],
+        ['amqp', `amqp://127.0.0.1:${dbPort()}`],
+        ['kafka', `127.0.0.1:9092,127.0.0.1:${dbPort()}`],
+      ] as const) {
+        const publish = port.publish({ document: null, operation: 'publish', protocol, server: { variables: { url, channel: 'orders' } }, message: { payload: { data: { n: 1 } } } });
+        await expect(publish, protocol).rejects.toThrow(/egress policy refuses .*\(the product's database\)/);
+      }
+    } finally {
+      await port.close();
+    }
   });
 });
