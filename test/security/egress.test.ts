@@ -77,6 +77,7 @@ describe('egress policy: a deployed flow cannot reach what the product runs on',
   const run = randomUUID().slice(0, 8);
   const toDatabase = { name: `egress-db-${run}`, flowId: '' };
   const toWorker = { type: `com.example.egress.self.${run}`, flowId: '' };
+  const connectorId = randomUUID();
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: databaseUrl() });
@@ -91,12 +92,17 @@ describe('egress policy: a deployed flow cannot reach what the product runs on',
       schedule: { on: { one: { with: { type: toWorker.type } } } },
       do: [{ probe: { call: 'http', with: { method: 'get', endpoint: `http://127.0.0.1:${workerPort}/health` } } }, { done: { set: { reached: true } } }],
     }));
+    await pool.query(
+      `INSERT INTO connector_instance (id, name, kind, direction, config, deployed, "updatedAt") VALUES ($1, $2, 'mqtt-source', 'source', $3, true, now())`,
+      [connectorId, `egress-${run}`, JSON.stringify({ connection: `mqtt://127.0.0.1:${dbPort()}`, topic: 'x', qos: 1 })],
+    );
     worker = await startWorker(databaseUrl(), {}, workerPort);
   });
 
   afterAll(async () => {
     await worker?.running.stop();
     await undeployAll(pool);
+    await pool.query(`DELETE FROM connector_instance WHERE id = $1`, [connectorId]);
     await pool.end();
   });
 
@@ -123,6 +129,17 @@ describe('egress policy: a deployed flow cannot reach what the product runs on',
     expect(ended.status).toBe('faulted');
     expect(ended.error?.detail).toContain(`egress policy refuses 127.0.0.1:${workerPort} (the worker)`);
     expect(ended.output).toBeNull();
+  });
+
+  it("stops a deployed connector whose broker is the database's port, and shows it failed with the policy's reason", async () => {
+    const row = await waitFor(
+      async () => (await pool.query<{ status: string; lastError: string | null }>(`SELECT status, "lastError" FROM connector_instance WHERE id = $1 AND status = 'failed'`, [connectorId])).rows[0],
+      30_000,
+      'the connector to fail',
+    );
+    expect(row.lastError).toBe(`egress policy refuses 127.0.0.1:${dbPort()} (the product's database)`);
+    // Not reconnected with backoff, as a broker that is down would be: refused once.
+    expect(worker.running.output().match(/connector refused by the egress policy/g)).toHaveLength(1);
   });
 });
 
