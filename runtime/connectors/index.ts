@@ -38,8 +38,9 @@ export function connectionEndpoints(system: ConnectorSystem, connection: string)
 /**
  * Broker clients resolve and connect on their own, so each connection's servers are checked
  * against the egress policy just before the client opens them (HTTP sinks are checked at
- * connect time by their agent). A name that cannot be resolved is left to the client, whose
- * error says more.
+ * connect time by their agent). The client resolves the name once more: unlike HTTP, a name
+ * whose answer changes in between (DNS rebinding) is not caught here. A name that cannot be
+ * resolved is left to the client, whose error says more.
  */
 async function checkConnection(system: ConnectorSystem, connection: string): Promise<void> {
   let endpoints: { host: string; port: number }[];

@@ -1,6 +1,7 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
- * fetch for HTTP (under the egress policy), an in-memory event bus, secrets from a map, scripts in a worker thread.
+ * fetch for HTTP under the egress policy, an in-memory event bus, secrets from a map,
+ * scripts in a worker thread.
  */
 import { randomUUID } from 'node:crypto';
 import { egressPolicy, type EgressPolicy } from '../../net/egress.ts';
