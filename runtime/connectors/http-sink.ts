@@ -5,6 +5,7 @@
  */
 import { DEFAULT_DELIVERY, type DeliveryFormat, type HttpTarget } from '../events/plan.ts';
 import { buildRequest, HttpDeliverer } from '../events/http-delivery.ts';
+import { egressPolicy, egressRefusal } from '../net/egress.ts';
 import type { ConnectorConfig, ConnectorDriver } from './types.ts';
 
 function target(config: ConnectorConfig, secrets: Record<string, string>): HttpTarget {
@@ -22,9 +23,9 @@ export const httpSinkDriver: ConnectorDriver = {
   system: 'http',
   async test(config, secrets) {
     const url = new URL(config.connection);
-    const res = await fetch(url, { method: 'OPTIONS', headers: secrets.authorization ? { authorization: secrets.authorization } : {}, signal: AbortSignal.timeout(5_000) }).catch(
+    const res = await egressPolicy().fetch(url, { method: 'OPTIONS', headers: secrets.authorization ? { authorization: secrets.authorization } : {}, signal: AbortSignal.timeout(5_000) }).catch(
       (error: Error) => {
-        throw new Error(`HTTP sink ${url.origin}: ${error.cause instanceof Error ? error.cause.message : error.message}`);
+        throw new Error(`HTTP sink ${url.origin}: ${egressRefusal(error)?.message ?? (error.cause instanceof Error ? error.cause.message : error.message)}`);
       },
     );
     await res.arrayBuffer();

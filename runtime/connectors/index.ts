@@ -14,17 +14,86 @@ import { mqttDriver } from './mqtt.ts';
 import { natsDriver } from './nats.ts';
 import { postgresDriver } from './postgres.ts';
 import { redisDriver } from './redis.ts';
-import type { ConnectorConfig, ConnectorDriver, ConnectorKind, ConnectorSystem } from './types.ts';
+import { egressPolicy, egressRefusal } from '../net/egress.ts';
+import type { ConnectorConfig, ConnectorDriver, ConnectorKind, ConnectorSecrets, ConnectorSystem, SessionContext } from './types.ts';
 
 export type { ConnectorConfig, ConnectorDriver, ConnectorKind, ConnectorSecrets, ConnectorSystem, Inbound, Publisher, SessionContext } from './types.ts';
 
+const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443, nats: 4222, amqp: 5672, amqps: 5671, redis: 6379, rediss: 6379, kafka: 9092, postgres: 5432, postgresql: 5432 };
+
+/** Host and port of every server a connection string names (Kafka lists several), with the scheme's default port. */
+export function connectionEndpoints(system: ConnectorSystem, connection: string): { host: string; port: number }[] {
+  const urls =
+    system === 'kafka'
+      ? connection.split(',').map((b) => b.trim()).filter(Boolean).map((b) => new URL(b.includes('://') ? b : `kafka://${b}`))
+      : [new URL(connection)];
+  return urls.map((url) => {
+    const scheme = url.protocol.replace(/:$/, '');
+    // libpq's `?host=` overrides the URL's host (pg reads it too); a socket directory is no network address.
+    const host = (system === 'postgres' ? url.searchParams.get('host') : null) ?? decodeURIComponent(url.hostname);
+    return { host: host || 'localhost', port: url.port ? Number(url.port) : (DEFAULT_PORTS[scheme] ?? DEFAULT_PORTS[system] ?? 0) };
+  }).filter((e) => !e.host.startsWith('/'));
+}
+
+/**
+ * Broker clients resolve and connect on their own, so each connection's servers are checked
+ * against the egress policy just before the client opens them (HTTP sinks are checked at
+ * connect time by their agent). The client resolves the name once more: unlike HTTP, a name
+ * whose answer changes in between (DNS rebinding) is not caught here. A name that cannot be
+ * resolved is left to the client, whose error says more.
+ */
+async function checkConnection(system: ConnectorSystem, connection: string): Promise<void> {
+  let endpoints: { host: string; port: number }[];
+  try {
+    endpoints = connectionEndpoints(system, connection);
+  } catch {
+    return;
+  }
+  for (const { host, port } of endpoints) {
+    try {
+      await egressPolicy().check(host, port);
+    } catch (error) {
+      const refusal = egressRefusal(error);
+      if (refusal) throw refusal;
+    }
+  }
+}
+
+function checked(driver: ConnectorDriver): ConnectorDriver {
+  if (driver.system === 'http') return driver;
+  const { system, test, consume, publisher } = driver;
+  return {
+    system,
+    test: async (config, secrets) => {
+      await checkConnection(system, config.connection);
+      return test(config, secrets);
+    },
+    ...(consume
+      ? {
+          consume: async (ctx: SessionContext) => {
+            await checkConnection(system, ctx.config.connection);
+            return consume(ctx);
+          },
+        }
+      : {}),
+    ...(publisher
+      ? {
+          publisher: async (config: ConnectorConfig, secrets: ConnectorSecrets) => {
+            await checkConnection(system, config.connection);
+            return publisher(config, secrets);
+          },
+        }
+      : {}),
+  };
+}
+
 export const drivers: Record<ConnectorSystem, ConnectorDriver> = {
-  mqtt: mqttDriver,
-  nats: natsDriver,
-  amqp: amqpDriver,
-  redis: redisDriver,
-  kafka: kafkaDriver,
-  postgres: postgresDriver,
+  mqtt: checked(mqttDriver),
+  nats: checked(natsDriver),
+  amqp: checked(amqpDriver),
+  redis: checked(redisDriver),
+  kafka: checked(kafkaDriver),
+  postgres: checked(postgresDriver),
   http: httpSinkDriver,
 };
 

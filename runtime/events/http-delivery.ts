@@ -3,9 +3,12 @@
  * keep-alive connection pools (one agent per protocol, sockets reused per origin), with the
  * target's timeout. Which failures are worth retrying follows Knative's dispatcher: network
  * errors, timeouts, 404, 408, 409, 429 and 5xx; any other status will not change by retrying.
+ * Every connection passes the egress policy; a refusal is permanent (the target's address is
+ * what it is), so it is not retried but dead-lettered with the policy's reason.
  */
 import http from 'node:http';
 import https from 'node:https';
+import { egressPolicy, egressRefusal, type EgressPolicy } from '../net/egress.ts';
 import { isJsonContentType, type CloudEventRecord } from './cloudevent.ts';
 import type { DeliveryOptions, HttpTarget } from './plan.ts';
 
@@ -67,8 +70,13 @@ export function buildRequest(event: CloudEventRecord, payload: unknown, transfor
 }
 
 export class HttpDeliverer {
-  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 128 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 128 });
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(policy: EgressPolicy = egressPolicy()) {
+    this.httpAgent = policy.httpAgent({ keepAlive: true, maxSockets: 128 });
+    this.httpsAgent = policy.httpsAgent({ keepAlive: true, maxSockets: 128 });
+  }
 
   send(target: HttpTarget, request: Request): Promise<DeliveryOutcome> {
     const url = new URL(target.url);
@@ -103,7 +111,7 @@ export class HttpDeliverer {
       req.on('timeout', () => {
         req.destroy(new Error(`no response from ${target.url} within ${target.delivery.timeoutMs} ms`));
       });
-      req.on('error', (error) => settle({ ok: false, retryable: true, error: error.message }));
+      req.on('error', (error) => settle({ ok: false, retryable: egressRefusal(error) === undefined, error: error.message }));
       req.end(request.body);
     });
   }

@@ -14,6 +14,7 @@
  */
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
+import { egressRefusal } from '../net/egress.ts';
 import { connectorKind, driverFor, parseConnectorConfig, type ConnectorConfig, type ConnectorSecrets, type Inbound } from '../connectors/index.ts';
 import { decryptSecrets } from '../connectors/secrets.ts';
 import type { CatalogGate } from '../catalog/gate.ts';
@@ -305,6 +306,13 @@ export class ConnectorHost {
       } catch (error) {
         if (abort.signal.aborted) break;
         const message = (error as Error).message;
+        const refusal = egressRefusal(error);
+        if (refusal) {
+          // The broker's address is refused by policy: reconnecting cannot help until the connector or the policy changes.
+          this.deps.log('warn', 'connector refused by the egress policy', { ...where, error: refusal.message });
+          if (spec.instanceId) await this.writeStatus(spec.instanceId, 'failed', refusal.message);
+          return;
+        }
         if (wasConnected) backoff = BACKOFF_START_MS;
         this.deps.log('warn', 'connector session failed; reconnecting', { ...where, error: message, retryInMs: backoff });
         if (spec.instanceId) await this.writeStatus(spec.instanceId, 'reconnecting', message);

@@ -11,6 +11,7 @@ import { createWorkerServer } from './http-server';
 import { consoleLogger as log } from './log';
 import { describeDbError } from './db-errors';
 import { initTracing } from '../events/tracing';
+import { egressPolicy } from '../net/egress';
 
 function fail(message: string): never {
   process.stderr.write(`meshflow worker: ${message}\n`);
@@ -74,6 +75,8 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 server.listen(config.WORKER_PORT, config.WORKER_HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.WORKER_PORT;
+  // With WORKER_PORT=0 only now is the worker's own port known; flows may not call it.
+  egressPolicy().addOwn({ what: 'the worker', host: config.WORKER_HOST, port });
   log('info', 'worker listening', { url: `http://${config.WORKER_HOST}:${port}`, id: config.MESHFLOW_WORKER_ID });
 });
 

@@ -1,9 +1,10 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
- * fetch for HTTP, an in-memory event bus, secrets from a map, scripts in a worker thread,
- * MCP calls through the official SDK.
+ * fetch for HTTP under the egress policy, an in-memory event bus, secrets from a map,
+ * scripts in a worker thread, MCP calls through the official SDK.
  */
 import { randomUUID } from 'node:crypto';
+import { egressPolicy, type EgressPolicy } from '../../net/egress.ts';
 import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
 import type { Json, WorkflowDocument } from '../types.ts';
 import { SdkMcpClient } from './mcp-client.ts';
@@ -35,22 +36,28 @@ export const realTimers: Timers = {
   },
 };
 
-export const fetchHttp: HttpPort = {
-  async request(request, signal) {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body === undefined ? {} : { body: typeof request.body === "string" ? request.body : new Uint8Array(request.body) as Uint8Array<ArrayBuffer> }),
-      redirect: request.followRedirects ? 'follow' : 'manual',
-      signal,
-    });
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
-  },
-};
+/** HTTP through an egress policy: every connection and every redirect hop is checked (runtime/net/egress.ts). */
+export function egressHttp(policy: () => EgressPolicy = egressPolicy): HttpPort {
+  return {
+    async request(request, signal) {
+      const response = await policy().fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: typeof request.body === 'string' ? request.body : new Uint8Array(request.body) }),
+        redirect: request.followRedirects ? 'follow' : 'manual',
+        signal,
+      });
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+    },
+  };
+}
+
+/** HTTP under the process's egress policy. */
+export const fetchHttp: HttpPort = egressHttp();
 
 export function mapResolver(workflows: WorkflowDocument[]): WorkflowResolver {
   return {
@@ -78,7 +85,8 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     events: options.events ?? new MemoryEventBus(),
     secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
     scripts: new WorkerScriptRunner(),
-    mcp: new SdkMcpClient(),
+    // MCP over HTTP goes through the same egress policy as every other outbound call.
+    mcp: new SdkMcpClient({ fetch: ((input, init) => egressPolicy().fetch(input, init)) as typeof fetch }),
     workflows: mapResolver(options.workflows ?? []),
   };
 }
