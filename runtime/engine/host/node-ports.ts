@@ -86,7 +86,7 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
     scripts: new WorkerScriptRunner(),
     // MCP over HTTP goes through the same egress policy as every other outbound call.
-    mcp: new SdkMcpClient({ fetch: ((input, init) => egressPolicy().fetch(input, init)) as typeof fetch }),
+    mcp: new SdkMcpClient({ fetch: ((input, init) => egressPolicy().fetch(input instanceof Request ? input.url : input, init)) as typeof fetch }),
     workflows: mapResolver(options.workflows ?? []),
   };
 }
