@@ -56,6 +56,10 @@ export function egressHttp(policy: () => EgressPolicy = egressPolicy): HttpPort 
   };
 }
 
+/** `fetch` under the process's egress policy, for clients that take a fetch of their own (MCP). */
+const egressFetch = ((input: string | URL | Request, init?: RequestInit) =>
+  egressPolicy().fetch(input instanceof Request ? input.url : input, init as Parameters<EgressPolicy['fetch']>[1])) as unknown as typeof fetch;
+
 /** HTTP under the process's egress policy. */
 export const fetchHttp: HttpPort = egressHttp();
 
@@ -86,7 +90,7 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
     scripts: new WorkerScriptRunner(),
     // MCP over HTTP goes through the same egress policy as every other outbound call.
-    mcp: new SdkMcpClient({ fetch: ((input, init) => egressPolicy().fetch(input instanceof Request ? input.url : input, init)) as typeof fetch }),
+    mcp: new SdkMcpClient({ fetch: egressFetch }),
     workflows: mapResolver(options.workflows ?? []),
   };
 }
