@@ -35,6 +35,9 @@ const credentials = {
 /** Secret fields every kind accepts; the studio stores them encrypted. */
 export const SECRET_FIELDS = ['password'] as const;
 
+/** Where every kind connects: one URL (or, for Kafka, the bootstrap servers) in `connection`. */
+const CONNECTION_FIELDS = ['connection'];
+
 /** The flow-side filter fields of source nodes have no meaning for a standalone connector. */
 const FLOW_ONLY = ['eventType', 'eventSource', 'payload'];
 
@@ -55,6 +58,7 @@ const fromNodes: ConnectorKind[] = nodeDefinitions.flatMap((def) => {
       system: def.binding.system,
       schema: z.object({ ...shape, ...credentials }),
       secretFields: [...SECRET_FIELDS],
+      connectionFields: CONNECTION_FIELDS,
     },
   ];
 });
@@ -72,6 +76,7 @@ const ownKinds: ConnectorKind[] = [
       ...credentials,
     }),
     secretFields: [...SECRET_FIELDS],
+    connectionFields: CONNECTION_FIELDS,
   },
   {
     kind: 'http-sink',
@@ -84,6 +89,7 @@ const ownKinds: ConnectorKind[] = [
       format: z.enum(['binary', 'structured', 'json']).default('binary'),
     }),
     secretFields: ['authorization'],
+    connectionFields: CONNECTION_FIELDS,
   },
 ];
 

@@ -3,7 +3,8 @@
  * registry), configured instances with their live status, test connection, deploy and
  * undeploy. Deploy only flips `deployed`: the workers learn of it through LISTEN/NOTIFY
  * (migration connectors_catalog) and write status and counters back. Secrets (passwords, and
- * credentials found in a connection URL) are stored encrypted and never returned.
+ * credentials found in a connection URL) are stored encrypted, never returned, and bound to the
+ * connection they were given for: pointing a connector elsewhere drops them.
  */
 import { z } from 'zod';
 import type { PrismaClient } from '@/prisma/generated/client';
@@ -105,22 +106,43 @@ export async function createConnector(db: PrismaClient, key: Buffer, input: z.in
 export const updateConnectorInput = z.object({
   id: z.string().uuid(),
   config: z.record(z.string(), z.unknown()),
-  /** Only the secrets given change; an empty string removes one. */
+  /**
+   * Only the secrets given change; an empty string removes one. When the change points the
+   * connector elsewhere (a connection field differs), the stored secrets are dropped: only
+   * those given here (or in the new connection URL) are kept.
+   */
   secrets: z.record(z.string(), z.string()).default({}),
 });
+
+/** The connection fields whose value differs between two parsed configs. */
+function movedFields(kind: string, before: ConnectorConfig, after: ConnectorConfig): string[] {
+  return (connectorKind(kind)?.connectionFields ?? ['connection']).filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+}
 
 export async function updateConnector(db: PrismaClient, key: Buffer, input: z.input<typeof updateConnectorInput>) {
   const data = updateConnectorInput.parse(input);
   const row = await db.connectorInstance.findUnique({ where: { id: data.id } });
   if (!row) throw new ServiceError('NOT_FOUND', `no connector ${data.id}`);
+  const given = Object.fromEntries(Object.entries(data.secrets).filter(([, v]) => v !== ''));
+  const next = validated(row.kind, data.config, given);
+  const before = parseConnectorConfig(row.kind, row.config);
+  // A stored config that no longer parses cannot show where the secrets were for: treat it as moved.
+  const moved = before.ok ? movedFields(row.kind, before.config, next.config) : ['connection'];
   const current = row.secrets ? decryptSecrets(key, row.secrets) : {};
-  const merged = Object.fromEntries(Object.entries({ ...current, ...data.secrets }).filter(([, v]) => v !== ''));
-  const { config, secrets } = validated(row.kind, data.config, merged);
+  // Secrets are bound to where they were given for: a connector pointed elsewhere keeps none of them.
+  const { config, secrets } = moved.length > 0 ? next : validated(row.kind, data.config, Object.fromEntries(Object.entries({ ...current, ...data.secrets }).filter(([, v]) => v !== '')));
+  const dropped = moved.length > 0 ? Object.keys(current).filter((k) => !(k in secrets)) : [];
   await db.connectorInstance.update({
     where: { id: row.id },
     data: { config: config as object, secrets: Object.keys(secrets).length > 0 ? encryptSecrets(key, secrets) : null },
   });
-  return { id: row.id };
+  return {
+    id: row.id,
+    secretsDropped: dropped,
+    ...(dropped.length > 0
+      ? { message: `${moved.join(', ')} changed, so the stored ${dropped.join(', ')} ${dropped.length === 1 ? 'was' : 'were'} dropped: secrets only go where they were given for. Enter ${dropped.length === 1 ? 'it' : 'them'} again for the new connection.` }
+      : {}),
+  };
 }
 
 export const connectorIdInput = z.object({ id: z.string().uuid() });

@@ -1,10 +1,12 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
- * fetch for HTTP, an in-memory event bus, secrets from a map, scripts in a worker thread.
+ * fetch for HTTP, an in-memory event bus, secrets from a map given explicitly (never the
+ * environment), scripts in a worker thread.
  */
 import { randomUUID } from 'node:crypto';
 import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
 import type { Json, WorkflowDocument } from '../types.ts';
+import { undefinedSecretsMessage } from '../../secrets/names.ts';
 import { MemoryEventBus } from './memory-events.ts';
 import { WorkerScriptRunner } from './script-runner.ts';
 
@@ -74,7 +76,13 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     ids: { next: () => randomUUID() },
     http: fetchHttp,
     events: options.events ?? new MemoryEventBus(),
-    secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
+    secrets: {
+      resolve: async (names) => {
+        const missing = names.filter((n) => !Object.hasOwn(secrets, n));
+        if (missing.length > 0) throw new Error(undefinedSecretsMessage(missing));
+        return Object.fromEntries(names.map((n) => [n, secrets[n]!]));
+      },
+    },
     scripts: new WorkerScriptRunner(),
     workflows: mapResolver(options.workflows ?? []),
   };
