@@ -42,7 +42,7 @@ function NewSecretForm() {
       <Field id="secret-name" label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} placeholder="shop_api_token" error={fieldErrors?.name?.[0]} required />
       <Field
         id="secret-value"
-        label="Value (stored encrypted, not shown again)"
+        label="Value"
         type="password"
         autoComplete="off"
         value={form.value}
@@ -56,6 +56,7 @@ function NewSecretForm() {
           Add secret
         </Button>
       </div>
+      <p className="col-span-4 -mt-1 text-xs text-slate-500">The value is stored encrypted and never shown again, here or in run data; to change it, replace it.</p>
       {create.error && !fieldErrors ? (
         <div className="col-span-4">
           <ErrorState message={create.error.message} />
