@@ -96,7 +96,9 @@ describe('secrets', () => {
       schedule: { on: { one: { with: { type: `com.example.reader.${tag}` } } } },
       do: [
         { remember: { set: { echoed: '${ $secrets.shop_token }' } } },
-        { tell: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/reader`, body: '${ { secrets: $secrets, echoed: .echoed } }' } } },
+        // A Log node: its line is the run's log, kept in the event log.
+        { say: { emit: { event: { with: { source: 'meshflow://log', type: 'io.meshflow.log', data: { level: 'info', message: '${ "run " + $workflow.input.id + " uses " + $secrets.shop_token }' } } } } } },
+        { tell: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/reader`, body: '${ { secrets: $secrets, echoed: $secrets.shop_token } }' } } },
         { finish: { set: { echoed: '${ $secrets.shop_token }', names: '${ $secrets | keys }' } } },
       ],
     });
@@ -147,9 +149,15 @@ describe('secrets', () => {
     const run = await runOf(id);
     expect(run.output).toEqual({ echoed: '***', names: ['shop_token'] });
     const { rows } = await pool.query<{ taskName: string; input: unknown; output: unknown }>(`SELECT "taskName", input, output FROM run_step WHERE "runId" = $1 ORDER BY "startedAt"`, [run.id]);
-    expect(rows.map((r) => r.taskName)).toEqual(['remember', 'tell', 'finish']);
+    expect(rows.map((r) => r.taskName)).toEqual(['remember', 'say', 'tell', 'finish']);
     expect(rows[0]!.output).toEqual({ echoed: '***' });
     expect(JSON.stringify(rows)).not.toContain(TOKEN);
+    const logLine = await waitFor(
+      async () => (await pool.query<{ data: { message: string } }>(`SELECT data FROM event WHERE type = 'io.meshflow.log' AND data->>'message' LIKE $1`, [`run ${id} %`])).rows[0],
+      10_000,
+      'the log line',
+    );
+    expect(logLine.data.message).toBe(`run ${id} uses ***`);
     // What the studio's run page reads.
     const detail = await callerAs(viewer).runs.get({ id: run.id });
     expect(JSON.stringify(detail)).not.toContain(TOKEN);

@@ -12,6 +12,7 @@ import { validateStructured, type CloudEventRecord } from '../../events/cloudeve
 import { EVENT_COLUMNS, toRecord, type EventRow } from '../../events/delivery-queue.ts';
 import type { EventLog } from '../../events/event-log.ts';
 import type { SubscriptionSet } from '../../events/subscriptions.ts';
+import { logEventType } from '../../nodes/log.node.ts';
 import type { Masker } from '../../secrets/mask.ts';
 import type { Logger } from '../log.ts';
 
@@ -82,7 +83,8 @@ export class LogEventPort implements EventPort {
   ) {}
 
   publish(event: CloudEvent): Promise<void> {
-    return append(this.deps, event, 'events');
+    // A log line is the run's log, shown in the studio: secret values in it are masked.
+    return append(this.deps, event.type === logEventType ? this.deps.secrets.masker()(event) : event, 'events');
   }
 
   subscribe(request: ListenRequest, signal: AbortSignal): AsyncIterable<CloudEvent> {
