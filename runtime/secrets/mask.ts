@@ -29,7 +29,9 @@ export function secretMasker(values: Iterable<string>): Masker {
     if (typeof value === 'string') return maskString(value);
     if (Array.isArray(value)) return value.map(walk);
     if (value !== null && typeof value === 'object') {
-      if (value instanceof Date) return value;
+      // Plain objects only: a Date (or any other class instance) is not JSON data.
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return value;
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [maskString(k), walk(v)]));
     }
     return value;
