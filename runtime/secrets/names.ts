@@ -9,3 +9,18 @@ export function undefinedSecretsMessage(missing: string[]): string {
   const one = missing.length === 1;
   return `use.secrets names ${list}, not defined as ${one ? 'a secret' : 'secrets'}; define ${one ? 'it' : 'them'} on the studio's Secrets page (meshflow run: --secret or --secrets-file)`;
 }
+
+const REFERENCE = /\$secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*"([^"\\]+)"\s*\])/g;
+
+/** The secret names expressions in a value read (`$secrets.name`, `$secrets["a-b"]`), sorted. */
+export function secretReferences(value: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(REFERENCE)) found.add((m[1] ?? m[2])!);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return [...found].sort();
+}
