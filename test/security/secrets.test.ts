@@ -102,7 +102,9 @@ describe('secrets', () => {
         { finish: { set: { echoed: '${ $secrets.shop_token }', names: '${ $secrets | keys }' } } },
       ],
     });
-    // `key` is what the environment lookup turned into MESHFLOW_SECRET_KEY.
+    // `key` is what the environment lookup turned into MESHFLOW_SECRET_KEY. Written straight to
+    // the database: the studio refuses to deploy a flow whose secrets are not defined, but a
+    // secret can be deleted after its flow went live.
     await deploy(pool, {
       document: header('master-key'),
       use: { secrets: ['key'] },
@@ -181,6 +183,21 @@ describe('secrets', () => {
     expect(master).toMatchObject({ ok: true, status: 'faulted' });
     expect(JSON.stringify((master as { error: unknown }).error)).toMatch(/use\.secrets names \\?"key\\?", not defined as a secret/);
     for (const value of forbidden()) expect(JSON.stringify(master)).not.toContain(value);
+  });
+
+  it('a flow that names an undefined secret is not deployed; the refusal names it', async () => {
+    const studio = callerAs(editor);
+    const saved = await studio.flows.create({
+      name: `needs-secret-${tag}`,
+      graph: { document: { name: `needs-secret-${tag}` }, nodes: [{ id: 'probe', kind: 'jq-transform', config: { expression: '{ a: $secrets.shop_token, b: $secrets.nowhere_defined }' } }], edges: [] },
+    });
+    if (!saved.ok) throw new Error(JSON.stringify(saved.diagnostics));
+    expect(saved.yaml).toMatch(/secrets:\n\s+- nowhere_defined\n\s+- shop_token/);
+    await expect(studio.flows.deploy({ flowId: saved.flowId })).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: 'cannot deploy: the flow reads the secret "nowhere_defined", not defined; define it on the Secrets page first',
+    });
+    expect(await db.deployment.count({ where: { flowId: saved.flowId } })).toBe(0);
   });
 
   it('values are encrypted at rest and never returned; a viewer sees names only and cannot change secrets', async () => {
