@@ -106,6 +106,13 @@ export function driverFor(kind: string): ConnectorDriver | undefined {
   return found ? drivers[found.system] : undefined;
 }
 
+/** What a connector's secrets are bound to: the values of its kind's connection fields. */
+export function connectionBinding(kind: string, config: unknown): string {
+  const fields = byKind.get(kind)?.connectionFields ?? ['connection'];
+  const values = config !== null && typeof config === 'object' ? (config as Record<string, unknown>) : {};
+  return JSON.stringify([kind, ...fields.map((f) => values[f] ?? null)]);
+}
+
 /** A kind's config parsed with its defaults, or the first problem as `field: message`. */
 export function parseConnectorConfig(kind: string, input: unknown): { ok: true; config: ConnectorConfig } | { ok: false; problem: string } {
   const found = byKind.get(kind);

@@ -254,6 +254,11 @@ describe('secrets', () => {
       await studio.connectors.test({ id });
       expect(original.seen.at(-1)!.authorization).toBe('Bearer for-original');
       expect(moved.seen).toHaveLength(1);
+
+      // Moved behind the studio's back (straight in the database): the secrets do not open for the new host.
+      await pool.query(`UPDATE connector_instance SET config = jsonb_set(config, '{connection}', to_jsonb($2::text)) WHERE id = $1`, [id, moved.url]);
+      await expect(studio.connectors.test({ id })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(/stored for another connection/) });
+      expect(moved.seen).toHaveLength(1);
     } finally {
       await original.close();
       await moved.close();
