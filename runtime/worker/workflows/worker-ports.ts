@@ -1,8 +1,9 @@
 /**
  * The engine's ports bound to the worker: wall clock and timers, fetch for HTTP, secrets
- * from the secret store (never the environment), and two backed by PostgreSQL — events (an `emit` is appended to the
- * event log like an event POSTed to /events, so other flows consume it; a `listen` reads the
- * log from the moment it began) and lifecycle (task events become `run_step` rows).
+ * from the secret store (never the environment), and two backed by PostgreSQL — events (an
+ * `emit` is appended to the event log like an event POSTed to /events, so other flows consume
+ * it; a `listen` reads the log from the moment it began) and lifecycle (task events become
+ * `run_step` rows, with secret values masked).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
