@@ -129,7 +129,7 @@ function DeployForm({ kind, onDone }: { kind: Kind; onDone: () => void }) {
         <Field
           key={field}
           id={id(field)}
-          label={`${field} (stored encrypted)`}
+          label={`${field} (stored encrypted, only ever sent to this connection)`}
           type="password"
           autoComplete="off"
           value={secrets[field] ?? ''}

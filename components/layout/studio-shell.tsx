@@ -12,6 +12,7 @@ const nav = [
   { href: '/flows', label: 'Flows' },
   { href: '/catalog', label: 'Catalog' },
   { href: '/connectors', label: 'Connectors' },
+  { href: '/secrets', label: 'Secrets' },
   { href: '/runs', label: 'Runs' },
   { href: '/events', label: 'Events' },
   { href: '/dead-letters', label: 'Dead letters' },

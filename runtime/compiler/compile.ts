@@ -9,6 +9,7 @@
  * when longer than one node. Sources merge into the workflow's `schedule`.
  */
 import { getNodeDefinition } from '../nodes/index.ts';
+import { secretReferences } from '../secrets/names.ts';
 import {
   flowGraphSchema,
   isSourceDefinition,
@@ -68,6 +69,18 @@ interface Scope {
 }
 
 const invalidNodeError = 'https://meshflow.dev/errors/invalid-node';
+
+/**
+ * A flow reads only the secrets its `use.secrets` declares; the secrets its nodes' expressions
+ * name (`$secrets.token`) are declared for it, after any declared by hand. Undefined when
+ * nothing needs adding.
+ */
+function declaredSecrets(given: unknown, tasks: DslTaskList): Record<string, unknown> | undefined {
+  const use = (typeof given === 'object' && given !== null && !Array.isArray(given) ? given : {}) as Record<string, unknown>;
+  const declared = Array.isArray(use.secrets) ? use.secrets.filter((n): n is string => typeof n === 'string') : [];
+  const named = secretReferences(tasks).filter((n) => !declared.includes(n));
+  return named.length === 0 ? undefined : { ...use, secrets: [...declared, ...named] };
+}
 
 /** The document as YAML: block style, no line folding, no anchors (see block-yaml.ts). */
 export function toYaml(document: unknown): string {
@@ -135,6 +148,8 @@ class GraphCompiler {
     const { document: doc } = this.graph;
     const documentMeta: DocumentMeta = { sources };
     const extras = Object.entries(this.graph.workflow ?? {}).filter(([key]) => key !== 'document' && key !== 'do' && key !== 'schedule');
+    const tasks = this.buildList(top);
+    const use = declaredSecrets(this.graph.workflow?.use, tasks);
     const document: WorkflowDocument = {
       document: {
         dsl: doc.dsl ?? DSL_VERSION,
@@ -147,8 +162,9 @@ class GraphCompiler {
         metadata: { ...doc.metadata, [META_KEY]: documentMeta },
       },
       ...Object.fromEntries(extras),
+      ...(use ? { use } : {}),
       ...(schedule ? { schedule } : {}),
-      do: this.buildList(top),
+      do: tasks,
     };
     for (const id of this.scopeOf.keys()) {
       if (!this.built.has(id)) this.report({ severity: 'error', code: 'invalid-edge', nodeId: id, message: `${id} is wired to an output its predecessor does not use, so it would never run` });

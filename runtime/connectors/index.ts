@@ -104,6 +104,9 @@ const credentials = {
 /** Secret fields every kind accepts; the studio stores them encrypted. */
 export const SECRET_FIELDS = ['password'] as const;
 
+/** Where every kind connects: one URL (or, for Kafka, the bootstrap servers) in `connection`. */
+const CONNECTION_FIELDS = ['connection'];
+
 /** The flow-side filter fields of source nodes have no meaning for a standalone connector. */
 const FLOW_ONLY = ['eventType', 'eventSource', 'payload'];
 
@@ -124,6 +127,7 @@ const fromNodes: ConnectorKind[] = nodeDefinitions.flatMap((def) => {
       system: def.binding.system,
       schema: z.object({ ...shape, ...credentials }),
       secretFields: [...SECRET_FIELDS],
+      connectionFields: CONNECTION_FIELDS,
     },
   ];
 });
@@ -141,6 +145,7 @@ const ownKinds: ConnectorKind[] = [
       ...credentials,
     }),
     secretFields: [...SECRET_FIELDS],
+    connectionFields: CONNECTION_FIELDS,
   },
   {
     kind: 'http-sink',
@@ -153,6 +158,7 @@ const ownKinds: ConnectorKind[] = [
       format: z.enum(['binary', 'structured', 'json']).default('binary'),
     }),
     secretFields: ['authorization'],
+    connectionFields: CONNECTION_FIELDS,
   },
 ];
 
@@ -167,6 +173,13 @@ export function connectorKind(kind: string): ConnectorKind | undefined {
 export function driverFor(kind: string): ConnectorDriver | undefined {
   const found = byKind.get(kind);
   return found ? drivers[found.system] : undefined;
+}
+
+/** What a connector's secrets are bound to: the values of its kind's connection fields. */
+export function connectionBinding(kind: string, config: unknown): string {
+  const fields = byKind.get(kind)?.connectionFields ?? ['connection'];
+  const values = config !== null && typeof config === 'object' ? (config as Record<string, unknown>) : {};
+  return JSON.stringify([kind, ...fields.map((f) => values[f] ?? null)]);
 }
 
 /** A kind's config parsed with its defaults, or the first problem as `field: message`. */

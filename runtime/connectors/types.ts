@@ -87,4 +87,9 @@ export interface ConnectorKind {
   schema: z.ZodType;
   /** Fields stored encrypted rather than in the config. */
   secretFields: string[];
+  /**
+   * The config fields that say where the connector connects. Its secrets are bound to them:
+   * changing one drops the stored secrets unless new ones come with the change.
+   */
+  connectionFields: string[];
 }

@@ -303,6 +303,23 @@ export class Interpreter {
     };
   }
 
+  /** `$secrets`: exactly the names `use.secrets` declares, each of which must be defined. */
+  private async resolveSecrets(names: string[]): Promise<Record<string, Json>> {
+    if (names.length === 0) return {};
+    let found: Record<string, Json> = {};
+    try {
+      if (this.ports.secrets) found = await this.ports.secrets.resolve(names);
+    } catch (error) {
+      throw WorkflowError.of('configuration', (error as Error).message, '/use/secrets', 'Secret not available');
+    }
+    const missing = names.filter((n) => !(n in found));
+    if (missing.length > 0) {
+      const list = missing.map((n) => `"${n}"`).join(', ');
+      throw WorkflowError.of('configuration', `use.secrets names ${list}, not defined as ${missing.length === 1 ? 'a secret' : 'secrets'} here`, '/use/secrets', 'Secret not defined');
+    }
+    return Object.fromEntries(names.map((n) => [n, found[n]!]));
+  }
+
   // ── running ───────────────────────────────────────────────────────────────
 
   async run(): Promise<RunResult> {
@@ -314,8 +331,7 @@ export class Interpreter {
       const language = this.definition.evaluate?.language ?? 'jq';
       if (language !== 'jq') throw WorkflowError.of('configuration', `expression language "${language}" is not supported; use jq`, '/evaluate/language');
       this.evaluator = Evaluator.shared(jq, this.definition.evaluate?.mode ?? 'strict');
-      const secretNames = this.definition.use?.secrets ?? [];
-      if (secretNames.length > 0 && this.ports.secrets) this.secrets = await this.ports.secrets.resolve(secretNames);
+      this.secrets = await this.resolveSecrets(this.definition.use?.secrets ?? []);
       state.status = 'running';
       if (fresh) {
         if (this.ports.lifecycle) this.emitWorkflow('started', { startedAt: dateTime(state.startedAt) });

@@ -279,6 +279,8 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   const hooks = readHooks(doc, typeof listen === 'string' ? undefined : listen.type);
   const workflow = (reason: string): WorkflowPlan => ({ kind: 'workflow', reason, hooks });
   if (typeof listen === 'string') return workflow(listen);
+  // `$secrets` is bound, checked and masked by the engine only; the fast path has no secrets.
+  if (isObj(doc.use) && Array.isArray(doc.use.secrets) && doc.use.secrets.length > 0) return workflow('it reads secrets (use.secrets)');
   if (!isObj(doc.schedule) && first === 0) return workflow('it is not started by events');
   if (isObj(doc.schedule) && (doc.schedule.every !== undefined || doc.schedule.cron !== undefined || doc.schedule.after !== undefined)) {
     return workflow('it is started by its schedule (every, cron or after)');

@@ -16,6 +16,7 @@ import { IngressError, decodeData, validateStructured, type CloudEventRecord } f
 import { binaryAttributes, eventsFromRequest, mediaType } from './http-binding.ts';
 import type { WebhookSource } from './plan.ts';
 
+/** A secret users defined, by name (the worker's secret store); never the process environment. */
 export type SecretLookup = (name: string) => string | undefined;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -38,7 +39,7 @@ function authenticate(source: WebhookSource, headers: IncomingHttpHeaders, body:
   const secret = secrets(source.secret);
   if (secret === undefined) {
     // Refusing is the only safe answer when the configured secret cannot be found.
-    throw new IngressError(500, 'Webhook secret missing', `the secret "${source.secret}" of webhook ${source.id} is not configured on this worker`);
+    throw new IngressError(500, 'Webhook secret missing', `the secret "${source.secret}" of webhook ${source.id} is not defined (or not readable by this worker); define it on the studio's Secrets page`);
   }
   if (source.auth === 'shared-secret') {
     const bearer = /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization') ?? '')?.[1];
@@ -120,9 +121,4 @@ export function eventsFromHook(
   if (source.mode === 'github') return [githubEvent(source, headers, body)];
   if (source.mode === 'common') return [commonEvent(source, headers, body, newId)];
   return eventsFromRequest(headers, body);
-}
-
-/** Secrets from the environment: `MESHFLOW_SECRET_<NAME>`, the name upper-cased with `-` and `.` as `_`. */
-export function environmentSecrets(env: Record<string, string | undefined>): SecretLookup {
-  return (name) => env[`MESHFLOW_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
 }

@@ -10,6 +10,6 @@ export default connectorSource({
   fields: {
     path: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes').default('orders'),
     mode: z.enum(['cloudevents', 'json', 'github']).default('cloudevents'),
-    secret: z.string().min(1).optional().describe('Name of the secret holding the HMAC key (GitHub mode)'),
+    secret: z.string().min(1).optional().describe('Name of a secret (Secrets page) holding the HMAC key or shared secret'),
   },
 });

@@ -15,7 +15,7 @@
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { egressRefusal } from '../net/egress.ts';
-import { connectorKind, driverFor, parseConnectorConfig, type ConnectorConfig, type ConnectorSecrets, type Inbound } from '../connectors/index.ts';
+import { connectionBinding, connectorKind, driverFor, parseConnectorConfig, type ConnectorConfig, type ConnectorSecrets, type Inbound } from '../connectors/index.ts';
 import { decryptSecrets } from '../connectors/secrets.ts';
 import type { CatalogGate } from '../catalog/gate.ts';
 import { IngressError } from '../events/cloudevent.ts';
@@ -192,9 +192,9 @@ export class ConnectorHost {
     if (!row.secrets) return {};
     if (!this.deps.secretKey) return 'MESHFLOW_SECRET_KEY is not set on this worker, so the connector secrets cannot be read';
     try {
-      return decryptSecrets(this.deps.secretKey, row.secrets);
+      return decryptSecrets(this.deps.secretKey, row.secrets, connectionBinding(row.kind, row.config));
     } catch (error) {
-      return `the stored secrets cannot be decrypted with this worker's MESHFLOW_SECRET_KEY (${(error as Error).message})`;
+      return `the stored secrets cannot be decrypted: ${(error as Error).message}`;
     }
   }
 

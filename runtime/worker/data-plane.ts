@@ -13,7 +13,6 @@ import { HttpDeliverer } from '../events/http-delivery.ts';
 import { createMetrics } from '../events/metrics.ts';
 import { planFromDocument, type DeploymentPlan } from '../events/plan.ts';
 import { Subscription, SubscriptionSet, type HookBinding } from '../events/subscriptions.ts';
-import { environmentSecrets } from '../events/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
 import { DeliveryLoop } from './delivery.ts';
 import { CatalogGate } from '../catalog/gate.ts';
@@ -21,6 +20,7 @@ import { BrokerPublishPort } from '../connectors/publish-port.ts';
 import { ConnectorHost } from './connectors.ts';
 import type { ActiveDeployment, DeploymentWatcher } from './deployments.ts';
 import { createIngress } from './ingress.ts';
+import { SecretStore } from './secret-store.ts';
 import type { Logger } from './log.ts';
 import { RunExecutor } from './workflows/executor.ts';
 import { RunStartingQueue } from './workflows/run-starter.ts';
@@ -160,6 +160,10 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       adopt: (deliveries, reserved) => loop.adopt(deliveries, reserved),
     },
   });
+  const secretKey = config.MESHFLOW_SECRET_KEY === undefined ? undefined : Buffer.from(config.MESHFLOW_SECRET_KEY, 'base64');
+  // `$secrets` and webhook keys come from the secrets users defined, never from this process's environment.
+  const secrets = new SecretStore({ pool, connectionString: config.DATABASE_URL, secretKey, log });
+  await secrets.start();
   const deliverer = new HttpDeliverer();
   const brokers = new BrokerPublishPort();
   const definitions = new FlowDefinitions(pool);
@@ -170,7 +174,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       pool,
       eventLog,
       routing: () => current,
-      secrets: environmentSecrets(process.env),
+      secrets,
       workflows: definitions,
       asyncapi: brokers,
       pollMs: config.MESHFLOW_RUN_POLL_MS,
@@ -221,7 +225,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     subscriptions: () => current,
     log,
     workerId: config.MESHFLOW_WORKER_ID,
-    secretKey: config.MESHFLOW_SECRET_KEY === undefined ? undefined : Buffer.from(config.MESHFLOW_SECRET_KEY, 'base64'),
+    secretKey,
   });
   deps.watcher.subscribe((active) => {
     refresh(active)
@@ -260,7 +264,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     subscriptions: () => current,
     eventLog,
     metrics,
-    secrets: environmentSecrets(process.env),
+    secrets: secrets.lookup,
     maxBodyBytes: config.MESHFLOW_MAX_EVENT_BYTES,
     log,
     catalog,
@@ -276,6 +280,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       await loop.stop();
       await executor.stop();
       await brokers.close();
+      await secrets.stop();
       deliverer.close();
     },
   };

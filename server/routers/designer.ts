@@ -13,7 +13,8 @@ import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types'
 import type { HttpPort, LifecyclePort } from '@/runtime/engine/ports';
 import { env } from '../env';
 import { schemasForGraph, webhookUrls } from '../services/flows';
-import { editorProcedure, router, viewerProcedure } from '../trpc';
+import { resolveSecrets, secretsMasker } from '../services/secrets';
+import { editorProcedure, router, viewerProcedure, type Context } from '../trpc';
 
 const TEST_RUN_TIMEOUT_MS = 15_000;
 
@@ -71,9 +72,14 @@ function decodeBody(body: string | Uint8Array | undefined): unknown {
   }
 }
 
-async function testRun(input: z.infer<typeof testRunInput>) {
+/**
+ * `$secrets` holds the user-defined secrets the document's `use.secrets` names, from the
+ * secret store (never this process's environment); every secret value in the result is masked.
+ */
+async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<typeof testRunInput>) {
   const compiled = compile(input.graph);
   if (!compiled.document || hasErrors(compiled.diagnostics)) return { ok: false as const, diagnostics: compiled.diagnostics };
+  const document = compiled.document as unknown as WorkflowDocument;
   const nodeIds = new Set(((input.graph as { nodes?: { id?: unknown }[] }).nodes ?? []).map((n) => String(n.id)));
   const stubs = new Set(input.stubs);
   const nodes: Record<string, NodeRunRecord> = {};
@@ -109,16 +115,17 @@ async function testRun(input: z.infer<typeof testRunInput>) {
       return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) });
     },
   };
-  const result = await runWorkflow(compiled.document as unknown as WorkflowDocument, input.event as Json, {
+  const result = await runWorkflow(document, input.event as Json, {
     timeoutMs: TEST_RUN_TIMEOUT_MS,
-    ports: { http, lifecycle },
+    ports: { http, lifecycle, secrets: { resolve: (names) => resolveSecrets(ctx.db, ctx.secretKey, names) } },
   });
+  const mask = await secretsMasker(ctx.db, ctx.secretKey);
   return {
     ok: true as const,
     status: result.status,
-    output: 'output' in result ? (result.output as unknown) : undefined,
-    error: 'error' in result ? (result.error as unknown) : undefined,
-    nodes,
+    output: mask('output' in result ? (result.output as unknown) : undefined),
+    error: mask('error' in result ? (result.error as unknown) : undefined),
+    nodes: mask(nodes),
     diagnostics: compiled.diagnostics,
   };
 }
@@ -143,7 +150,7 @@ export const designerRouter = router({
   // Editors only, as test runs: jq runs synchronously in this process and can be made to spin.
   evaluate: editorProcedure.input(evaluateInput).mutation(({ input }) => evaluate(input)),
 
-  testRun: editorProcedure.input(testRunInput).mutation(({ input }) => testRun(input)),
+  testRun: editorProcedure.input(testRunInput).mutation(({ ctx, input }) => testRun(ctx, input)),
 
   /** What the canvas shows of a live flow: its version, webhook URLs, events in and failures. */
   liveStatus: viewerProcedure.input(z.object({ flowId: z.string().uuid('must be a flow id') })).query(async ({ ctx, input }) => {

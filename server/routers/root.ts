@@ -9,6 +9,7 @@ import { eventsRouter } from './events';
 import { flowsRouter } from './flows';
 import { overviewRouter } from './overview';
 import { runsRouter } from './runs';
+import { secretsRouter } from './secrets';
 import { systemRouter } from './system';
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   designer: designerRouter,
   catalog: catalogRouter,
   connectors: connectorsRouter,
+  secrets: secretsRouter,
   runs: runsRouter,
   events: eventsRouter,
   deadLetters: deadLettersRouter,

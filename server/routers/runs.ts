@@ -11,12 +11,14 @@ import {
   runFilterOptions,
   runIdInput,
 } from '../services/runs';
+import { secretsMasker } from '../services/secrets';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 export const runsRouter = router({
   list: viewerProcedure.input(listRunsInput).query(({ input }) => listRuns(pool(), input)),
   filters: viewerProcedure.query(() => runFilterOptions(pool())),
-  get: viewerProcedure.input(runIdInput).query(({ input }) => getRun(pool(), input.id)),
+  // The worker masks what it records; this also covers rows written before a secret was defined.
+  get: viewerProcedure.input(runIdInput).query(async ({ ctx, input }) => (await secretsMasker(ctx.db, ctx.secretKey))(await getRun(pool(), input.id))),
   rerun: editorProcedure.input(runIdInput).mutation(({ input }) => rerunWithSameEvent(pool(), input.id)),
   rerunWithEvent: editorProcedure.input(rerunWithEventInput).mutation(({ input }) => rerunWithEditedEvent(pool(), input.id, input.event)),
   control: editorProcedure.input(runControlInput).mutation(({ input }) => controlRun(pool(), input.id, input.action)),

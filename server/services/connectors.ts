@@ -3,11 +3,12 @@
  * registry), configured instances with their live status, test connection, deploy and
  * undeploy. Deploy only flips `deployed`: the workers learn of it through LISTEN/NOTIFY
  * (migration connectors_catalog) and write status and counters back. Secrets (passwords, and
- * credentials found in a connection URL) are stored encrypted and never returned.
+ * credentials found in a connection URL) are stored encrypted, never returned, and bound to the
+ * connection they were given for: pointing a connector elsewhere drops them.
  */
 import { z } from 'zod';
 import type { PrismaClient } from '@/prisma/generated/client';
-import { connectorKind, connectorKinds, driverFor, parseConnectorConfig, type ConnectorConfig } from '@/runtime/connectors';
+import { connectionBinding, connectorKind, connectorKinds, driverFor, parseConnectorConfig, type ConnectorConfig } from '@/runtime/connectors';
 import { ServiceError } from './errors';
 import { decryptSecrets, encryptSecrets } from './secrets';
 
@@ -73,6 +74,15 @@ function validated(kind: string, config: unknown, secrets: Record<string, string
   return splitCredentials(parsed.config, secrets);
 }
 
+/** A connector's stored secrets: they open only for the connection they were given for. */
+function stored(key: Buffer, row: { name: string; kind: string; config: unknown; secrets: string | null }): Record<string, string> {
+  try {
+    return decryptSecrets(key, row.secrets!, connectionBinding(row.kind, row.config));
+  } catch (error) {
+    throw new ServiceError('PRECONDITION_FAILED', `the stored secrets of connector ${row.name} cannot be read: ${(error as Error).message}`);
+  }
+}
+
 export const newConnectorInput = z.object({
   name: z.string().trim().min(1, 'a name is required').max(120),
   kind: z.string().min(1),
@@ -94,7 +104,7 @@ export async function createConnector(db: PrismaClient, key: Buffer, input: z.in
       kind: data.kind,
       direction: kind.direction,
       config: config as object,
-      secrets: Object.keys(secrets).length > 0 ? encryptSecrets(key, secrets) : null,
+      secrets: Object.keys(secrets).length > 0 ? encryptSecrets(key, secrets, connectionBinding(data.kind, config)) : null,
       deployed: data.deploy && kind.direction === 'source',
       status: data.deploy && kind.direction === 'source' ? 'connecting' : 'stopped',
     },
@@ -105,22 +115,50 @@ export async function createConnector(db: PrismaClient, key: Buffer, input: z.in
 export const updateConnectorInput = z.object({
   id: z.string().uuid(),
   config: z.record(z.string(), z.unknown()),
-  /** Only the secrets given change; an empty string removes one. */
+  /**
+   * Only the secrets given change; an empty string removes one. When the change points the
+   * connector elsewhere (a connection field differs), the stored secrets are dropped: only
+   * those given here (or in the new connection URL) are kept.
+   */
   secrets: z.record(z.string(), z.string()).default({}),
 });
+
+/** The connection fields whose value differs between two parsed configs. */
+function movedFields(kind: string, before: ConnectorConfig, after: ConnectorConfig): string[] {
+  return (connectorKind(kind)?.connectionFields ?? ['connection']).filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+}
 
 export async function updateConnector(db: PrismaClient, key: Buffer, input: z.input<typeof updateConnectorInput>) {
   const data = updateConnectorInput.parse(input);
   const row = await db.connectorInstance.findUnique({ where: { id: data.id } });
   if (!row) throw new ServiceError('NOT_FOUND', `no connector ${data.id}`);
-  const current = row.secrets ? decryptSecrets(key, row.secrets) : {};
-  const merged = Object.fromEntries(Object.entries({ ...current, ...data.secrets }).filter(([, v]) => v !== ''));
-  const { config, secrets } = validated(row.kind, data.config, merged);
+  const given = Object.fromEntries(Object.entries(data.secrets).filter(([, v]) => v !== ''));
+  const next = validated(row.kind, data.config, given);
+  const before = parseConnectorConfig(row.kind, row.config);
+  // A stored config that no longer parses cannot show where the secrets were for: treat it as moved.
+  const moved = before.ok ? movedFields(row.kind, before.config, next.config) : ['connection'];
+  let current: Record<string, string> = {};
+  try {
+    if (row.secrets) current = stored(key, row);
+  } catch (error) {
+    // Secrets that no longer open are dropped by a move anyway; otherwise they must be read to be kept.
+    if (moved.length === 0) throw error;
+    current = Object.fromEntries((connectorKind(row.kind)?.secretFields ?? []).map((f) => [f, '']));
+  }
+  // Secrets are bound to where they were given for: a connector pointed elsewhere keeps none of them.
+  const { config, secrets } = moved.length > 0 ? next : validated(row.kind, data.config, Object.fromEntries(Object.entries({ ...current, ...data.secrets }).filter(([, v]) => v !== '')));
+  const dropped = moved.length > 0 ? Object.keys(current).filter((k) => !(k in secrets)) : [];
   await db.connectorInstance.update({
     where: { id: row.id },
-    data: { config: config as object, secrets: Object.keys(secrets).length > 0 ? encryptSecrets(key, secrets) : null },
+    data: { config: config as object, secrets: Object.keys(secrets).length > 0 ? encryptSecrets(key, secrets, connectionBinding(row.kind, config)) : null },
   });
-  return { id: row.id };
+  return {
+    id: row.id,
+    secretsDropped: dropped,
+    ...(dropped.length > 0
+      ? { message: `${moved.join(', ')} changed, so the stored ${dropped.join(', ')} ${dropped.length === 1 ? 'was' : 'were'} dropped: secrets only go where they were given for. Enter ${dropped.length === 1 ? 'it' : 'them'} again for the new connection.` }
+      : {}),
+  };
 }
 
 export const connectorIdInput = z.object({ id: z.string().uuid() });
@@ -161,7 +199,7 @@ export async function testConnection(db: PrismaClient, key: Buffer, input: z.inp
     const row = await db.connectorInstance.findUnique({ where: { id: data.id } });
     if (!row) throw new ServiceError('NOT_FOUND', `no connector ${data.id}`);
     kind = row.kind;
-    ({ config, secrets } = validated(row.kind, row.config, row.secrets ? decryptSecrets(key, row.secrets) : {}));
+    ({ config, secrets } = validated(row.kind, row.config, row.secrets ? stored(key, row) : {}));
   } else {
     kind = data.kind;
     ({ config, secrets } = validated(data.kind, data.config, Object.fromEntries(Object.entries(data.secrets).filter(([, v]) => v !== ''))));

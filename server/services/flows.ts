@@ -296,6 +296,30 @@ export function webhookUrls(dslYaml: string, workerPublicUrl: string): string[] 
   }
 }
 
+/**
+ * The secrets a version reads (its `use.secrets`, its webhooks' keys) must be defined before it
+ * goes live; otherwise its runs would fault and its webhooks refuse every request.
+ */
+async function requireSecrets(db: Pick<PrismaClient, 'secret'>, dslYaml: string): Promise<void> {
+  let names: string[];
+  try {
+    const doc = parseYaml(dslYaml) as { use?: { secrets?: unknown } } | null;
+    const declared = Array.isArray(doc?.use?.secrets) ? doc.use.secrets.filter((n): n is string => typeof n === 'string') : [];
+    const hooks = planFromDocument(doc).hooks.flatMap((h) => (h.secret === undefined ? [] : [h.secret]));
+    names = [...new Set([...declared, ...hooks])];
+  } catch (error) {
+    if (error instanceof PlanError) return;
+    throw error;
+  }
+  if (names.length === 0) return;
+  const defined = new Set((await db.secret.findMany({ where: { name: { in: names } }, select: { name: true } })).map((s) => s.name));
+  const missing = names.filter((n) => !defined.has(n));
+  if (missing.length > 0) {
+    const list = missing.map((n) => `"${n}"`).join(', ');
+    throw new ServiceError('PRECONDITION_FAILED', `cannot deploy: the flow reads the secret${missing.length === 1 ? '' : 's'} ${list}, not defined; define ${missing.length === 1 ? 'it' : 'them'} on the Secrets page first`);
+  }
+}
+
 /** Activates a version (the newest by default); the version it replaces drains. */
 export async function deployFlow(db: PrismaClient, input: z.infer<typeof deployInput>) {
   return db.$transaction(async (tx) => {
@@ -315,6 +339,7 @@ export async function deployFlow(db: PrismaClient, input: z.infer<typeof deployI
       where: { flowId: input.flowId, status: 'active' },
       data: { status: 'draining' },
     });
+    await requireSecrets(tx, version.dslYaml);
     const deployment = await tx.deployment.create({ data: { flowId: input.flowId, flowVersionId: version.id } });
     return { ...deployment, version: version.version, dslYaml: version.dslYaml };
   });

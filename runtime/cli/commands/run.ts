@@ -1,7 +1,8 @@
 /**
  * `meshflow run <file> [--input '<json>' | --input-file <path>] [--secrets-file <path>]
- * [--timeout <duration>] [--allow-processes]`: runs the workflow in this process, with no
- * database. Output JSON on stdout and exit 0; a fault as problem details on stderr and
+ * [--secret <name>=<value>]… [--timeout <duration>] [--allow-processes]`: runs the workflow in
+ * this process, with no database. `$secrets` holds only what the file and flags give (and only
+ * the names `use.secrets` declares), never the environment. Output JSON on stdout and exit 0; a fault as problem details on stderr and
  * exit 1; an invalid document or invocation, every problem on stderr and exit 2.
  */
 import { readFile } from 'node:fs/promises';
@@ -19,6 +20,7 @@ Options:
   --input '<json>'        workflow input (default {})
   --input-file <path>     workflow input from a JSON or YAML file
   --secrets-file <path>   secrets ($secrets, use.secrets) from a JSON or YAML object
+  --secret <name>=<value> one secret (repeatable; wins over --secrets-file)
   --timeout <duration>    fail after this long: 30s, 5m, 1h, 1500ms or ISO 8601 (PT30S)
   --allow-processes       let run: shell and run: container execute
 `;
@@ -36,12 +38,13 @@ interface Options {
   input?: string;
   inputFile?: string;
   secretsFile?: string;
+  secret: [string, string][];
   timeout?: string;
   allowProcesses: boolean;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const options: Options = { allowProcesses: false };
+  const options: Options = { allowProcesses: false, secret: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -56,6 +59,13 @@ function parseArgs(args: string[]): Options | string {
       case '--secrets-file':
         options.secretsFile = value();
         break;
+      case '--secret': {
+        const pair = value() ?? '';
+        const at = pair.indexOf('=');
+        if (at < 1) return `--secret ${pair}: expected <name>=<value>`;
+        options.secret.push([pair.slice(0, at), pair.slice(at + 1)]);
+        break;
+      }
       case '--timeout':
         options.timeout = value();
         break;
@@ -102,6 +112,7 @@ const run: Command = async (args, io) => {
   } catch (error) {
     problems.push(`--secrets-file ${options.secretsFile}: must be a JSON or YAML object (${(error as Error).message.split('\n')[0]})`);
   }
+  for (const [name, value] of options.secret) secrets[name] = value;
   try {
     if (options.timeout !== undefined) timeoutMs = parseTimeout(options.timeout);
   } catch {

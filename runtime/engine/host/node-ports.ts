@@ -1,12 +1,13 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
- * fetch for HTTP under the egress policy, an in-memory event bus, secrets from a map,
- * scripts in a worker thread, MCP calls through the official SDK.
+ * fetch for HTTP under the egress policy, an in-memory event bus, secrets from a map given
+ * explicitly (never the environment), scripts in a worker thread, MCP calls through the official SDK.
  */
 import { randomUUID } from 'node:crypto';
 import { egressPolicy, type EgressPolicy } from '../../net/egress.ts';
 import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
 import type { Json, WorkflowDocument } from '../types.ts';
+import { undefinedSecretsMessage } from '../../secrets/names.ts';
 import { SdkMcpClient } from './mcp-client.ts';
 import { MemoryEventBus } from './memory-events.ts';
 import { WorkerScriptRunner } from './script-runner.ts';
@@ -87,7 +88,13 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     ids: { next: () => randomUUID() },
     http: fetchHttp,
     events: options.events ?? new MemoryEventBus(),
-    secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
+    secrets: {
+      resolve: async (names) => {
+        const missing = names.filter((n) => !Object.hasOwn(secrets, n));
+        if (missing.length > 0) throw new Error(undefinedSecretsMessage(missing));
+        return Object.fromEntries(names.map((n) => [n, secrets[n]!]));
+      },
+    },
     scripts: new WorkerScriptRunner(),
     // MCP over HTTP goes through the same egress policy as every other outbound call.
     mcp: new SdkMcpClient({ fetch: egressFetch }),

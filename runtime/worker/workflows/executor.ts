@@ -130,7 +130,7 @@ export class RunExecutor {
   }
 
   private checkpoint(held: Held, state: InstanceState): Promise<void> {
-    const saved = saveState(state);
+    const saved = saveState(state, this.options.ports.secrets.masker());
     const waiting = state.status === 'waiting' && state.waitingFor && state.waitingFor.listens.length === 0 ? state.waitingFor.timers : [];
     const write = held.writes.then(async () => {
       let status: string | undefined;
@@ -192,7 +192,7 @@ export class RunExecutor {
         else if (why?.kind === 'suspend') await store.release(held.id, 0, 'suspended');
         else if (why?.kind !== 'lost') await store.release(held.id, 0);
       } else if (result?.status === 'faulted') {
-        log('info', 'run faulted', { run: held.id, error: result.error.detail ?? result.error.title });
+        log('info', 'run faulted', { run: held.id, error: this.options.ports.secrets.masker()(result.error.detail ?? result.error.title) });
       }
     } catch (e) {
       log('warn', 'letting go of a run failed; its lease will expire', { run: held.id, error: (e as Error).message });

@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import type { InstanceState, InstanceStatus, Json, ProblemDetails } from '../../engine/index.ts';
+import type { Masker } from '../../secrets/mask.ts';
 
 const FINAL: ReadonlySet<string> = new Set(['completed', 'faulted', 'cancelled']);
 
@@ -19,12 +20,13 @@ export interface SavedState {
   error: string | null;
 }
 
-export function saveState(state: InstanceState): SavedState {
+/** The state stays whole (a resumed run needs it; the studio never shows it); what is shown is masked. */
+export function saveState(state: InstanceState, mask: Masker): SavedState {
   return {
     json: JSON.stringify(state),
     status: state.status,
-    output: state.output === undefined ? null : JSON.stringify(state.output),
-    error: state.error === undefined ? null : JSON.stringify(state.error),
+    output: state.output === undefined ? null : JSON.stringify(mask(state.output)),
+    error: state.error === undefined ? null : JSON.stringify(mask(state.error)),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * The engine's ports bound to the worker: wall clock and timers, fetch for HTTP, secrets
- * from the environment, and two backed by PostgreSQL — events (an `emit` is appended to the
- * event log like an event POSTed to /events, so other flows consume it; a `listen` reads the
- * log from the moment it began) and lifecycle (task events become `run_step` rows).
+ * from the secret store (never the environment), and two backed by PostgreSQL — events (an
+ * `emit` is appended to the event log like an event POSTed to /events, so other flows consume
+ * it; a `listen` reads the log from the moment it began) and lifecycle (task events become
+ * `run_step` rows, with secret values masked).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -12,8 +13,16 @@ import { validateStructured, type CloudEventRecord } from '../../events/cloudeve
 import { EVENT_COLUMNS, toRecord, type EventRow } from '../../events/delivery-queue.ts';
 import type { EventLog } from '../../events/event-log.ts';
 import type { SubscriptionSet } from '../../events/subscriptions.ts';
-import type { SecretLookup } from '../../events/webhooks.ts';
+import { logEventType } from '../../nodes/log.node.ts';
+import type { Masker } from '../../secrets/mask.ts';
 import type { Logger } from '../log.ts';
+
+export interface RunSecrets {
+  /** The named secrets; throws naming any that is not defined. */
+  resolve(names: string[]): Promise<Record<string, string>>;
+  /** Replaces secret values in what is about to be recorded. */
+  masker(): Masker;
+}
 
 /** Events whose commit may still be pending behind a later one are read again for this long. */
 const SETTLE_MS = 5_000;
@@ -22,7 +31,8 @@ export interface WorkerPortsDeps {
   pool: pg.Pool;
   eventLog: EventLog;
   routing: () => SubscriptionSet;
-  secrets: SecretLookup;
+  /** The secrets users defined (runtime/worker/secret-store.ts). */
+  secrets: RunSecrets;
   /** `run: workflow` subflows by namespace, name and version. */
   workflows: WorkflowResolver;
   /** `call: asyncapi` publishes to brokers, one connection per broker shared by all runs. */
@@ -74,7 +84,8 @@ export class LogEventPort implements EventPort {
   ) {}
 
   publish(event: CloudEvent): Promise<void> {
-    return append(this.deps, event, 'events');
+    // A log line is the run's log, shown in the studio: secret values in it are masked.
+    return append(this.deps, event.type === logEventType ? this.deps.secrets.masker()(event) : event, 'events');
   }
 
   subscribe(request: ListenRequest, signal: AbortSignal): AsyncIterable<CloudEvent> {
@@ -128,13 +139,13 @@ export class StepRecorder implements LifecyclePort {
   publish(event: CloudEvent): void {
     const type = /^io\.serverlessworkflow\.(task|workflow)\.([a-z-]+)\.v1$/.exec(event.type);
     if (!type) return;
-    const data = (event.data ?? {}) as JsonObject;
+    const data = this.deps.secrets.masker()((event.data ?? {}) as JsonObject);
     const work: (() => Promise<unknown>)[] = [];
     if (type[1] === 'task' && typeof data.task === 'string') {
       const step: Step = { kind: type[2]!, ref: data.task, data, time: event.time ?? new Date().toISOString() };
       work.push(() => this.record(step));
     }
-    if (this.deps.publishLifecycle) work.push(() => append(this.deps, event, 'lifecycle'));
+    if (this.deps.publishLifecycle) work.push(() => append(this.deps, { ...event, data }, 'lifecycle'));
     for (const w of work) {
       this.chain = this.chain.then(w).then(
         () => undefined,
@@ -192,16 +203,7 @@ export function runPorts(deps: WorkerPortsDeps, runId: string, trigger?: { at: s
     lifecycle: steps,
     workflows: deps.workflows,
     ...(deps.asyncapi ? { asyncapi: deps.asyncapi } : {}),
-    secrets: {
-      resolve: async (names) => {
-        const found: Record<string, Json> = {};
-        for (const name of names) {
-          const value = deps.secrets(name);
-          if (value !== undefined) found[name] = value;
-        }
-        return found;
-      },
-    },
+    secrets: { resolve: (names) => deps.secrets.resolve(names) },
   };
   return { ports, steps };
 }

@@ -3,6 +3,7 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectionBinding } from '../../../runtime/connectors';
 import { encryptSecrets } from '../../../runtime/connectors/secrets';
 import { waitFor } from '../../helpers/databases';
 import { startSink, startWorker, undeployAll, type Sink, type Worker } from '../events/helpers';
@@ -78,10 +79,12 @@ describe('connectors deployed from the gallery, and PostgreSQL table changes', (
   it('secrets: a RabbitMQ connector whose password is stored encrypted connects; a wrong one is reported', async () => {
     const good = randomUUID();
     const bad = randomUUID();
+    const config = { connection: 'amqp://127.0.0.1:5672', queue: `mf-secret-${run}`, username: 'guest' };
+    // Bound to the connection, as the studio stores them.
     const insert = (id: string, name: string, password: string) =>
       pool.query(
         `INSERT INTO connector_instance (id, name, kind, direction, config, secrets, deployed, "updatedAt") VALUES ($1, $2, 'rabbitmq-source', 'source', $3, $4, true, now())`,
-        [id, name, JSON.stringify({ connection: 'amqp://127.0.0.1:5672', queue: `mf-secret-${run}`, username: 'guest' }), encryptSecrets(KEY, { password })],
+        [id, name, JSON.stringify(config), encryptSecrets(KEY, { password }, connectionBinding('rabbitmq-source', config))],
       );
     await insert(good, `rabbit-${run}`, 'guest');
     await insert(bad, `rabbit-bad-${run}`, 'not-the-password');

@@ -14,6 +14,7 @@ import {
   updateEventType,
 } from '../../../server/services/catalog';
 import { createConnector, listConnectorKinds, setDeployed, testConnection } from '../../../server/services/connectors';
+import { connectionBinding } from '../../../runtime/connectors';
 import { decryptSecrets } from '../../../server/services/secrets';
 
 const key = randomBytes(32);
@@ -91,7 +92,7 @@ describe('catalog and connector services', () => {
     const created = await createConnector(db, key, { name: `rabbit-${run}`, kind: 'rabbitmq-source', config: { connection: 'amqp://guest:guest@127.0.0.1:5672', queue: `q-${run}` } });
     const row = await db.connectorInstance.findUniqueOrThrow({ where: { id: created.id } });
     expect(row.config).toMatchObject({ connection: 'amqp://127.0.0.1:5672', username: 'guest' });
-    expect(decryptSecrets(key, row.secrets!)).toEqual({ password: 'guest' });
+    expect(decryptSecrets(key, row.secrets!, connectionBinding(row.kind, row.config))).toEqual({ password: 'guest' });
     await expect(createConnector(db, key, { name: `rabbit-${run}`, kind: 'rabbitmq-source' })).rejects.toThrow(/exists already/);
     await expect(createConnector(db, key, { name: `bad-${run}`, kind: 'mqtt-source', config: { qos: 3 } })).rejects.toThrow(/^qos: /);
 

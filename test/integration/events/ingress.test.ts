@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signBody } from '../../../runtime/events/webhooks';
+import { defineSecret, testSecretKey } from '../../helpers/secrets';
 import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from './helpers';
 
-const SECRETS = { MESHFLOW_SECRET_GH_KEY: 'gh-secret', MESHFLOW_SECRET_SIGNED_KEY: 'hmac-secret', MESHFLOW_SECRET_SHARED_KEY: 'shared-secret' };
+// Webhook keys are secrets users define (the secret store), never environment variables.
+const SECRETS = { 'gh-key': 'gh-secret', 'signed-key': 'hmac-secret', 'shared-key': 'shared-secret' };
+const KEY = testSecretKey();
 const LIMIT = 4096;
 
 describe('ingress', () => {
@@ -36,7 +39,8 @@ describe('ingress', () => {
         ],
       }),
     );
-    worker = await startWorker(inject('databaseUrl'), { ...SECRETS, MESHFLOW_MAX_EVENT_BYTES: String(LIMIT) });
+    for (const [name, value] of Object.entries(SECRETS)) await defineSecret(pool, KEY.key, name, value);
+    worker = await startWorker(inject('databaseUrl'), { MESHFLOW_SECRET_KEY: KEY.env, MESHFLOW_MAX_EVENT_BYTES: String(LIMIT) });
     await waitForHook(worker.base, 'shared');
   });
 

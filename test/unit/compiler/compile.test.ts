@@ -21,6 +21,13 @@ describe('compile', () => {
     expect((await compileAndValidate(demoFlowGraph())).diagnostics).toEqual([]);
   });
 
+  it('declares in use.secrets the secrets node expressions name, after those declared by hand', () => {
+    const graph = flow([node('probe', 'jq-transform', { expression: '{ a: $secrets.shop_token, b: $secrets["hook-key"] }' })], []);
+    expect(compile(graph).document?.use).toEqual({ secrets: ['hook-key', 'shop_token'] });
+    expect(compile({ ...graph, workflow: { use: { secrets: ['manual', 'shop_token'] } } }).document?.use).toEqual({ secrets: ['manual', 'shop_token', 'hook-key'] });
+    expect(compile(flow([node('probe', 'jq-transform', { expression: '.data' })], [])).document?.use).toBeUndefined();
+  });
+
   it('is deterministic', () => {
     expect(compile(demoFlowGraph()).yaml).toBe(compile(structuredClone(demoFlowGraph())).yaml);
   });

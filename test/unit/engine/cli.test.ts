@@ -35,6 +35,27 @@ describe('meshflow run', () => {
     expect(JSON.parse(stdout)).toEqual({ hello: 'Ann', key: 'k1' });
   });
 
+  it('gives $secrets only the declared names, from --secret and --secrets-file, never the environment', async () => {
+    const path = await file('scoped.yaml', `${HEADER}use:\n  secrets: [api, flag]\ndo:\n  - show:\n      set:\n        seen: \${ $secrets }\n`);
+    const secrets = await file('scoped.json', JSON.stringify({ api: 'from-file', flag: 'from-file', undeclared: 'never' }));
+    process.env.MESHFLOW_SECRET_FLAG = 'from-env';
+    try {
+      const { code, stdout } = await cli('run', path, '--secrets-file', secrets, '--secret', 'flag=from-flag');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toEqual({ seen: { api: 'from-file', flag: 'from-flag' } });
+    } finally {
+      delete process.env.MESHFLOW_SECRET_FLAG;
+    }
+  });
+
+  it('names a declared secret that was not given, and exits 1', async () => {
+    const path = await file('missing.yaml', `${HEADER}use:\n  secrets: [api, key]\ndo:\n  - show:\n      set:\n        seen: \${ $secrets }\n`);
+    const { code, stdout, stderr } = await cli('run', path, '--secret', 'api=a');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(JSON.parse(stderr)).toMatchObject({ status: 400, instance: '/use/secrets', detail: expect.stringContaining('use.secrets names "key", not defined as a secret') });
+  });
+
   it('prints the fault as problem details on stderr and exits 1', async () => {
     const path = await file('fault.yaml', `${HEADER}do:\n  - boom:\n      raise:\n        error: { type: https://example.com/e, status: 422, title: Nope }\n`);
     const { code, stdout, stderr } = await cli('run', path);

@@ -65,6 +65,11 @@ describe('planFromDocument', () => {
     expect(planFromDocument('document: {}').kind).toBe('workflow');
   });
 
+  it('runs a flow that declares secrets in the engine, the only place $secrets is bound and masked', () => {
+    expect(planFromDocument(doc([call])).kind).toBe('pipeline');
+    expect(planFromDocument(doc([call], { use: { secrets: ['token'] } }))).toMatchObject({ kind: 'workflow', reason: 'it reads secrets (use.secrets)' });
+  });
+
   it('reports malformed durations in delivery options', () => {
     expect(() => planFromDocument(doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { backoffDelay: 'soon' } } } } }]))).toThrow(/backoffDelay/);
   });

@@ -16,6 +16,14 @@ describe('connector secrets', () => {
     expect(encryptSecrets(key, { a: 'b' })).not.toBe(encryptSecrets(key, { a: 'b' }));
   });
 
+  it('secrets bound to a connection open only for that connection', () => {
+    const stored = encryptSecrets(key, { password: 'hunter2' }, 'amqp://broker-a:5672');
+    expect(stored.startsWith('v2.')).toBe(true);
+    expect(decryptSecrets(key, stored, 'amqp://broker-a:5672')).toEqual({ password: 'hunter2' });
+    expect(() => decryptSecrets(key, stored, 'amqp://attacker:5672')).toThrow(/stored for another connection/);
+    expect(() => decryptSecrets(key, stored)).toThrow(/bound to a connection/);
+  });
+
   it('refuses a tampered value or the wrong key', () => {
     const stored = encryptSecrets(key, { password: 'hunter2' });
     const parts = stored.split('.');

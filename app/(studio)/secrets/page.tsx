@@ -1,0 +1,5 @@
+import { SecretList } from '@/components/secrets/secret-list';
+
+export default function SecretsPage() {
+  return <SecretList />;
+}
