@@ -5,7 +5,7 @@
  * and reports batch members poorly, so the modes are read here and validated in full.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { IngressError, validateBinary, validateStructured, type CloudEventRecord } from './cloudevent.ts';
+import { IngressError, decodeUtf8, validateBinary, validateStructured, type CloudEventRecord } from './cloudevent.ts';
 
 const STRUCTURED = 'application/cloudevents+json';
 const BATCH = 'application/cloudevents-batch+json';
@@ -22,8 +22,9 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 function parseJson(body: Buffer, what: string): unknown {
   if (body.length === 0) throw new IngressError(400, 'Malformed JSON', `the body is empty; ${what} needs a JSON body`);
+  const text = decodeUtf8(body, 'the body');
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
     throw new IngressError(400, 'Malformed JSON', `the body is not valid JSON: ${(error as Error).message}`);
   }

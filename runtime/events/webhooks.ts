@@ -12,7 +12,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { IngressError, decodeData, validateStructured, type CloudEventRecord } from './cloudevent.ts';
+import { IngressError, decodeData, decodeUtf8, storableText, validateStructured, type CloudEventRecord } from './cloudevent.ts';
 import { binaryAttributes, eventsFromRequest, mediaType } from './http-binding.ts';
 import type { WebhookSource } from './plan.ts';
 
@@ -72,13 +72,18 @@ function commonEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
     event.datacontenttype = contentType;
     Object.assign(event, decodeData(body, contentType));
   } else if (body.length > 0) {
-    // Without a content type, JSON is tried first: most webhook senders post JSON.
-    const text = body.toString('utf8');
+    // Without a content type, JSON is tried first: most webhook senders post JSON; bytes that
+    // are not storable text stay whole as Base64.
+    const text = storableText(body);
+    let json: unknown;
     try {
-      Object.assign(event, { datacontenttype: 'application/json', data: JSON.parse(text) as unknown });
+      json = text === undefined ? undefined : (JSON.parse(text) as unknown);
     } catch {
-      Object.assign(event, { datacontenttype: 'text/plain', data: text });
+      json = undefined;
     }
+    if (json !== undefined) Object.assign(event, { datacontenttype: 'application/json', data: json });
+    else if (text !== undefined) Object.assign(event, { datacontenttype: 'text/plain', data: text });
+    else Object.assign(event, { datacontenttype: 'application/octet-stream', data_base64: body.toString('base64') });
   }
   return validateStructured(event);
 }
@@ -90,8 +95,8 @@ function githubEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
   if (!delivery) throw new IngressError(400, 'Invalid GitHub delivery', 'the X-GitHub-Delivery header (the delivery id) is missing', 'id');
   let payload: unknown;
   const media = mediaType(header(headers, 'content-type'));
+  const text = decodeUtf8(body, 'the payload', 'data');
   try {
-    const text = body.toString('utf8');
     // GitHub's form encoding wraps the JSON in a `payload` field.
     payload = JSON.parse(media === 'application/x-www-form-urlencoded' ? (new URLSearchParams(text).get('payload') ?? '') : text);
   } catch (error) {

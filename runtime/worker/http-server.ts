@@ -16,6 +16,10 @@ export interface WorkerHttpDeps {
   readiness: () => Promise<Readiness>;
   /** Further routes (the data plane's); returns false for requests it does not serve. */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Most time a client may take over its request headers (slowloris); Node answers 408 and closes. */
+  headersTimeoutMs?: number;
+  /** Most time a whole request may take to arrive. */
+  requestTimeoutMs?: number;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -29,7 +33,11 @@ export function sendProblem(res: ServerResponse, status: number, title: string, 
 }
 
 export function createWorkerServer(deps: WorkerHttpDeps): Server {
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const headersTimeout = deps.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(deps.requestTimeoutMs ?? 40_000, headersTimeout);
+  // Node checks those deadlines every `connectionsCheckingInterval` (30 s by default): often enough that they hold.
+  const options = { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 4)) };
+  return createServer(options, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       sendJson(res, 200, {
