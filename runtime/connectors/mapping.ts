@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, MQTT, MQTTMessageFactory, type Headers } from 'cloudevents';
-import { IngressError, checkData, storableText, validateBinary, validateStructured, type CloudEventRecord } from '../events/cloudevent.ts';
+import { IngressError, checkData, checkJsonDepth, storableText, validateBinary, validateStructured, type CloudEventRecord } from '../events/cloudevent.ts';
 import type { ConnectorSystem } from './types.ts';
 
 export const STRUCTURED_TYPE = 'application/cloudevents+json';
@@ -61,6 +61,7 @@ export function payloadData(body: Buffer, contentType?: string): { data: unknown
   const text = storableText(body);
   if (text !== undefined && (contentType === undefined || /json/i.test(contentType))) {
     try {
+      checkJsonDepth(text, 0);
       const data = JSON.parse(text) as unknown;
       checkData(data);
       return { data, datacontenttype: 'application/json' };

@@ -135,6 +135,33 @@ export function checkData(data: unknown, at = ''): void {
   }
 }
 
+/**
+ * Refuses JSON text nesting deeper than `MAX_DATA_DEPTH + envelope` before it is parsed: a
+ * megabyte of `[` costs JSON.parse about a second, this scan a millisecond. `envelope` is 0 for
+ * bare data, 1 for a structured event, 2 for a batch (whose member is then named). Within the
+ * limit, checkData gives the exact pointer.
+ */
+export function checkJsonDepth(text: string, envelope: 0 | 1 | 2): void {
+  const limit = MAX_DATA_DEPTH + envelope;
+  let depth = 0;
+  let member = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x2c && depth === 1) member++;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) {
+        const at = envelope === 2 ? `[${member}].` : '';
+        throw new IngressError(400, 'Invalid CloudEvent data', `${at}data nests objects and arrays deeper than ${MAX_DATA_DEPTH} levels, the most this ingress accepts`, `${at}data`, { offset: i });
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
 /** The first byte offset at which `body` stops being UTF-8. */
 function invalidUtf8Offset(body: Buffer): number {
   let i = 0;
@@ -325,6 +352,7 @@ export function validateBinary(attributes: Record<string, string>, contentType: 
 export function decodeData(body: Buffer, contentType: string | undefined): { data: unknown } | { data_base64: string } {
   if (contentType !== undefined && isJsonContentType(contentType)) {
     const text = decodeUtf8(body, `the body (content-type ${contentType})`, 'data');
+    checkJsonDepth(text, 0);
     try {
       return { data: JSON.parse(text) };
     } catch (error) {

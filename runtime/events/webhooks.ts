@@ -12,7 +12,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { IngressError, decodeData, decodeUtf8, storableText, validateStructured, type CloudEventRecord } from './cloudevent.ts';
+import { IngressError, checkJsonDepth, decodeData, decodeUtf8, storableText, validateStructured, type CloudEventRecord } from './cloudevent.ts';
 import { binaryAttributes, eventsFromRequest, mediaType } from './http-binding.ts';
 import type { WebhookSource } from './plan.ts';
 
@@ -77,6 +77,7 @@ function commonEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
     const text = storableText(body);
     let json: unknown;
     try {
+      if (text !== undefined) checkJsonDepth(text, 0);
       json = text === undefined ? undefined : (JSON.parse(text) as unknown);
     } catch {
       json = undefined;
@@ -96,6 +97,7 @@ function githubEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
   let payload: unknown;
   const media = mediaType(header(headers, 'content-type'));
   const text = decodeUtf8(body, 'the payload', 'data');
+  checkJsonDepth(text, 0);
   try {
     // GitHub's form encoding wraps the JSON in a `payload` field.
     payload = JSON.parse(media === 'application/x-www-form-urlencoded' ? (new URLSearchParams(text).get('payload') ?? '') : text);

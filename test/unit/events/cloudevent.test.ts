@@ -80,6 +80,16 @@ describe('CloudEvent validation', () => {
     expect(problem(() => checkData(nested(200_000))).message).toContain(`deeper than ${MAX_DATA_DEPTH}`);
   });
 
+  it('refuses deep JSON bodies before parsing them, naming the batch member', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const member = (data: string) => `{"specversion":"1.0","id":"1","source":"/s","type":"t","data":${data},"note":"[[[["}`;
+    const batch = (body: string) => problem(() => eventsFromRequest({ 'content-type': 'application/cloudevents-batch+json' }, Buffer.from(body)));
+    expect(batch(`[${member('1')},${member(deep(500_000))}]`)).toMatchObject({ status: 400, attribute: '[1].data' });
+    expect(batch(`[${member('1')},${member(deep(MAX_DATA_DEPTH + 1))}]`)).toMatchObject({ status: 400, attribute: '[1].data' });
+    expect(eventsFromRequest({ 'content-type': 'application/cloudevents-batch+json' }, Buffer.from(`[${member(deep(MAX_DATA_DEPTH))}]`))).toHaveLength(1);
+    expect(problem(() => validateBinary(base, 'application/json', Buffer.from(deep(100_000))))).toMatchObject({ status: 400, attribute: 'data' });
+  });
+
   it('refuses data jsonb cannot store, pointing at it', () => {
     const error = (() => {
       try {
