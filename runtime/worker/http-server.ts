@@ -20,6 +20,8 @@ export interface WorkerHttpDeps {
   headersTimeoutMs?: number;
   /** Most time a whole request may take to arrive. */
   requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs?: number;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -37,7 +39,7 @@ export function createWorkerServer(deps: WorkerHttpDeps): Server {
   const requestTimeout = Math.max(deps.requestTimeoutMs ?? 40_000, headersTimeout);
   // Node checks those deadlines every `connectionsCheckingInterval` (30 s by default): often enough that they hold.
   const options = { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 4)) };
-  return createServer(options, (req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer(options, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       sendJson(res, 200, {
@@ -58,4 +60,8 @@ export function createWorkerServer(deps: WorkerHttpDeps): Server {
     if (deps.routes?.(req, res)) return;
     sendProblem(res, 404, 'Not Found', `no route for ${req.method} ${path}`);
   });
+  // Node's 5 s closes idle keep-alive connections that a client, or a busy event loop here, is
+  // about to reuse: the request then fails unanswered. Load balancers idle out at 60 s; outlast them.
+  server.keepAliveTimeout = deps.keepAliveTimeoutMs ?? 65_000;
+  return server;
 }
