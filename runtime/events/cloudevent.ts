@@ -156,7 +156,7 @@ export function checkJsonDepth(text: string, envelope: 0 | 1 | 2): void {
     else if (c === 0x5b || c === 0x7b) {
       if (++depth > limit) {
         const at = envelope === 2 ? `[${member}].` : '';
-        throw new IngressError(400, 'Invalid CloudEvent data', `${at}data nests objects and arrays deeper than ${MAX_DATA_DEPTH} levels, the most this ingress accepts`, `${at}data`, { offset: i });
+        throw new IngressError(400, 'Invalid CloudEvent data', `${at}data nests objects and arrays deeper than ${MAX_DATA_DEPTH} levels, the most this ingress accepts`, `${at}data`);
       }
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
