@@ -65,6 +65,10 @@ function commonEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
   };
   if (given.subject !== undefined) event.subject = given.subject;
   for (const [name, attribute] of Object.entries(source.headers)) {
+    // A header mapped onto the data would smuggle it past the body's decoding and checks.
+    if (attribute === 'data' || attribute === 'data_base64') {
+      throw new IngressError(500, 'Webhook misconfigured', `webhook ${source.id} maps header ${name} to "${attribute}", which is the event's data, not an attribute; fix its flow`);
+    }
     const value = header(headers, name);
     if (value !== undefined) event[attribute] = value;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IngressError, MAX_DATA_DEPTH, checkData, timeProblem, validateBinary, validateStructured } from '../../../runtime/events/cloudevent';
 import { payloadData } from '../../../runtime/connectors/mapping';
+import { eventsFromHook } from '../../../runtime/events/webhooks';
 import { eventsFromRequest } from '../../../runtime/events/http-binding';
 
 const base = { specversion: '1.0', id: '1', source: '/s', type: 't' };
@@ -123,5 +124,15 @@ describe('CloudEvent validation', () => {
     expect(payloadData(Buffer.from('{"a":"\\u0000"}'))).toEqual({ data: '{"a":"\\u0000"}', datacontenttype: 'text/plain; charset=utf-8' });
     expect(payloadData(Buffer.from([0x7b, 0xff]))).toEqual({ data_base64: 'e/8=', datacontenttype: 'application/octet-stream' });
     expect(payloadData(Buffer.from('{"a":1}'))).toEqual({ data: { a: 1 }, datacontenttype: 'application/json' });
+  });
+
+  it('common-mode webhooks keep bodies whole and refuse a header mapped onto the data', () => {
+    const source = { id: 'h', mode: 'common' as const, auth: 'hmac' as const, headers: {} as Record<string, string> };
+    const [binary] = eventsFromHook(source, {}, Buffer.from([0x7b, 0xff]), () => undefined, () => 'id-1');
+    expect(binary).toMatchObject({ datacontenttype: 'application/octet-stream', data_base64: 'e/8=' });
+    const [deep] = eventsFromHook(source, {}, Buffer.from('['.repeat(100) + ']'.repeat(100)), () => undefined, () => 'id-2');
+    expect(deep).toMatchObject({ datacontenttype: 'text/plain' });
+    const mapped = { ...source, headers: { 'x-payload': 'data' } };
+    expect(problem(() => eventsFromHook(mapped, { 'x-payload': 'x' }, Buffer.from('{}'), () => undefined, () => 'id-3'))).toMatchObject({ status: 500, message: expect.stringContaining('x-payload') });
   });
 });
