@@ -23,6 +23,8 @@ export const studioEnvSchema = z.object({
   /** Where producers reach the worker (webhook URLs shown to users); MESHFLOW_WORKER_URL when unset. */
   MESHFLOW_WORKER_PUBLIC_URL: z.string().url().optional(),
   MESHFLOW_PUBLIC_URL: z.string().url().optional(),
+  /** The worker's `/metrics` token (the same MESHFLOW_METRICS_TOKEN the worker reads), for the overview's figures. */
+  MESHFLOW_METRICS_TOKEN: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   ...egressSettings,
 });

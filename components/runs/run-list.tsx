@@ -9,7 +9,7 @@ import { EmptyState, ErrorState, LoadingRows } from '@/components/ui/states';
 import { PageHeader, Table, Td } from '@/components/ui/table';
 import { StatusPill } from './run-status';
 
-const STATUSES = ['pending', 'running', 'waiting', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
+const STATUSES = ['pending', 'running', 'waiting', 'retrying', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
 type Status = (typeof STATUSES)[number];
 const inputClass = 'rounded-md border border-slate-300 px-2 py-1 text-sm';
 

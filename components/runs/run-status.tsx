@@ -7,6 +7,7 @@ const statusColor: Record<string, string> = {
   pending: 'bg-sky-100 text-sky-800',
   waiting: 'bg-amber-100 text-amber-800',
   retried: 'bg-amber-100 text-amber-800',
+  retrying: 'bg-amber-100 text-amber-800',
   suspended: 'bg-violet-100 text-violet-800',
 };
 

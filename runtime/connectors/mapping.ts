@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, MQTT, MQTTMessageFactory, type Headers } from 'cloudevents';
-import { IngressError, validateBinary, validateStructured, type CloudEventRecord } from '../events/cloudevent.ts';
+import { IngressError, checkData, checkJsonDepth, storableText, validateBinary, validateStructured, type CloudEventRecord } from '../events/cloudevent.ts';
 import type { ConnectorSystem } from './types.ts';
 
 export const STRUCTURED_TYPE = 'application/cloudevents+json';
@@ -53,17 +53,23 @@ function checked<T>(what: string, map: () => T): T {
   }
 }
 
-/** A payload as event data: JSON when it parses, text when it is UTF-8, Base64 otherwise. */
+/**
+ * A payload as event data: JSON when it parses and the event log can store it, text when it
+ * is UTF-8 without U+0000, Base64 otherwise — so no broker message is refused for its payload.
+ */
 export function payloadData(body: Buffer, contentType?: string): { data: unknown; datacontenttype?: string } | { data_base64: string; datacontenttype?: string } {
-  const text = body.toString('utf8');
-  if (contentType === undefined || /json/i.test(contentType)) {
+  const text = storableText(body);
+  if (text !== undefined && (contentType === undefined || /json/i.test(contentType))) {
     try {
-      return { data: JSON.parse(text) as unknown, datacontenttype: 'application/json' };
+      checkJsonDepth(text, 0);
+      const data = JSON.parse(text) as unknown;
+      checkData(data);
+      return { data, datacontenttype: 'application/json' };
     } catch {
-      // not JSON: fall through to text
+      // not JSON, or JSON too deep or with escapes jsonb refuses: fall through to text
     }
   }
-  if (Buffer.from(text, 'utf8').equals(body)) return { data: text, datacontenttype: contentType ?? 'text/plain; charset=utf-8' };
+  if (text !== undefined) return { data: text, datacontenttype: contentType ?? 'text/plain; charset=utf-8' };
   return { data_base64: body.toString('base64'), datacontenttype: contentType ?? 'application/octet-stream' };
 }
 

@@ -7,9 +7,15 @@
  *
  * A repeat of a `(source, id)` already in the log is acknowledged but neither stored nor
  * routed again: ON CONFLICT DO NOTHING makes that race-free across workers.
+ *
+ * One request must never fail the others it was committed with. Ingress validation refuses
+ * what PostgreSQL would (runtime/events/cloudevent.ts), but should a value still be refused
+ * by the database (a data exception, not an outage), the batch is split in halves and each
+ * half committed again, until the request at fault stands alone: it alone is refused, with a
+ * 400 that quotes the database, and every other request is committed as if it had never met it.
  */
 import type pg from 'pg';
-import { extensionsOf, type CloudEventRecord } from './cloudevent.ts';
+import { IngressError, extensionsOf, type CloudEventRecord } from './cloudevent.ts';
 import type { ClaimedDelivery } from './delivery-queue.ts';
 import type { Route } from './subscriptions.ts';
 
@@ -102,6 +108,18 @@ function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean 
   };
 }
 
+/**
+ * Whether an append failed because of what it holds rather than the database's state: SQLSTATE
+ * classes 22 (data exception: bad text, jsonb, timestamps) and 54 (limits such as stack
+ * depth), or the rows not even serialising. Anything else (connection lost, shutdown,
+ * serialisation failure…) is an outage the whole batch shares.
+ */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code.startsWith('22') || code.startsWith('54');
+  return error instanceof RangeError || error instanceof TypeError;
+}
+
 export class EventLog {
   private queue: Pending[] = [];
   private inFlight = 0;
@@ -144,7 +162,28 @@ export class EventLog {
     }
   }
 
+  /** Commits the batch; on a data error, the halves apart, down to the one request at fault. */
   private async write(batch: Pending[]): Promise<void> {
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      if (!isDataError(error)) {
+        for (const pending of batch) pending.reject(error as Error);
+        throw error;
+      }
+      if (batch.length === 1) {
+        const reason = (error as Error).message;
+        batch[0]!.reject(new IngressError(400, 'Event not storable', `the event log refused this request's events: ${reason}`));
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.write(batch.slice(0, half)).catch(() => {});
+      await this.write(batch.slice(half)).catch(() => {});
+    }
+  }
+
+  /** One statement for the whole batch; throws without settling anyone when it fails. */
+  private async commit(batch: Pending[]): Promise<void> {
     // Within a batch the first of a repeated (source, id) is the one stored.
     const lease = this.options.lease;
     const firstIndex = new Map<string, number>();
@@ -181,7 +220,6 @@ export class EventLog {
       result = await this.pool.query(APPEND, [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0]);
     } catch (error) {
       if (reserved > 0) lease!.adopt([], reserved);
-      for (const pending of batch) pending.reject(error as Error);
       throw error;
     }
     const stored = new Set(result.rows.map((r) => r.i));

@@ -5,7 +5,7 @@
  * and reports batch members poorly, so the modes are read here and validated in full.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { IngressError, validateBinary, validateStructured, type CloudEventRecord } from './cloudevent.ts';
+import { IngressError, checkJsonDepth, decodeUtf8, validateBinary, validateStructured, type CloudEventRecord } from './cloudevent.ts';
 
 const STRUCTURED = 'application/cloudevents+json';
 const BATCH = 'application/cloudevents-batch+json';
@@ -20,10 +20,13 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-function parseJson(body: Buffer, what: string): unknown {
+/** `envelope`: the levels around each event's data (1 for an event, 2 for a batch). */
+function parseJson(body: Buffer, what: string, envelope: 1 | 2): unknown {
   if (body.length === 0) throw new IngressError(400, 'Malformed JSON', `the body is empty; ${what} needs a JSON body`);
+  const text = decodeUtf8(body, 'the body');
+  checkJsonDepth(text, envelope);
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
     throw new IngressError(400, 'Malformed JSON', `the body is not valid JSON: ${(error as Error).message}`);
   }
@@ -53,9 +56,9 @@ export function binaryAttributes(headers: IncomingHttpHeaders): Record<string, s
 export function eventsFromRequest(headers: IncomingHttpHeaders, body: Buffer): CloudEventRecord[] {
   const contentType = header(headers, 'content-type');
   const media = mediaType(contentType);
-  if (media === STRUCTURED) return [validateStructured(parseJson(body, 'a structured-mode CloudEvent'))];
+  if (media === STRUCTURED) return [validateStructured(parseJson(body, 'a structured-mode CloudEvent', 1))];
   if (media === BATCH) {
-    const members = parseJson(body, 'a batch');
+    const members = parseJson(body, 'a batch', 2);
     if (!Array.isArray(members)) throw new IngressError(400, 'Invalid CloudEvents batch', 'a batch must be a JSON array of structured-mode CloudEvents');
     return members.map((member, i) => validateStructured(member, `[${i}].`));
   }

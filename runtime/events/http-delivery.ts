@@ -124,11 +124,13 @@ export class HttpDeliverer {
 
 /**
  * Knative's backoff policies (`retry` counts the attempts after the first); the first retry
- * waits `backoffDelay`, then linear adds it each time and exponential doubles it.
+ * waits `backoffDelay`, then linear adds it each time and exponential doubles it, up to
+ * `maxBackoff`; jitter then adds up to `jitter` of the wait (never less than the policy says).
  */
-export function backoffMs(options: DeliveryOptions, retryNumber: number): number {
+export function backoffMs(options: DeliveryOptions, retryNumber: number, random: () => number = Math.random): number {
   const base = options.backoffDelayMs;
   const delay =
-    options.backoffPolicy === 'exponential' ? base * 2 ** (retryNumber - 1) : options.backoffPolicy === 'linear' ? base * retryNumber : base;
-  return Math.min(delay, 3_600_000);
+    options.backoffPolicy === 'exponential' ? base * 2 ** Math.min(retryNumber - 1, 40) : options.backoffPolicy === 'linear' ? base * retryNumber : base;
+  const capped = Math.min(delay, options.maxBackoffMs);
+  return Math.round(capped * (1 + options.jitter * random()));
 }

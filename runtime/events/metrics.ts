@@ -3,13 +3,17 @@
  * global one), so several data planes in one process — tests, the bench — keep their
  * counts apart. The backlog gauge is read from the queue table at scrape time: it is the
  * same for every worker and is what an autoscaler (HPA, KEDA) scales workers on.
+ *
+ * Labels name channels (`events`, `webhook`), deployments and outcomes only: never a webhook's
+ * path (a capability when the webhook has no secret), a secret or anything a sender chose.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface DataPlaneMetrics {
   registry: Registry;
-  accepted: Counter<'ingress'>;
-  duplicates: Counter<'ingress'>;
+  /** `ingress` is `events` or `webhook`; a webhook's events also carry their `deployment`. */
+  accepted: Counter<'ingress' | 'deployment'>;
+  duplicates: Counter<'ingress' | 'deployment'>;
   rejected: Counter<'status'>;
   deliveries: Counter<'deployment' | 'outcome'>;
   deliveryLatency: Histogram<'deployment'>;
@@ -32,11 +36,16 @@ export function createMetrics(backlog: () => Promise<Map<string, number>>): Data
   });
   return {
     registry,
-    accepted: new Counter({ name: 'meshflow_events_accepted_total', help: 'Events committed to the event log', labelNames: ['ingress'], registers: [registry] }),
+    accepted: new Counter({
+      name: 'meshflow_events_accepted_total',
+      help: 'Events committed to the event log, by channel (events, webhook) and webhook deployment',
+      labelNames: ['ingress', 'deployment'],
+      registers: [registry],
+    }),
     duplicates: new Counter({
       name: 'meshflow_events_duplicate_total',
       help: 'Events acknowledged without storing because their (source, id) was already logged',
-      labelNames: ['ingress'],
+      labelNames: ['ingress', 'deployment'],
       registers: [registry],
     }),
     rejected: new Counter({ name: 'meshflow_events_rejected_total', help: 'Ingress requests refused, by HTTP status', labelNames: ['status'], registers: [registry] }),

@@ -13,8 +13,12 @@
  * (kind, and a filter's dialect JSON). Documents written by hand may add
  * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
  * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
- * `backoffPolicy`, `backoffDelay`, plus `format`, `orderingKey`, `timeout`, `rateLimit` in events per
- * second) to the target.
+ * `backoffPolicy`, `backoffDelay`, plus `maxBackoff`, `format`, `orderingKey`, `timeout`,
+ * `rateLimit` in events per second) to the target.
+ *
+ * A target without a retry policy of its own rides out outages as EventBridge targets do:
+ * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
+ * spans more than 24 hours before an event is dead-lettered (a unit test holds that).
  */
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
@@ -44,6 +48,10 @@ export interface DeliveryOptions {
   retry: number;
   backoffPolicy: 'constant' | 'linear' | 'exponential';
   backoffDelayMs: number;
+  /** Longest wait between two attempts, before jitter. */
+  maxBackoffMs: number;
+  /** Up to this fraction is added to each wait at random, so recovering targets are not hit in lockstep. */
+  jitter: number;
   timeoutMs: number;
   format: DeliveryFormat;
   /** Attribute whose value orders deliveries: same value, one at a time, in arrival order. */
@@ -87,9 +95,11 @@ export type DeploymentPlan = PipelinePlan | WorkflowPlan;
 export class PlanError extends Error {}
 
 export const DEFAULT_DELIVERY: DeliveryOptions = {
-  retry: 3,
+  retry: 184,
   backoffPolicy: 'exponential',
   backoffDelayMs: 1000,
+  maxBackoffMs: 600_000,
+  jitter: 0.2,
   timeoutMs: 10_000,
   format: 'binary',
 };
@@ -222,6 +232,7 @@ function readDelivery(task: Obj): DeliveryOptions {
     if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
     if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;
     if (own.backoffDelay !== undefined) delivery.backoffDelayMs = durationOption(own.backoffDelay, 'metadata.meshflow.delivery.backoffDelay');
+    if (own.maxBackoff !== undefined) delivery.maxBackoffMs = durationOption(own.maxBackoff, 'metadata.meshflow.delivery.maxBackoff');
     if (own.timeout !== undefined) delivery.timeoutMs = durationOption(own.timeout, 'metadata.meshflow.delivery.timeout');
     if (own.format === 'binary' || own.format === 'structured' || own.format === 'json') delivery.format = own.format;
     if (typeof own.orderingKey === 'string' && own.orderingKey) delivery.orderingKey = own.orderingKey;

@@ -12,7 +12,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { IngressError, decodeData, validateStructured, type CloudEventRecord } from './cloudevent.ts';
+import { IngressError, checkJsonDepth, decodeData, decodeUtf8, storableText, validateStructured, type CloudEventRecord } from './cloudevent.ts';
 import { binaryAttributes, eventsFromRequest, mediaType } from './http-binding.ts';
 import type { WebhookSource } from './plan.ts';
 
@@ -66,6 +66,10 @@ function commonEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
   };
   if (given.subject !== undefined) event.subject = given.subject;
   for (const [name, attribute] of Object.entries(source.headers)) {
+    // A header mapped onto the data would smuggle it past the body's decoding and checks.
+    if (attribute === 'data' || attribute === 'data_base64') {
+      throw new IngressError(500, 'Webhook misconfigured', `webhook ${source.id} maps header ${name} to "${attribute}", which is the event's data, not an attribute; fix its flow`);
+    }
     const value = header(headers, name);
     if (value !== undefined) event[attribute] = value;
   }
@@ -73,13 +77,19 @@ function commonEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
     event.datacontenttype = contentType;
     Object.assign(event, decodeData(body, contentType));
   } else if (body.length > 0) {
-    // Without a content type, JSON is tried first: most webhook senders post JSON.
-    const text = body.toString('utf8');
+    // Without a content type, JSON is tried first: most webhook senders post JSON; bytes that
+    // are not storable text stay whole as Base64.
+    const text = storableText(body);
+    let json: unknown;
     try {
-      Object.assign(event, { datacontenttype: 'application/json', data: JSON.parse(text) as unknown });
+      if (text !== undefined) checkJsonDepth(text, 0);
+      json = text === undefined ? undefined : (JSON.parse(text) as unknown);
     } catch {
-      Object.assign(event, { datacontenttype: 'text/plain', data: text });
+      json = undefined;
     }
+    if (json !== undefined) Object.assign(event, { datacontenttype: 'application/json', data: json });
+    else if (text !== undefined) Object.assign(event, { datacontenttype: 'text/plain', data: text });
+    else Object.assign(event, { datacontenttype: 'application/octet-stream', data_base64: body.toString('base64') });
   }
   return validateStructured(event);
 }
@@ -91,8 +101,9 @@ function githubEvent(source: WebhookSource, headers: IncomingHttpHeaders, body: 
   if (!delivery) throw new IngressError(400, 'Invalid GitHub delivery', 'the X-GitHub-Delivery header (the delivery id) is missing', 'id');
   let payload: unknown;
   const media = mediaType(header(headers, 'content-type'));
+  const text = decodeUtf8(body, 'the payload', 'data');
+  checkJsonDepth(text, 0);
   try {
-    const text = body.toString('utf8');
     // GitHub's form encoding wraps the JSON in a `payload` field.
     payload = JSON.parse(media === 'application/x-www-form-urlencoded' ? (new URLSearchParams(text).get('payload') ?? '') : text);
   } catch (error) {

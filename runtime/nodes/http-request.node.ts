@@ -43,7 +43,9 @@ export default defineTaskNode({
     body: jqField('.').describe('jq expression for the request body (POST, PUT, PATCH)'),
     auth: auth.default({ type: 'none' }),
     timeout: isoDuration.optional(),
-    retry: retrySchema.optional(),
+    retry: retrySchema
+      .optional()
+      .describe('Unset: failed deliveries are retried for over a day (185 attempts, exponential backoff up to 10 minutes, with jitter) before they are dead-lettered'),
     rateLimit: z.number().int().min(1).max(100_000).optional().describe('Most events per second the endpoint receives; more wait their turn'),
   }),
   ports: () => linearPorts,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isoDuration, isRecord } from './shared.ts';
 
 export const retrySchema = z.object({
-  attempts: z.number().int().min(1).max(100).default(3),
+  attempts: z.number().int().min(1).max(1000).default(3),
   delay: isoDuration.default('PT1S'),
   backoff: z.enum(['constant', 'linear', 'exponential']).default('exponential'),
 });

@@ -18,6 +18,12 @@ export const workerConfigSchema = z.object({
     .transform((v) => v === 'true'),
   /** Largest accepted ingress request body; larger ones get 413. */
   MESHFLOW_MAX_EVENT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** How long a client may take to send a request's headers; slower connections are closed with 408. */
+  MESHFLOW_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How long a request body may take to arrive once its headers are in; later bodies get 408. */
+  MESHFLOW_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Bearer token that `GET /metrics` requires; without it /metrics is open (bind it to a private network). */
+  MESHFLOW_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random token, e.g. openssl rand -hex 32)').optional(),
   /** How long events stay in the log (and duplicates of them are recognised) once nothing needs them. */
   MESHFLOW_EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
   /** Deliveries one worker keeps in flight. */

@@ -336,16 +336,28 @@ export class ConnectorHost {
       }
     }
     if (accepted.length === 0) return;
-    batch = accepted;
-    const events = batch.map((b) => b.event);
     const set = this.deps.subscriptions();
-    await this.deps.eventLog.append(events.map((event) => ({ event, ingress: spec.ingress, routes: set.route(event, spec.ingress) })));
-    // Committed: only now may the broker forget the messages.
-    for (const inbound of batch) await inbound.settle();
-    stats.eventsIn += batch.length;
+    // One append per message: the event log still commits them together, but a message the
+    // database refuses fails alone instead of taking its batch (and the session) with it.
+    const results = await Promise.allSettled(
+      accepted.map((inbound) => this.deps.eventLog.append([{ event: inbound.event, ingress: spec.ingress, routes: set.route(inbound.event, spec.ingress) }])),
+    );
+    const outage = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof IngressError));
+    // The log is unavailable: settle nothing, so the broker redelivers after the reconnect.
+    if (outage) throw outage.reason as Error;
+    const committed: Inbound[] = [];
+    for (const [i, inbound] of accepted.entries()) {
+      const result = results[i]!;
+      if (result.status === 'rejected') unreadable(result.reason as Error);
+      else committed.push(inbound);
+      // Committed, or refused for good: only now may the broker forget the message.
+      await inbound.settle();
+    }
+    if (committed.length === 0) return;
+    stats.eventsIn += committed.length;
     stats.lastEventAt = new Date();
     stats.dirty = true;
-    this.deps.catalog?.observe(events);
+    this.deps.catalog?.observe(committed.map((b) => b.event));
   }
 
   /** `lastError` undefined keeps the one stored: the last error stays visible after a recovery. */

@@ -266,6 +266,8 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     metrics,
     secrets: secrets.lookup,
     maxBodyBytes: config.MESHFLOW_MAX_EVENT_BYTES,
+    bodyTimeoutMs: config.MESHFLOW_BODY_TIMEOUT_MS,
+    metricsToken: config.MESHFLOW_METRICS_TOKEN,
     log,
     catalog,
   });

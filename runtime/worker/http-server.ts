@@ -16,6 +16,12 @@ export interface WorkerHttpDeps {
   readiness: () => Promise<Readiness>;
   /** Further routes (the data plane's); returns false for requests it does not serve. */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Most time a client may take over its request headers (slowloris); Node answers 408 and closes. */
+  headersTimeoutMs?: number;
+  /** Most time a whole request may take to arrive. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs?: number;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -29,7 +35,11 @@ export function sendProblem(res: ServerResponse, status: number, title: string, 
 }
 
 export function createWorkerServer(deps: WorkerHttpDeps): Server {
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const headersTimeout = deps.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(deps.requestTimeoutMs ?? 40_000, headersTimeout);
+  // Node checks those deadlines every `connectionsCheckingInterval` (30 s by default): often enough that they hold.
+  const options = { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 4)) };
+  const server = createServer(options, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       sendJson(res, 200, {
@@ -50,4 +60,8 @@ export function createWorkerServer(deps: WorkerHttpDeps): Server {
     if (deps.routes?.(req, res)) return;
     sendProblem(res, 404, 'Not Found', `no route for ${req.method} ${path}`);
   });
+  // Node's 5 s closes idle keep-alive connections that a client, or a busy event loop here, is
+  // about to reuse: the request then fails unanswered. Load balancers idle out at 60 s; outlast them.
+  server.keepAliveTimeout = deps.keepAliveTimeoutMs ?? 65_000;
+  return server;
 }

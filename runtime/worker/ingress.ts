@@ -2,15 +2,16 @@
  * The data plane's HTTP routes on the worker port:
  * - `POST /events`: CloudEvents in binary, structured or batch mode;
  * - `POST /hooks/<sourceId>`: a deployed webhook source;
- * - `GET /metrics`: Prometheus text format.
+ * - `GET /metrics`: Prometheus text format, behind a bearer token when one is configured.
  * A 2xx means every event of the request is committed (or was already in the log). Any
- * refusal is a problem details response naming the attribute, and stores nothing.
+ * refusal is a problem details response naming the attribute, and stores nothing. A body
+ * that does not arrive within the body deadline is answered 408 and its connection closed.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogGate } from '../catalog/gate.ts';
 import { IngressError, type CloudEventRecord } from '../events/cloudevent.ts';
-import type { EventLog } from '../events/event-log.ts';
+import type { AppendOutcome, EventLog } from '../events/event-log.ts';
 import { eventsFromRequest } from '../events/http-binding.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
 import type { SubscriptionSet } from '../events/subscriptions.ts';
@@ -25,6 +26,10 @@ export interface IngressDeps {
   metrics: DataPlaneMetrics;
   secrets: SecretLookup;
   maxBodyBytes: number;
+  /** How long a request body may take to arrive once its headers are in. */
+  bodyTimeoutMs: number;
+  /** Bearer token `/metrics` requires; open when unset. */
+  metricsToken?: string;
   log: Logger;
   /** Per-type schema validation before the commit, schema discovery after it. */
   catalog?: CatalogGate;
@@ -32,8 +37,11 @@ export interface IngressDeps {
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** The body, or an IngressError 413 as soon as it grows past the limit. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The body, or an IngressError: 413 as soon as it grows past the limit, 408 when it has not
+ * all arrived within `timeoutMs` (a slow sender holds a connection and a buffer, not the worker).
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new IngressError(413, 'Content Too Large', `the body is ${declared} bytes; this ingress accepts at most ${limit}`));
@@ -41,19 +49,42 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (error: IngressError) => {
+      clearTimeout(deadline);
+      req.removeAllListeners('data');
+      req.resume();
+      reject(error);
+    };
+    const deadline = setTimeout(
+      () => stop(new IngressError(408, 'Request Timeout', `the body did not arrive within ${timeoutMs} ms (${size} bytes came); send it at once`)),
+      timeoutMs,
+    );
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new IngressError(413, 'Content Too Large', `the body exceeds ${limit} bytes, the most this ingress accepts`));
+        stop(new IngressError(413, 'Content Too Large', `the body exceeds ${limit} bytes, the most this ingress accepts`));
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(deadline);
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
   });
+}
+
+/** Whether the request carries `Authorization: Bearer <token>`, compared in constant time. */
+function hasBearer(req: IncomingMessage, token: string): boolean {
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function safeDecode(segment: string): string | undefined {
@@ -69,26 +100,43 @@ export function createIngress(deps: IngressDeps): RouteHandler {
 
   function refuse(res: ServerResponse, error: IngressError): void {
     metrics.rejected.inc({ status: String(error.status) });
-    // An oversize body is not read to its end; closing is the only way to resynchronise the connection.
-    if (error.status === 413) res.setHeader('connection', 'close');
-    sendProblem(res, error.status, error.title, error.message, error.attribute === undefined ? {} : { attribute: error.attribute });
+    // An oversize or late body is not read to its end; closing is the only way to resynchronise the connection.
+    if (error.status === 413 || error.status === 408) res.setHeader('connection', 'close');
+    sendProblem(res, error.status, error.title, error.message, { ...(error.attribute === undefined ? {} : { attribute: error.attribute }), ...error.details });
   }
 
-  async function accept(req: IncomingMessage, res: ServerResponse, ingress: string, parse: (body: Buffer) => CloudEventRecord[]): Promise<void> {
+  /**
+   * `labels` name the channel and, for a webhook, its deployment: never the webhook's path,
+   * which is a capability for a webhook without a secret.
+   */
+  async function accept(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ingress: string,
+    labels: { ingress: string; deployment?: string },
+    parse: (body: Buffer) => CloudEventRecord[],
+  ): Promise<void> {
     let events: CloudEventRecord[];
     try {
-      events = adoptRequestTraceContext(parse(await readBody(req, deps.maxBodyBytes)), req.headers);
+      events = adoptRequestTraceContext(parse(await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs)), req.headers);
       deps.catalog?.check(events);
     } catch (error) {
       if (error instanceof IngressError) return refuse(res, error);
       throw error;
     }
     const set = deps.subscriptions();
-    const outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, routes: set.route(event, ingress) })));
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, routes: set.route(event, ingress) })));
+    } catch (error) {
+      // The database refused this request's own events; the others of its commit went in.
+      if (error instanceof IngressError) return refuse(res, error);
+      throw error;
+    }
     deps.catalog?.observe(events.filter((_, i) => outcomes[i]?.stored));
     const stored = outcomes.filter((o) => o.stored).length;
-    metrics.accepted.inc({ ingress }, stored);
-    if (stored < outcomes.length) metrics.duplicates.inc({ ingress }, outcomes.length - stored);
+    metrics.accepted.inc(labels, stored);
+    if (stored < outcomes.length) metrics.duplicates.inc(labels, outcomes.length - stored);
     sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored });
   }
 
@@ -109,7 +157,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/events') {
       if (req.method !== 'POST') methodNotAllowed(res, path, 'POST');
-      else handleAsync(res, accept(req, res, 'events', (body) => eventsFromRequest(req.headers, body)));
+      else handleAsync(res, accept(req, res, 'events', { ingress: 'events' }, (body) => eventsFromRequest(req.headers, body)));
       return true;
     }
     if (path.startsWith('/hooks/')) {
@@ -124,12 +172,20 @@ export function createIngress(deps: IngressDeps): RouteHandler {
         refuse(res, new IngressError(404, 'Unknown webhook', `no deployed flow has a webhook source "${id ?? path}"`));
         return true;
       }
-      handleAsync(res, accept(req, res, `hook:${id}`, (body) => eventsFromHook(binding.source, req.headers, body, deps.secrets, randomUUID)));
+      handleAsync(
+        res,
+        accept(req, res, `hook:${id}`, { ingress: 'webhook', deployment: binding.deploymentId }, (body) =>
+          eventsFromHook(binding.source, req.headers, body, deps.secrets, randomUUID),
+        ),
+      );
       return true;
     }
     if (path === '/metrics') {
       if (req.method !== 'GET') methodNotAllowed(res, path, 'GET');
-      else {
+      else if (deps.metricsToken !== undefined && !hasBearer(req, deps.metricsToken)) {
+        res.setHeader('www-authenticate', 'Bearer realm="meshflow-metrics"');
+        sendProblem(res, 401, 'Unauthorized', '/metrics requires Authorization: Bearer <token>, the token set as MESHFLOW_METRICS_TOKEN on this worker');
+      } else {
         metrics.registry
           .metrics()
           .then((text) => {

@@ -50,6 +50,9 @@ const server = createWorkerServer({
   startedAt: new Date(),
   deploymentCount: () => watcher.list().length,
   routes: dataPlane.handle,
+  headersTimeoutMs: config.MESHFLOW_HEADERS_TIMEOUT_MS,
+  // The body deadline of the ingress answers first, with a problem naming it; this is the backstop.
+  requestTimeoutMs: config.MESHFLOW_HEADERS_TIMEOUT_MS + config.MESHFLOW_BODY_TIMEOUT_MS + 5_000,
   readiness: async () => {
     const checks: Record<string, { ok: boolean; detail: string }> = {};
     try {

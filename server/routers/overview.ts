@@ -1,8 +1,9 @@
 import { pool } from '../db';
+import { env } from '../env';
 import { lastHour, workerFigures } from '../services/overview';
 import { router, viewerProcedure } from '../trpc';
 
 export const overviewRouter = router({
   lastHour: viewerProcedure.query(() => lastHour(pool())),
-  worker: viewerProcedure.query(({ ctx }) => workerFigures(ctx.workerUrl)),
+  worker: viewerProcedure.query(({ ctx }) => workerFigures(ctx.workerUrl, env().MESHFLOW_METRICS_TOKEN)),
 });

@@ -112,7 +112,7 @@ export async function getEvent(pool: pg.Pool, seq: string) {
     deploymentId: string | null;
     flowId: string | null;
     flowName: string | null;
-    kind: 'pending' | 'delivered' | 'filtered' | 'retried' | 'dead_lettered' | 'run';
+    kind: 'pending' | 'retrying' | 'delivered' | 'filtered' | 'retried' | 'dead_lettered' | 'run';
     attempt: number | null;
     detail: string | null;
     ref: string | null;
@@ -120,7 +120,9 @@ export async function getEvent(pool: pg.Pool, seq: string) {
   }>(
     `SELECT x."deploymentId", f.id AS "flowId", f.name AS "flowName", x.kind, x.attempt, x.detail, x.ref, x.at
        FROM (
-         SELECT "deploymentId", 'pending' AS kind, attempts AS attempt, "lastError" AS detail, NULL::text AS ref, "availableAt" AS at FROM delivery WHERE "eventSeq" = $1
+         -- A queued delivery that already failed waits for its next attempt: retrying, not failed.
+         SELECT "deploymentId", CASE WHEN "lastError" IS NULL THEN 'pending' ELSE 'retrying' END AS kind, attempts AS attempt, "lastError" AS detail,
+                NULL::text AS ref, "availableAt" AS at FROM delivery WHERE "eventSeq" = $1
          UNION ALL
          SELECT "deploymentId", outcome, attempt, error, NULL, "at" FROM delivery_outcome WHERE "eventSeq" = $1
          UNION ALL

@@ -84,13 +84,22 @@ export function parsePrometheusText(text: string): MetricSample[] {
   return samples;
 }
 
-/** The worker's health and its counters since it started, as its `/metrics` reports them. */
-export async function workerFigures(workerUrl: string) {
+/**
+ * The worker's health and its counters since it started, as its `/metrics` reports them;
+ * `metricsToken` is the bearer token the worker's /metrics requires when it has one.
+ */
+export async function workerFigures(workerUrl: string, metricsToken?: string) {
   try {
     const [health, metrics] = await Promise.all([
       fetch(new URL('/health', workerUrl), { signal: AbortSignal.timeout(2000) }),
-      fetch(new URL('/metrics', workerUrl), { signal: AbortSignal.timeout(2000) }),
+      fetch(new URL('/metrics', workerUrl), { signal: AbortSignal.timeout(2000), headers: metricsToken ? { authorization: `Bearer ${metricsToken}` } : {} }),
     ]);
+    if (metrics.status === 401) {
+      const detail = metricsToken
+        ? `the worker at ${workerUrl} refused the studio's MESHFLOW_METRICS_TOKEN for /metrics; set the same token on both`
+        : `the worker at ${workerUrl} protects /metrics with a token; set MESHFLOW_METRICS_TOKEN for the studio too`;
+      return { up: health.ok, detail, figures: null };
+    }
     if (!metrics.ok) return { up: health.ok, detail: `the worker at ${workerUrl} answered /metrics with ${metrics.status}`, figures: null };
     const samples = parsePrometheusText(await metrics.text());
     const sum = (name: string, where: (labels: Record<string, string>) => boolean = () => true) =>

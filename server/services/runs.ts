@@ -12,7 +12,7 @@ import { EventLog } from '@/runtime/events/event-log';
 import { cancelRun, resumeRun, suspendRun, type RunControlOutcome } from '@/runtime/worker/workflows/control';
 import { ServiceError } from './errors';
 
-const RUN_STATUSES = ['pending', 'running', 'waiting', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
+const RUN_STATUSES = ['pending', 'running', 'waiting', 'retrying', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
 
 export const listRunsInput = z.object({
   flowId: z.string().uuid().optional(),
@@ -43,7 +43,8 @@ export interface RunSummary {
 /**
  * Simple flows are routed by the data plane without the engine, so they leave no `run` row;
  * each event's final outcome for a deployment (delivered, filtered, dead-lettered) is listed
- * beside the engine's runs, so every flow's executions are found in one place.
+ * beside the engine's runs, so every flow's executions are found in one place; a delivery that
+ * failed and waits for its next attempt is listed as `retrying` (it is not failed until dead-lettered).
  */
 const EXECUTIONS = `
   SELECT r.id, 'workflow' AS kind, r."flowId", r."flowVersionId", r.status::text AS status, r."eventSeq",
@@ -57,7 +58,12 @@ const EXECUTIONS = `
   UNION ALL
   SELECT 'pipeline-' || dl."eventSeq" || '-' || dl."deploymentId" || '-' || dl.id, 'pipeline', dp."flowId", dp."flowVersionId",
          'faulted', dl."eventSeq", ev."receivedAt", dl."createdAt", NULL::jsonb
-    FROM dead_letter dl JOIN deployment dp ON dp.id = dl."deploymentId" JOIN event ev ON ev.seq = dl."eventSeq"`;
+    FROM dead_letter dl JOIN deployment dp ON dp.id = dl."deploymentId" JOIN event ev ON ev.seq = dl."eventSeq"
+  UNION ALL
+  SELECT 'pipeline-' || d."eventSeq" || '-' || d."deploymentId", 'pipeline', dp."flowId", dp."flowVersionId",
+         'retrying', d."eventSeq", ev."receivedAt", NULL::timestamp, NULL::jsonb
+    FROM delivery d JOIN deployment dp ON dp.id = d."deploymentId" JOIN event ev ON ev.seq = d."eventSeq"
+   WHERE d."lastError" IS NOT NULL`;
 
 export async function listRuns(pool: pg.Pool, input: z.input<typeof listRunsInput>): Promise<RunSummary[]> {
   const q = listRunsInput.parse(input);

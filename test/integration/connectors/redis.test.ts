@@ -71,4 +71,30 @@ describe('Redis Streams source on the real Redis', () => {
     expect(bodiesAt(sink, 'redis')).toContainEqual({ order: '299' });
     expect(worker.running.output()).toMatch(/connector session failed; reconnecting/);
   });
+
+  it('a batch with messages the event log cannot store delivers the rest, and nothing is redelivered forever', async () => {
+    const producer = new Redis(URL);
+    const marker = `poison-${run}`;
+    const bad = (extra: Record<string, unknown>) => JSON.stringify({ specversion: '1.0', id: randomUUID(), source: '/poison', type: 'io.meshflow.redis.message', ...extra });
+    // One pipeline: the consumer reads them as one batch and commits them together.
+    const pipeline = producer.pipeline();
+    for (let n = 0; n < 30; n++) {
+      if (n === 10) pipeline.xadd(stream, '*', 'event', bad({ data: { note: 'a\u0000b' } }));
+      if (n === 20) pipeline.xadd(stream, '*', 'event', bad({ time: '2025-13-01T00:00:00Z' }));
+      pipeline.xadd(stream, '*', 'marker', marker, 'n', String(n));
+    }
+    // Plain payloads jsonb cannot hold as JSON are kept as text instead of refused.
+    pipeline.xadd(stream, '*', 'data', JSON.stringify({ marker, note: '\u0000' }));
+    pipeline.xadd(stream, '*', 'data', `{"marker":"${marker}","deep":${'['.repeat(100)}${']'.repeat(100)}}`);
+    await pipeline.exec();
+    const marked = () => bodiesAt(sink, 'redis').filter((b) => JSON.stringify(b).includes(marker));
+    await waitFor(async () => (marked().length >= 32 ? true : undefined), 30_000, '32 entries at the sink');
+    expect(marked().filter((b) => typeof b === 'object' && b !== null && 'n' in b).map((b) => Number((b as { n: string }).n)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, n) => n));
+    const kept = sink.received.filter((r) => r.url === '/redis' && r.body.includes(marker) && !r.body.includes('"n"'));
+    expect(kept.map((r) => r.headers['content-type'])).toEqual(['text/plain; charset=utf-8', 'text/plain; charset=utf-8']);
+    await waitFor(async () => (((await producer.xpending(stream, 'meshflow')) as [number])[0] === 0 ? true : undefined), 10_000, 'every entry acknowledged');
+    expect(worker.running.output()).toMatch(/message dropped.*U\+0000/);
+    expect(worker.running.output()).toMatch(/message dropped.*month 13/);
+    producer.disconnect();
+  });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signBody } from '../../../runtime/events/webhooks';
 import { defineSecret, testSecretKey } from '../../helpers/secrets';
 import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from './helpers';
+import { malformedCases } from './malformed';
 
 // Webhook keys are secrets users define (the secret store), never environment variables.
 const SECRETS = { 'gh-key': 'gh-secret', 'signed-key': 'hmac-secret', 'shared-key': 'shared-secret' };
@@ -226,6 +227,10 @@ describe('ingress', () => {
     ['common hook: invalid ce-source header', '/hooks/common-plain', { method: 'POST', headers: { 'ce-source': 'has space' }, body: '{}' }, 400, 'source'],
     ['cloudevents hook: missing type', '/hooks/ce-plain', sj(omit('type')), 400, 'type'],
     ['hook whose secret is not configured', '/hooks/unset-secret', { method: 'POST', body: '{}' }, 500],
+    ['github: payload not UTF-8', '/hooks/gh', { method: 'POST', headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd2', 'x-hub-signature-256': signBody('gh-secret', Buffer.from([0x7b, 0xff, 0x7d])) }, body: new Uint8Array([0x7b, 0xff, 0x7d]) }, 400, 'data'],
+    ['common hook: NUL in JSON data', '/hooks/common-plain', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"\\u0000"}' }, 400, 'data'],
+    ['common hook: mapped header with a control character', '/hooks/common-plain', { method: 'POST', headers: { 'x-tenant': 'a\tb' }, body: '{}' }, 400, 'tenant'],
+    ...malformedCases('table').map((c): [string, string, RequestInit, number, string?] => [c.name, '/events', c.init, 400, c.attribute]),
   ];
 
   it(`refuses ${badInputs.length} malformed requests with their specific status, stores nothing, keeps serving`, async () => {

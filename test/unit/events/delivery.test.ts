@@ -29,7 +29,24 @@ describe('backoff', () => {
     ['linear', [100, 200, 300]],
     ['exponential', [100, 200, 400]],
   ] as const)('%s', (backoffPolicy, delays) => {
-    expect([1, 2, 3].map((n) => backoffMs({ ...DEFAULT_DELIVERY, backoffPolicy, backoffDelayMs: 100 }, n))).toEqual(delays);
+    expect([1, 2, 3].map((n) => backoffMs({ ...DEFAULT_DELIVERY, backoffPolicy, backoffDelayMs: 100 }, n, () => 0))).toEqual(delays);
+  });
+
+  it('adds jitter on top of the policy, never below it, and caps the wait', () => {
+    const options = { ...DEFAULT_DELIVERY, backoffDelayMs: 100, maxBackoffMs: 250 };
+    expect([1, 2, 3, 4].map((n) => backoffMs(options, n, () => 0))).toEqual([100, 200, 250, 250]);
+    expect(backoffMs(options, 1, () => 0.999)).toBe(Math.round(100 * (1 + 0.2 * 0.999)));
+  });
+
+  it('rides out a day-long outage by default: the retries span at least 24 hours before a dead letter', () => {
+    const waits = Array.from({ length: DEFAULT_DELIVERY.retry }, (_, i) => backoffMs(DEFAULT_DELIVERY, i + 1, () => 0));
+    const spanMs = waits.reduce((a, b) => a + b, 0);
+    expect(DEFAULT_DELIVERY.retry + 1).toBe(185);
+    expect(DEFAULT_DELIVERY.backoffPolicy).toBe('exponential');
+    expect(DEFAULT_DELIVERY.jitter).toBeGreaterThan(0);
+    expect(spanMs).toBeGreaterThanOrEqual(24 * 3_600_000);
+    // Exponential at first: a short blip is retried within seconds.
+    expect(waits.slice(0, 4)).toEqual([1000, 2000, 4000, 8000]);
   });
 });
 

@@ -19,7 +19,7 @@ describe('planFromDocument', () => {
       ingress: ['hook:orders'],
       filter: [{ exact: { type: 'com.example.order.created' } }, { pattern: { data: { total: [{ numeric: ['>', 100] }] } } }],
       steps: [{ kind: 'transform', task: 'summary', transform: { kind: 'jq' } }],
-      target: { url: 'http://localhost:4010/orders', method: 'POST', delivery: { retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 1000, format: 'binary' } },
+      target: { url: 'http://localhost:4010/orders', method: 'POST', delivery: { retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 1000, maxBackoffMs: 600_000, format: 'binary' } },
       hooks: [{ id: 'orders', mode: 'cloudevents', auth: 'hmac', eventType: 'com.example.order.created' }],
     });
   });

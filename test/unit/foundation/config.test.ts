@@ -46,6 +46,13 @@ describe('worker configuration', () => {
     const result = loadWorkerConfig({});
     expect(result).toEqual({ ok: false, problems: ['DATABASE_URL: is required (a postgres:// URL)'] });
   });
+
+  it('cuts slow clients off by default, leaves /metrics open unless a token is set, and refuses a short token', () => {
+    const result = loadWorkerConfig({ DATABASE_URL: good.DATABASE_URL });
+    expect(result.ok && [result.config.MESHFLOW_HEADERS_TIMEOUT_MS, result.config.MESHFLOW_BODY_TIMEOUT_MS, result.config.MESHFLOW_METRICS_TOKEN]).toEqual([10_000, 30_000, undefined]);
+    const short = loadWorkerConfig({ DATABASE_URL: good.DATABASE_URL, MESHFLOW_METRICS_TOKEN: 'secret' });
+    expect(short.ok ? [] : short.problems[0]).toContain('MESHFLOW_METRICS_TOKEN: must be at least 16 characters');
+  });
 });
 
 describe('database errors', () => {
