@@ -15,6 +15,7 @@ import {
   importDslInput,
   listFlows,
   listVersions,
+  listVersionsInput,
   renameFlow,
   renameFlowInput,
   rollbackFlow,
@@ -42,7 +43,7 @@ export const flowsRouter = router({
   rollback: editorProcedure.input(rollbackInput).mutation(({ ctx, input }) => rollbackFlow(ctx.db, input)),
   /** A mutation although it stores nothing: a graph is too large for a GET request's URL. */
   compile: viewerProcedure.input(compileGraphInput).mutation(({ ctx, input }) => compileFlowGraph(ctx.db, input)),
-  versions: viewerProcedure.input(flowIdInput).query(({ ctx, input }) => listVersions(ctx.db, input)),
+  versions: viewerProcedure.input(listVersionsInput).query(({ ctx, input }) => listVersions(ctx.db, input)),
   version: viewerProcedure.input(versionInput).query(({ ctx, input }) => getVersion(ctx.db, input)),
   diff: viewerProcedure.input(diffInput).query(({ ctx, input }) => diffVersions(ctx.db, input)),
   deploy: editorProcedure.input(deployInput).mutation(async ({ ctx, input }) => {

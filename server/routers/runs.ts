@@ -14,6 +14,7 @@ import {
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 export const runsRouter = router({
+  /** A page of runs, newest first, with `nextCursor`. */
   list: viewerProcedure.input(listRunsInput).query(({ input }) => listRuns(pool(), input)),
   filters: viewerProcedure.query(() => runFilterOptions(pool())),
   get: viewerProcedure.input(runIdInput).query(({ input }) => getRun(pool(), input.id)),

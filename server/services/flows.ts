@@ -17,6 +17,7 @@ import { validateDocument } from '@/runtime/compiler/validate';
 import { PlanError, planFromDocument } from '@/runtime/events/plan';
 import { getNodeDefinition, isSourceDefinition, type FlowGraph, type GraphEdge, type GraphNode } from '@/runtime/nodes';
 import { ServiceError } from './errors';
+import { cursorInput, decodeCursor, pageOf, type Page } from './pages';
 
 const flowId = z.string().uuid('must be a flow id');
 const versionNumber = z.number().int().positive('versions start at 1');
@@ -32,6 +33,7 @@ export const saveVersionInput = z.object({ flowId, graph, note });
 export const saveByNameInput = z.object({ graph, note });
 export const compileGraphInput = z.object({ graph });
 export const versionInput = z.object({ flowId, version: versionNumber });
+export const listVersionsInput = z.object({ flowId, limit: z.number().int().min(1).max(200).default(50), cursor: cursorInput });
 export const diffInput = z.object({ flowId, from: versionNumber, to: versionNumber });
 export const rollbackInput = z.object({ flowId, version: versionNumber, note: z.string().max(500).optional() });
 export const importDslInput = z.object({ name: flowName.optional(), yaml: z.string().min(1, 'the document is empty'), note });
@@ -187,18 +189,24 @@ export async function saveByName(db: PrismaClient, input: z.input<typeof saveByN
   return created.ok ? { ...created, created: true } : created;
 }
 
-export async function listVersions(db: PrismaClient, input: z.infer<typeof flowIdInput>) {
+/** Newest first, by version number; each page continues below the last one's version. */
+export async function listVersions(db: PrismaClient, input: z.input<typeof listVersionsInput>) {
+  const q = listVersionsInput.parse(input);
+  const before = q.cursor ? Number(decodeCursor(q.cursor, ['n'], 'version')[0]) : undefined;
   const flow = await db.flow.findUnique({
-    where: { id: input.flowId },
+    where: { id: q.flowId },
     select: {
       versions: {
+        where: before === undefined ? {} : { version: { lt: before } },
         orderBy: { version: 'desc' },
+        take: q.limit + 1,
         select: { version: true, note: true, createdAt: true, deployments: { select: { id: true, status: true, createdAt: true } } },
       },
     },
   });
-  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${input.flowId}`);
-  return flow.versions;
+  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${q.flowId}`);
+  const page: Page<(typeof flow.versions)[number]> = pageOf(flow.versions, q.limit, (v) => [v.version]);
+  return page;
 }
 
 export async function getVersion(db: PrismaClient, input: z.infer<typeof versionInput>) {
