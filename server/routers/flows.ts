@@ -4,10 +4,12 @@ import {
   compileGraphInput,
   createFlow,
   createFlowInput,
+  deleteFlow,
   deployFlow,
   deployInput,
   diffInput,
   diffVersions,
+  flowDeletionImpact,
   flowIdInput,
   getFlow,
   getVersion,
@@ -57,4 +59,11 @@ export const flowsRouter = router({
     };
   }),
   undeploy: editorProcedure.input(flowIdInput).mutation(({ ctx, input }) => undeployFlow(ctx.db, input.flowId)),
+  /** What deleting the flow stops and removes, for the confirmation shown first. */
+  deletion: viewerProcedure.input(flowIdInput).query(({ ctx, input }) => {
+    const e = env();
+    return flowDeletionImpact(ctx.db, input.flowId, e.MESHFLOW_WORKER_PUBLIC_URL ?? e.MESHFLOW_WORKER_URL);
+  }),
+  /** Undeploys, then deletes the flow with its versions and runs; events stay in the log. */
+  delete: editorProcedure.input(flowIdInput).mutation(({ ctx, input }) => deleteFlow(ctx.db, input.flowId)),
 });
