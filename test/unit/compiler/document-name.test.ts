@@ -21,7 +21,8 @@ describe('document names from flow titles', () => {
     expect(documentNameFor(title).length).toBeLessThanOrEqual(63);
   });
 
-  it('is the name the compiler writes when given, and leaves the graph’s own otherwise', async () => {
+  // Validation loads the DSL SDK (seconds on a busy machine).
+  it('is the name the compiler writes when given, and leaves the graph’s own otherwise', { timeout: 60_000 }, async () => {
     const graph = { ...demoFlowGraph(), document: { ...demoFlowGraph().document, name: 'flow' } };
     expect(compile(graph).document?.document.name).toBe('flow');
     const named = await compileAndValidate(graph, { name: documentNameFor('Big orders to fulfilment') });
