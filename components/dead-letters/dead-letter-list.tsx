@@ -48,7 +48,7 @@ export function DeadLetterList() {
     ...trpc.deadLetters.list.infiniteQueryOptions(filter, { getNextPageParam: (page) => page.nextCursor }),
     refetchInterval: progress ? false : 5_000,
   });
-  const flowOptions = useQuery(trpc.deadLetters.flows.queryOptions());
+  const flowOptions = useQuery({ ...trpc.deadLetters.flows.queryOptions(), refetchInterval: 5_000 });
   const refresh = (text: string) => {
     setMessage(text);
     setSelected(new Set());
@@ -149,7 +149,7 @@ export function DeadLetterList() {
               </select>
             </label>
             <Button disabled={ids.length === 0 || busy} onClick={() => void replay({ ids })}>Replay selected</Button>
-            <Button variant="secondary" disabled={total === 0 || busy} onClick={() => void replay({ every: filter, total })}>Replay all {total > 0 ? total : ''}</Button>
+            <Button variant="secondary" disabled={total === 0 || busy} onClick={() => void replay({ every: filter, total })}>{total > 0 ? `Replay all ${total}` : 'Replay all'}</Button>
             <input aria-label="Discard reason" placeholder="why discard?" className="rounded-md border border-slate-300 px-2 py-1 text-sm" value={reason} onChange={(e) => setReason(e.target.value)} />
             <Button variant="danger" disabled={ids.length === 0 || !reason.trim() || busy} onClick={() => discard.mutate({ ids, reason })}>Discard selected</Button>
           </>

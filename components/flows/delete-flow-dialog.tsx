@@ -29,7 +29,7 @@ export function DeleteFlowDialog({ flowId, onClose, onDeleted }: { flowId: strin
       ref={dialog}
       aria-labelledby="delete-flow-title"
       onCancel={onClose}
-      className="w-[36rem] max-w-full rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40"
+      className="m-auto w-[36rem] max-w-[calc(100%-2rem)] rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40"
     >
       <div className="space-y-4 p-5 text-sm text-slate-700">
         <h2 id="delete-flow-title" className="text-lg font-semibold text-slate-900">

@@ -116,6 +116,34 @@ test('a dead letter replayed after the fix is deployed goes to the new version, 
   await page.screenshot({ path: info.outputPath('dead-letters-replayed.png') });
 });
 
+test('replay all goes through every dead letter, past the first 500, and reports where they went', async ({ page }, info) => {
+  await signInAsOwner(page);
+  const type = `com.example.operate.bulk.${tag}`;
+  const source = { id: 'source', kind: 'cloudevents-endpoint', config: { eventType: type } };
+  const name = `Bulk ${tag}`;
+  const saved = await mutate<{ ok: boolean; flowId: string }>(page, 'flows.create', { name, graph: line(source, deadUrl) });
+  await mutate(page, 'flows.deploy', { flowId: saved.flowId });
+  await page.waitForTimeout(1500);
+  const total = 600;
+  await postEvents(Array.from({ length: total }, (_, i) => ({ id: `bulk-${i + 1}-${tag}`, type })));
+
+  await page.goto('/dead-letters');
+  // The flow is offered once its first letter is in (the filter refreshes every few seconds).
+  await expect(page.getByLabel('Flow', { exact: true }).getByRole('option', { name })).toHaveCount(1, { timeout: 30_000 });
+  await page.getByLabel('Flow', { exact: true }).selectOption({ label: name });
+  await expect(page.getByRole('button', { name: `Replay all ${total}` })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByText(`Showing 100 of ${total}, newest first.`)).toBeVisible();
+
+  await mutate(page, 'flows.saveVersion', { flowId: saved.flowId, graph: line(source, `${sink.url}/bulk`) });
+  await mutate(page, 'flows.deploy', { flowId: saved.flowId });
+  await page.getByRole('button', { name: `Replay all ${total}` }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Replayed' })).toHaveText(`Replayed ${total} to v2.`, { timeout: 30_000 });
+  await page.screenshot({ path: info.outputPath('dead-letters-bulk.png') });
+  await expect
+    .poll(() => new Set(sink.hits.filter((h) => h.url === '/bulk').map((h) => h.headers['ce-id'])).size, { timeout: 30_000 })
+    .toBe(total);
+});
+
 test('a flow is deleted after a confirmation naming the webhook that stops', async ({ page }, info) => {
   await signInAsOwner(page);
   const path = `operate-${tag}`;
