@@ -4,6 +4,7 @@
  * `npm start` runs it once, on the database it has just created.
  */
 import { compile } from '../runtime/compiler/compile';
+import { documentNameFor } from '../runtime/compiler/document-name';
 import { demoFlowGraph } from '../runtime/nodes/demo';
 import type { PrismaClient } from './generated/client';
 
@@ -69,8 +70,10 @@ export async function seed(db: PrismaClient): Promise<string[]> {
   }
   const name = 'Demo: big orders to fulfilment';
   if (!(await db.flow.findFirst({ where: { name } }))) {
-    const graph = demoFlowGraph();
-    const compiled = compile(graph);
+    // Named after its title, as every save names a flow's document.
+    const demo = demoFlowGraph();
+    const graph = { ...demo, document: { ...demo.document, name: documentNameFor(name) } };
+    const compiled = compile(graph, { name: graph.document.name });
     if (compiled.diagnostics.some((d) => d.severity === 'error')) {
       throw new Error(`the demo flow does not compile: ${JSON.stringify(compiled.diagnostics)}`);
     }

@@ -7,6 +7,7 @@ import { useRouter } from 'next/navigation';
 import { Download, Maximize, Redo2, Undo2, Upload, Workflow } from 'lucide-react';
 import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { compile } from '@/runtime/compiler/compile';
+import { documentNameFor } from '@/runtime/compiler/document-name';
 import type { Diagnostic } from '@/runtime/compiler/diagnostics';
 import { flowGraphSchema, getNodeDefinition, isSourceDefinition } from '@/runtime/nodes/index';
 import { canEdit, useCurrentUser } from '@/components/layout/current-user';
@@ -90,7 +91,8 @@ function useSourceEventTypes(): { kind: string; eventType: string }[] {
   return useMemo(() => JSON.parse(key) as { kind: string; eventType: string }[], [key]);
 }
 
-function useCompiled() {
+/** `title`: the flow's; the document is named after it, as a save names it. */
+function useCompiled(title: string) {
   const trpc = useTRPC();
   const store = useDesignerStore();
   const revision = useDesigner((s) => s.revision);
@@ -99,8 +101,11 @@ function useCompiled() {
   const schemas = useQuery({ ...trpc.designer.eventSchemas.queryOptions({ sources }), enabled: sources.length > 0, staleTime: 60_000 });
   const schemaData = sources.length > 0 ? schemas.data : undefined;
   // Positions land in the YAML's metadata, but compiling on every drag frame would be waste: a drag ends in one revision.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  return useMemo(() => compile(store.getState().graph(), schemaData ? { schemas: schemaData } : {}), [store, revision, schemaData]);
+  return useMemo(
+    () => compile(store.getState().graph(), { name: documentNameFor(title), ...(schemaData ? { schemas: schemaData } : {}) }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [store, revision, schemaData, title],
+  );
 }
 
 function TabButton({ id, active, onSelect, children }: { id: Tab; active: boolean; onSelect: (t: Tab) => void; children: ReactNode }) {
@@ -138,7 +143,8 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const flow = useReactFlow();
   const paneRef = useRef<HTMLDivElement | null>(null);
   const addAtCentre = useAddAtCentre(paneRef);
-  const compiled = useCompiled();
+  const [name, setName] = useState(saved?.name ?? 'Untitled flow');
+  const compiled = useCompiled(saved?.name ?? name);
   const notices = useDesigner((s) => s.notices);
   // The compiler's findings, and what the last YAML reading said about nodes (a node that changed kind).
   const diagnostics = useMemo(() => [...notices, ...compiled.diagnostics], [notices, compiled.diagnostics]);
@@ -149,7 +155,6 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const canRedo = useDesigner((s) => s.future.length > 0);
   const [savedRevision, setSavedRevision] = useState(0);
   const [tab, setTab] = useState<Tab>('inspector');
-  const [name, setName] = useState(saved?.name ?? 'Untitled flow');
   const [saveProblems, setSaveProblems] = useState<Diagnostic[]>([]);
   const [importProblems, setImportProblems] = useState<string[]>([]);
   const [copied, setCopied] = useState(false);
@@ -203,7 +208,7 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const webhooks = liveData?.live ? liveData.webhooks : (deploy.data?.webhooks ?? []);
   const busy = create.isPending || saveVersion.isPending || deploy.isPending;
   const mutationError = create.error ?? saveVersion.error ?? rename.error ?? deploy.error ?? undeploy.error;
-  const fileBase = (saved?.name ?? name).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'flow';
+  const fileBase = documentNameFor(saved?.name ?? name);
 
   return (
     <NodeDiagnosticsContext.Provider value={byNode}>

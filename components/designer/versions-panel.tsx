@@ -1,6 +1,6 @@
 'use client';
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { flowGraphSchema } from '@/runtime/nodes/index';
 import { useTRPC } from '@/components/trpc-provider';
@@ -14,10 +14,10 @@ export function VersionsPanel({ flowId, editable }: { flowId: string; editable: 
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const store = useDesignerStore();
-  const versions = useQuery(trpc.flows.versions.queryOptions({ flowId }));
+  const versions = useInfiniteQuery(trpc.flows.versions.infiniteQueryOptions({ flowId }, { getNextPageParam: (page) => page.nextCursor }));
   const [from, setFrom] = useState<number>();
   const [to, setTo] = useState<number>();
-  const list = versions.data ?? [];
+  const list = versions.data?.pages.flatMap((page) => page.items) ?? [];
   const fromVersion = from ?? list[1]?.version;
   const toVersion = to ?? list[0]?.version;
   const diff = useQuery({
@@ -61,6 +61,11 @@ export function VersionsPanel({ flowId, editable }: { flowId: string; editable: 
           </li>
         ))}
       </ul>
+      {versions.hasNextPage ? (
+        <Button type="button" variant="secondary" disabled={versions.isFetchingNextPage} onClick={() => void versions.fetchNextPage()}>
+          {versions.isFetchingNextPage ? 'Loading…' : 'Load older versions'}
+        </Button>
+      ) : null}
       {rollback.error ? <ErrorState message={rollback.error.message} /> : null}
       {list.length > 1 ? (
         <section aria-labelledby="diff-heading" className="space-y-2">

@@ -1,9 +1,10 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { useTRPC } from '@/components/trpc-provider';
+import { Button } from '@/components/ui/button';
 import { formatTime } from '@/components/ui/format';
 import { EmptyState, ErrorState, LoadingRows } from '@/components/ui/states';
 import { PageHeader, Table, Td } from '@/components/ui/table';
@@ -31,7 +32,8 @@ export function RunList() {
     ...(from ? { from: new Date(from) } : {}),
     ...(to ? { to: new Date(to) } : {}),
   };
-  const runs = useQuery({ ...trpc.runs.list.queryOptions(input), refetchInterval: 3_000 });
+  const runs = useInfiniteQuery({ ...trpc.runs.list.infiniteQueryOptions(input, { getNextPageParam: (page) => page.nextCursor }), refetchInterval: 3_000 });
+  const shown = runs.data?.pages.flatMap((page) => page.items) ?? [];
   const versions = filters.data?.find((f) => f.id === flowId)?.versions ?? [];
   return (
     <>
@@ -75,11 +77,11 @@ export function RunList() {
         <LoadingRows label="runs" />
       ) : runs.isError ? (
         <ErrorState message={runs.error.message} />
-      ) : runs.data.length === 0 ? (
+      ) : shown.length === 0 ? (
         <EmptyState title={Object.keys(input).length > 1 ? 'No runs match' : 'No runs yet'}>Runs appear when a deployed flow receives an event.</EmptyState>
       ) : (
         <Table label="Runs" head={['Flow', 'Version', 'Status', 'Event', 'Started', 'Ended']}>
-          {runs.data.map((r) => (
+          {shown.map((r) => (
             <tr key={r.id}>
               <Td className="font-medium">
                 <Link
@@ -98,6 +100,13 @@ export function RunList() {
           ))}
         </Table>
       )}
+      {runs.hasNextPage ? (
+        <div className="mt-3">
+          <Button variant="secondary" disabled={runs.isFetchingNextPage} onClick={() => void runs.fetchNextPage()}>
+            {runs.isFetchingNextPage ? 'Loading…' : 'Load more runs'}
+          </Button>
+        </div>
+      ) : null}
     </>
   );
 }

@@ -52,6 +52,8 @@ export interface CompileResult {
 export interface CompileOptions {
   /** Event type → JSON Schema of its `data`, from the catalog; the caller does the lookup. */
   schemas?: Readonly<Record<string, unknown>>;
+  /** The document name to write instead of the graph's own (the studio passes its flow title's, see document-name.ts). */
+  name?: string;
 }
 
 interface ResolvedNode {
@@ -154,7 +156,7 @@ class GraphCompiler {
       document: {
         dsl: doc.dsl ?? DSL_VERSION,
         namespace: doc.namespace,
-        name: doc.name,
+        name: this.options.name ?? doc.name,
         version: doc.version,
         ...(doc.title !== undefined ? { title: doc.title } : {}),
         ...(doc.summary !== undefined ? { summary: doc.summary } : {}),

@@ -5,6 +5,7 @@ import { testFilter, testFilterInput } from '../services/filter-test';
 import { router, viewerProcedure } from '../trpc';
 
 export const eventsRouter = router({
+  /** A page of events, newest first by sequence number, with `nextCursor`. */
   list: viewerProcedure.input(listEventsInput).query(({ input }) => listEvents(pool(), input)),
   get: viewerProcedure.input(eventRefInput).query(({ input }) => getEvent(pool(), input.seq)),
   /** The live tail over SSE; each event is tracked by its seq, so a reconnect resumes after the last one seen. */

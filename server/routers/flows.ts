@@ -4,10 +4,12 @@ import {
   compileGraphInput,
   createFlow,
   createFlowInput,
+  deleteFlow,
   deployFlow,
   deployInput,
   diffInput,
   diffVersions,
+  flowDeletionImpact,
   flowIdInput,
   getFlow,
   getVersion,
@@ -15,6 +17,7 @@ import {
   importDslInput,
   listFlows,
   listVersions,
+  listVersionsInput,
   renameFlow,
   renameFlowInput,
   rollbackFlow,
@@ -42,7 +45,7 @@ export const flowsRouter = router({
   rollback: editorProcedure.input(rollbackInput).mutation(({ ctx, input }) => rollbackFlow(ctx.db, input)),
   /** A mutation although it stores nothing: a graph is too large for a GET request's URL. */
   compile: viewerProcedure.input(compileGraphInput).mutation(({ ctx, input }) => compileFlowGraph(ctx.db, input)),
-  versions: viewerProcedure.input(flowIdInput).query(({ ctx, input }) => listVersions(ctx.db, input)),
+  versions: viewerProcedure.input(listVersionsInput).query(({ ctx, input }) => listVersions(ctx.db, input)),
   version: viewerProcedure.input(versionInput).query(({ ctx, input }) => getVersion(ctx.db, input)),
   diff: viewerProcedure.input(diffInput).query(({ ctx, input }) => diffVersions(ctx.db, input)),
   deploy: editorProcedure.input(deployInput).mutation(async ({ ctx, input }) => {
@@ -56,4 +59,11 @@ export const flowsRouter = router({
     };
   }),
   undeploy: editorProcedure.input(flowIdInput).mutation(({ ctx, input }) => undeployFlow(ctx.db, input.flowId)),
+  /** What deleting the flow stops and removes, for the confirmation shown first. */
+  deletion: viewerProcedure.input(flowIdInput).query(({ ctx, input }) => {
+    const e = env();
+    return flowDeletionImpact(ctx.db, input.flowId, e.MESHFLOW_WORKER_PUBLIC_URL ?? e.MESHFLOW_WORKER_URL);
+  }),
+  /** Undeploys, then deletes the flow with its versions and runs; events stay in the log. */
+  delete: editorProcedure.input(flowIdInput).mutation(({ ctx, input }) => deleteFlow(ctx.db, input.flowId)),
 });

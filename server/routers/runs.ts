@@ -15,6 +15,7 @@ import { secretsMasker } from '../services/secrets';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 export const runsRouter = router({
+  /** A page of runs, newest first, with `nextCursor`. */
   list: viewerProcedure.input(listRunsInput).query(({ input }) => listRuns(pool(), input)),
   filters: viewerProcedure.query(() => runFilterOptions(pool())),
   // The worker masks what it records; this also covers rows written before a secret was defined.

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { ServiceError } from './errors';
+import { cursorInput, decodeCursor, pageOf, type Page } from './pages';
 
 export const eventFilterInput = z.object({
   type: z.string().trim().max(200).optional(),
@@ -15,6 +16,9 @@ export const eventFilterInput = z.object({
 
 export const listEventsInput = eventFilterInput.extend({
   limit: z.number().int().min(1).max(200).default(50),
+  cursor: cursorInput,
+  /** Start below this sequence number (the live tail's oldest row) instead of at the newest event. */
+  beforeSeq: z.string().regex(/^\d+$/, 'beforeSeq is an event sequence number').optional(),
 });
 
 export interface EventSummary {
@@ -30,16 +34,23 @@ type EventFilter = z.infer<typeof eventFilterInput>;
 
 // Type and source match by prefix (families of types, sources under a path); subject exactly or by prefix.
 const FILTER = `($1::text IS NULL OR type LIKE $1 || '%') AND ($2::text IS NULL OR source LIKE $2 || '%') AND ($3::text IS NULL OR subject LIKE $3 || '%')`;
-const COLUMNS = `seq::text, id, source, type, subject, "receivedAt"`;
+// `event.seq`, qualified: a bare `seq` in ORDER BY would name the text output column and sort 10 before 9.
+const COLUMNS = `event.seq::text AS seq, id, source, type, subject, "receivedAt"`;
 
 function filterValues(filter: EventFilter): (string | null)[] {
   return [filter.type || null, filter.source || null, filter.subject || null];
 }
 
-export async function listEvents(pool: pg.Pool, input: z.input<typeof listEventsInput>): Promise<EventSummary[]> {
+/** Newest first, by sequence number; each page continues below the last one's lowest `seq`. */
+export async function listEvents(pool: pg.Pool, input: z.input<typeof listEventsInput>): Promise<Page<EventSummary>> {
   const q = listEventsInput.parse(input);
-  const { rows } = await pool.query<EventSummary>(`SELECT ${COLUMNS} FROM event WHERE ${FILTER} ORDER BY seq DESC LIMIT $4`, [...filterValues(q), q.limit]);
-  return rows;
+  const before = q.cursor ? String(decodeCursor(q.cursor, ['s'], 'event')[0]) : (q.beforeSeq ?? null);
+  if (before !== null && !/^\d+$/.test(before)) throw new ServiceError('BAD_REQUEST', 'the cursor is not one this event list handed out; start again from the first page');
+  const { rows } = await pool.query<EventSummary>(
+    `SELECT ${COLUMNS} FROM event WHERE ${FILTER} AND ($5::bigint IS NULL OR event.seq < $5::bigint) ORDER BY event.seq DESC LIMIT $4`,
+    [...filterValues(q), q.limit + 1, before],
+  );
+  return pageOf(rows, q.limit, (row) => [row.seq]);
 }
 
 export const tailInput = eventFilterInput.extend({
@@ -59,13 +70,13 @@ export async function* tailEvents(pool: pg.Pool, input: z.infer<typeof tailInput
   let last: string;
   if (input.lastEventId) last = input.lastEventId;
   else {
-    const { rows } = await pool.query<EventSummary>(`SELECT ${COLUMNS} FROM event WHERE ${FILTER} ORDER BY seq DESC LIMIT $4`, [...values, TAIL_BACKLOG]);
+    const { rows } = await pool.query<EventSummary>(`SELECT ${COLUMNS} FROM event WHERE ${FILTER} ORDER BY event.seq DESC LIMIT $4`, [...values, TAIL_BACKLOG]);
     const { rows: top } = await pool.query<{ seq: string | null }>(`SELECT max(seq)::text AS seq FROM event`);
     for (const row of rows.reverse()) yield row;
     last = top[0]?.seq ?? '0';
   }
   while (!signal?.aborted) {
-    const { rows } = await pool.query<EventSummary>(`SELECT ${COLUMNS} FROM event WHERE seq > $4 AND ${FILTER} ORDER BY seq LIMIT 500`, [...values, last]);
+    const { rows } = await pool.query<EventSummary>(`SELECT ${COLUMNS} FROM event WHERE event.seq > $4 AND ${FILTER} ORDER BY event.seq LIMIT 500`, [...values, last]);
     for (const row of rows) {
       last = row.seq;
       yield row;

@@ -11,12 +11,14 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PrismaClient } from '@/prisma/generated/client';
 import { compileAndValidate, type CompileResult } from '@/runtime/compiler/compile';
+import { documentNameFor } from '@/runtime/compiler/document-name';
 import { decompile } from '@/runtime/compiler/decompile';
 import { hasErrors, type Diagnostic } from '@/runtime/compiler/diagnostics';
 import { validateDocument } from '@/runtime/compiler/validate';
 import { PlanError, planFromDocument } from '@/runtime/events/plan';
 import { getNodeDefinition, isSourceDefinition, type FlowGraph, type GraphEdge, type GraphNode } from '@/runtime/nodes';
 import { ServiceError } from './errors';
+import { cursorInput, decodeCursor, pageOf, type Page } from './pages';
 
 const flowId = z.string().uuid('must be a flow id');
 const versionNumber = z.number().int().positive('versions start at 1');
@@ -30,8 +32,10 @@ export const renameFlowInput = z.object({ flowId, name: flowName });
 export const createFlowInput = z.object({ name: flowName, description: z.string().max(2000).default(''), graph, note });
 export const saveVersionInput = z.object({ flowId, graph, note });
 export const saveByNameInput = z.object({ graph, note });
-export const compileGraphInput = z.object({ graph });
+/** `name`: the flow's title, so the preview carries the document name a save would write. */
+export const compileGraphInput = z.object({ graph, name: flowName.optional() });
 export const versionInput = z.object({ flowId, version: versionNumber });
+export const listVersionsInput = z.object({ flowId, limit: z.number().int().min(1).max(200).default(50), cursor: cursorInput });
 export const diffInput = z.object({ flowId, from: versionNumber, to: versionNumber });
 export const rollbackInput = z.object({ flowId, version: versionNumber, note: z.string().max(500).optional() });
 export const importDslInput = z.object({ name: flowName.optional(), yaml: z.string().min(1, 'the document is empty'), note });
@@ -104,14 +108,21 @@ export async function schemasForGraph(db: PrismaClient, input: unknown): Promise
   return Object.fromEntries(rows.flatMap((r) => (r.schemas[0] ? [[r.type, r.schemas[0].schema]] : [])));
 }
 
-export async function compileGraph(db: PrismaClient, input: unknown): Promise<CompileResult> {
-  return compileAndValidate(input, { schemas: await schemasForGraph(db, input) });
+/** `title`: the flow's, whose DSL-valid form becomes the document name (the graph's own when absent). */
+export async function compileGraph(db: PrismaClient, input: unknown, title?: string): Promise<CompileResult> {
+  return compileAndValidate(input, { schemas: await schemasForGraph(db, input), ...(title !== undefined ? { name: documentNameFor(title) } : {}) });
 }
 
 /** The compile the canvas shows in its YAML panel: nothing is saved. */
 export async function compileFlowGraph(db: PrismaClient, input: z.infer<typeof compileGraphInput>) {
-  const { yaml, diagnostics, fields } = await compileGraph(db, input.graph);
+  const { yaml, diagnostics, fields } = await compileGraph(db, input.graph, input.name);
   return { yaml, diagnostics, fields };
+}
+
+/** The graph as stored: its document carries the name it compiled with, so the saved graph, its YAML and an export agree. */
+function withDocumentName(input: unknown, title: string): object {
+  if (!isRecord(input)) return input as object;
+  return { ...input, document: { ...(isRecord(input.document) ? input.document : {}), name: documentNameFor(title) } };
 }
 
 // ── versions ────────────────────────────────────────────────────────────────
@@ -123,9 +134,12 @@ async function storeVersion(
   input: unknown,
   versionNote: string,
 ): Promise<SaveResult> {
-  const compiled = await compileGraph(db, input);
+  const title =
+    'name' in target ? target.name : (await db.flow.findUnique({ where: { id: target.flowId }, select: { name: true } }))?.name;
+  if (title === undefined) throw new ServiceError('NOT_FOUND', `no flow with id ${'flowId' in target ? target.flowId : ''}`);
+  const compiled = await compileGraph(db, input, title);
   if (!compiled.document || hasErrors(compiled.diagnostics)) return { ok: false, diagnostics: compiled.diagnostics };
-  const stored = input as object;
+  const stored = withDocumentName(input, title);
   if ('name' in target) {
     const flow = await db.flow.create({
       data: {
@@ -187,18 +201,24 @@ export async function saveByName(db: PrismaClient, input: z.input<typeof saveByN
   return created.ok ? { ...created, created: true } : created;
 }
 
-export async function listVersions(db: PrismaClient, input: z.infer<typeof flowIdInput>) {
+/** Newest first, by version number; each page continues below the last one's version. */
+export async function listVersions(db: PrismaClient, input: z.input<typeof listVersionsInput>) {
+  const q = listVersionsInput.parse(input);
+  const before = q.cursor ? Number(decodeCursor(q.cursor, ['n'], 'version')[0]) : undefined;
   const flow = await db.flow.findUnique({
-    where: { id: input.flowId },
+    where: { id: q.flowId },
     select: {
       versions: {
+        where: before === undefined ? {} : { version: { lt: before } },
         orderBy: { version: 'desc' },
+        take: q.limit + 1,
         select: { version: true, note: true, createdAt: true, deployments: { select: { id: true, status: true, createdAt: true } } },
       },
     },
   });
-  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${input.flowId}`);
-  return flow.versions;
+  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${q.flowId}`);
+  const page: Page<(typeof flow.versions)[number]> = pageOf(flow.versions, q.limit, (v) => [v.version]);
+  return page;
 }
 
 export async function getVersion(db: PrismaClient, input: z.infer<typeof versionInput>) {
@@ -320,8 +340,27 @@ async function requireSecrets(db: Pick<PrismaClient, 'secret'>, dslYaml: string)
   }
 }
 
+/**
+ * Before the newest version is deployed: when it was saved under another document name (a
+ * flow saved before names followed titles, or renamed since), it is saved again under the
+ * title's name, so what runs is known by the flow's name. A graph that no longer saves cleanly
+ * (the catalog changed under it) deploys as it was.
+ */
+async function nameNewestVersion(db: PrismaClient, flowId: string): Promise<void> {
+  const flow = await db.flow.findUnique({
+    where: { id: flowId },
+    select: { name: true, versions: { orderBy: { version: 'desc' }, take: 1, select: { graph: true } } },
+  });
+  const newest = flow?.versions[0];
+  if (!flow || !newest) return;
+  const name = documentNameFor(flow.name);
+  if (documentNameOf(newest.graph) === name) return;
+  await storeVersion(db, { flowId }, newest.graph, `named after the flow: ${name}`);
+}
+
 /** Activates a version (the newest by default); the version it replaces drains. */
 export async function deployFlow(db: PrismaClient, input: z.infer<typeof deployInput>) {
+  if (!input.version) await nameNewestVersion(db, input.flowId);
   return db.$transaction(async (tx) => {
     const version = await tx.flowVersion.findFirst({
       where: { flowId: input.flowId, ...(input.version ? { version: input.version } : {}) },
@@ -351,6 +390,70 @@ export async function undeployFlow(db: PrismaClient, id: string) {
     data: { status: 'stopped' },
   });
   if (count === 0) throw new ServiceError('PRECONDITION_FAILED', `flow ${id} is not deployed`);
+}
+
+// ── deleting ────────────────────────────────────────────────────────────────
+
+/**
+ * What deleting a flow stops and removes, for the confirmation the studio shows first: the
+ * live deployment, the webhook URLs and other sources it serves, and the history that goes.
+ */
+export async function flowDeletionImpact(db: PrismaClient, flowId: string, workerPublicUrl: string) {
+  const flow = await db.flow.findUnique({
+    where: { id: flowId },
+    select: {
+      name: true,
+      _count: { select: { versions: true, runs: true } },
+      deployments: { where: { status: { in: ['active', 'draining'] } }, select: { status: true, flowVersion: { select: { version: true, dslYaml: true, graph: true } } } },
+    },
+  });
+  if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${flowId}`);
+  const live = flow.deployments.find((d) => d.status === 'active') ?? flow.deployments[0];
+  const graphNodes = live && isRecord(live.flowVersion.graph) && Array.isArray(live.flowVersion.graph.nodes) ? (live.flowVersion.graph.nodes as unknown[]) : [];
+  const sources = graphNodes.flatMap((node) => {
+    if (!isRecord(node) || typeof node.kind !== 'string') return [];
+    const def = getNodeDefinition(node.kind);
+    if (!def || !isSourceDefinition(def)) return [];
+    return [{ kind: node.kind, title: def.title, label: typeof node.label === 'string' && node.label ? node.label : def.title }];
+  });
+  const deadLetters = await db.deadLetter.count({
+    where: { OR: [{ flowId }, { deploymentId: { in: (await db.deployment.findMany({ where: { flowId }, select: { id: true } })).map((d) => d.id) } }], replayedAt: null, discardedAt: null },
+  });
+  return {
+    name: flow.name,
+    deployedVersion: live?.flowVersion.version ?? null,
+    webhooks: live ? webhookUrls(live.flowVersion.dslYaml, workerPublicUrl) : [],
+    sources,
+    versions: flow._count.versions,
+    runs: flow._count.runs,
+    pendingDeadLetters: deadLetters,
+  };
+}
+
+/**
+ * Undeploys and deletes a flow. Its versions, deployments and runs go with it (the runs of a
+ * flow that no longer exists could not be opened, re-run or explained); its queued deliveries
+ * are dropped and its waiting dead letters discarded with the reason on record. Events stay
+ * in the log: they belong to the mesh, other flows may have received them, and retention
+ * removes them in time.
+ */
+export async function deleteFlow(db: PrismaClient, flowId: string): Promise<{ name: string; stoppedDeployment: boolean }> {
+  return db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ name: string }[]>`SELECT name FROM flow WHERE id = ${flowId} FOR UPDATE`;
+    const name = locked[0]?.name;
+    if (name === undefined) throw new ServiceError('NOT_FOUND', `no flow with id ${flowId}; it may have been deleted already`);
+    // Stopping first tells the workers (deployment_notify) to release its webhooks and sources.
+    const { count: stopped } = await tx.deployment.updateMany({ where: { flowId, status: { in: ['active', 'draining'] } }, data: { status: 'stopped' } });
+    const deployments = (await tx.deployment.findMany({ where: { flowId }, select: { id: true } })).map((d) => d.id);
+    await tx.delivery.deleteMany({ where: { deploymentId: { in: deployments } } });
+    await tx.deadLetter.updateMany({
+      where: { OR: [{ flowId }, { deploymentId: { in: deployments } }], replayedAt: null, discardedAt: null },
+      data: { discardedAt: new Date(), discardReason: `flow “${name}” was deleted` },
+    });
+    await tx.deployment.deleteMany({ where: { flowId } });
+    await tx.flow.delete({ where: { id: flowId } });
+    return { name, stoppedDeployment: stopped > 0 };
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -11,6 +11,7 @@ import { IngressError, validateStructured, type CloudEventRecord } from '@/runti
 import { EventLog } from '@/runtime/events/event-log';
 import { cancelRun, resumeRun, suspendRun, type RunControlOutcome } from '@/runtime/worker/workflows/control';
 import { ServiceError } from './errors';
+import { cursorInput, decodeCursor, pageOf, type Page } from './pages';
 
 const RUN_STATUSES = ['pending', 'running', 'waiting', 'retrying', 'suspended', 'completed', 'faulted', 'cancelled'] as const;
 
@@ -23,6 +24,7 @@ export const listRunsInput = z.object({
   /** An event id, an event type (or its prefix), or text anywhere in the event's data. */
   search: z.string().trim().max(200).optional(),
   limit: z.number().int().min(1).max(200).default(50),
+  cursor: cursorInput,
 });
 
 export interface RunSummary {
@@ -65,12 +67,19 @@ const EXECUTIONS = `
     FROM delivery d JOIN deployment dp ON dp.id = d."deploymentId" JOIN event ev ON ev.seq = d."eventSeq"
    WHERE d."lastError" IS NOT NULL`;
 
-export async function listRuns(pool: pg.Pool, input: z.input<typeof listRunsInput>): Promise<RunSummary[]> {
+/**
+ * Newest first: by start time, then by event sequence number (pipeline executions of one
+ * ingress batch share their event's arrival time), then by id; pages continue after the last
+ * row's key, so none is skipped or repeated while new runs arrive.
+ */
+export async function listRuns(pool: pg.Pool, input: z.input<typeof listRunsInput>): Promise<Page<RunSummary>> {
   const q = listRunsInput.parse(input);
   const search = q.search ? q.search : null;
-  const { rows } = await pool.query<RunSummary>(
+  const after = q.cursor ? decodeCursor(q.cursor, ['s', 's', 's'], 'run') : [null, null, null];
+  const { rows } = await pool.query<RunSummary & { startedAtKey: string; seqKey: string }>(
     `SELECT x.id, x.kind, x."flowId", f.name AS "flowName", v.version, x.status, x."eventSeq"::text AS "eventSeq",
-            e.id AS "eventId", e.type AS "eventType", x."startedAt", x."endedAt"
+            e.id AS "eventId", e.type AS "eventType", x."startedAt", x."endedAt",
+            to_char(x."startedAt", 'YYYY-MM-DD"T"HH24:MI:SS.US') AS "startedAtKey", coalesce(x."eventSeq", 0)::text AS "seqKey"
        FROM (${EXECUTIONS}) x JOIN flow f ON f.id = x."flowId" JOIN flow_version v ON v.id = x."flowVersionId"
        LEFT JOIN event e ON e.seq = x."eventSeq"
       WHERE ($1::text IS NULL OR x."flowId" = $1)
@@ -79,11 +88,13 @@ export async function listRuns(pool: pg.Pool, input: z.input<typeof listRunsInpu
         AND ($4::timestamp IS NULL OR x."startedAt" >= $4)
         AND ($5::timestamp IS NULL OR x."startedAt" <= $5)
         AND ($6::text IS NULL OR e.id = $6 OR e.type LIKE $6 || '%' OR strpos(lower(coalesce(e.data::text, x.input::text, '')), lower($6)) > 0)
-      ORDER BY x."startedAt" DESC, x.id
+        AND ($8::timestamp IS NULL OR (x."startedAt", coalesce(x."eventSeq", 0), x.id) < ($8::timestamp, $9::bigint, $10::text))
+      ORDER BY x."startedAt" DESC, coalesce(x."eventSeq", 0) DESC, x.id DESC
       LIMIT $7`,
-    [q.flowId ?? null, q.version ?? null, q.status ?? null, q.from ?? null, q.to ?? null, search, q.limit],
+    [q.flowId ?? null, q.version ?? null, q.status ?? null, q.from ?? null, q.to ?? null, search, q.limit + 1, ...after],
   );
-  return rows;
+  const page = pageOf(rows, q.limit, (r) => [r.startedAtKey, r.seqKey, r.id]);
+  return { ...page, items: page.items.map(({ startedAtKey: _t, seqKey: _s, ...run }) => run) };
 }
 
 export const runIdInput = z.object({ id: z.string().min(1, 'a run id is required') });

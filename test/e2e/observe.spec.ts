@@ -141,7 +141,7 @@ test('a dead-lettered event is replayed after its target is fixed, and arrives w
 
   respond = () => 200;
   await row.getByRole('button', { name: `Replay ${eventId}` }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Replayed 1.' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'Replayed 1 to v1.' })).toBeVisible();
   await expect.poll(() => sink.hits.filter((h) => h.url === '/orders').map((h) => h.headers['ce-id']), { timeout: 10_000 }).toEqual([eventId]);
   await expect(page.getByRole('row').filter({ hasText: eventId })).toHaveCount(0);
 });

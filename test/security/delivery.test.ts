@@ -52,14 +52,14 @@ describe('delivery through a target outage', () => {
     }, 20_000, 'the delivery shown as retrying');
     expect(retrying.detail).toContain('HTTP 503');
     expect(attemptsOf('/default', id).some((r) => r.status === 200)).toBe(false);
-    const runs = await listRuns(pool, { flowId: flowDefault });
+    const runs = (await listRuns(pool, { flowId: flowDefault })).items;
     expect(runs.map((r) => r.status)).toEqual(['retrying']);
-    expect(await listRuns(pool, { flowId: flowDefault, status: 'faulted' })).toEqual([]);
+    expect((await listRuns(pool, { flowId: flowDefault, status: 'faulted' })).items).toEqual([]);
 
     await waitFor(async () => (attemptsOf('/default', id).some((r) => r.status === 200) ? true : undefined), 45_000, 'the delivery after the outage');
     expect(attemptsOf('/default', id).map((r) => r.status)).toEqual([503, 503, 503, 503, 200]);
     expect((await listDeadLetters(pool, {})).filter((l) => l.eventId === id)).toEqual([]);
-    await waitFor(async () => ((await listRuns(pool, { flowId: flowDefault }))[0]?.status === 'completed' ? true : undefined), 10_000, 'the run listed as completed');
+    await waitFor(async () => ((await listRuns(pool, { flowId: flowDefault })).items[0]?.status === 'completed' ? true : undefined), 10_000, 'the run listed as completed');
   }, 90_000);
 
   it('follows a target’s own short-backoff policy through a longer run of failures', async () => {

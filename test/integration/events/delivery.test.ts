@@ -161,8 +161,8 @@ describe('delivery', () => {
     expect(letter.reason).toContain('HTTP 500');
 
     sink.respond = (r) => (r.url === '/bad-request' ? 400 : 200);
-    expect(await replayDeadLetters(pool, [letter.id])).toEqual([letter.id]);
-    expect(await replayDeadLetters(pool, [letter.id])).toEqual([]);
+    expect((await replayDeadLetters(pool, [letter.id])).replayed.map((r) => r.id)).toEqual([letter.id]);
+    expect(await replayDeadLetters(pool, [letter.id])).toEqual({ replayed: [], refused: [{ id: letter.id, reason: 'it was replayed already' }] });
     await waitFor(async () => (at('/fail-always').filter((r) => r.headers['ce-id'] === id).length === 4 ? true : undefined), 5000, 'the replay');
     expect((await listDeadLetters(pool, {})).find((l) => l.id === letter.id)).toBeUndefined();
     expect((await listDeadLetters(pool, { all: true })).find((l) => l.id === letter.id)?.replayedAt).not.toBeNull();

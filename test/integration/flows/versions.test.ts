@@ -56,7 +56,7 @@ describe('flow versions', () => {
     expect(v2).toMatchObject({ ok: true, version: 2 });
 
     const versions = await as(viewer).flows.versions({ flowId: created.flowId });
-    expect(versions.map((v) => [v.version, v.note])).toEqual([
+    expect(versions.items.map((v) => [v.version, v.note])).toEqual([
       [2, 'new endpoint'],
       [1, ''],
     ]);
@@ -80,7 +80,7 @@ describe('flow versions', () => {
     const refusedToo = await api.flows.saveVersion({ flowId: created.flowId, graph: missingUrl });
     expect(refusedToo.diagnostics).toContainEqual(expect.objectContaining({ code: 'invalid-config', nodeId: 'notify' }));
 
-    expect((await api.flows.versions({ flowId: created.flowId })).map((v) => v.version)).toEqual([1]);
+    expect((await api.flows.versions({ flowId: created.flowId })).items.map((v) => v.version)).toEqual([1]);
   });
 
   it('checks expressions against the catalog schema of the source event type', async () => {

@@ -56,13 +56,13 @@ describe('observe services', () => {
     const eventId = `order-${tag}`;
     expect((await post(worker.base, '/events', structured({ id: eventId, source: '/shop', type: runType, data: { order: `needle-${tag}` } }))).status).toBe(202);
     const [found] = await waitFor(async () => {
-      const runs = await listRuns(pool, { search: eventId });
+      const runs = (await listRuns(pool, { search: eventId })).items;
       return runs[0]?.status === 'faulted' ? runs : undefined;
     }, 15_000, 'the faulted run');
     expect(found!.eventId).toBe(eventId);
-    expect((await listRuns(pool, { search: `NEEDLE-${tag}` })).map((r) => r.id)).toEqual([found!.id]);
-    expect(await listRuns(pool, { search: eventId, status: 'completed' })).toEqual([]);
-    expect((await listRuns(pool, { flowId: failingFlow, version: 1 })).map((r) => r.id)).toContain(found!.id);
+    expect((await listRuns(pool, { search: `NEEDLE-${tag}` })).items.map((r) => r.id)).toEqual([found!.id]);
+    expect((await listRuns(pool, { search: eventId, status: 'completed' })).items).toEqual([]);
+    expect((await listRuns(pool, { flowId: failingFlow, version: 1 })).items.map((r) => r.id)).toContain(found!.id);
 
     const run = await getRun(pool, found!.id);
     expect(run.event?.id).toBe(eventId);
@@ -79,15 +79,15 @@ describe('observe services', () => {
     const eventId = `rerun-${tag}`;
     await post(worker.base, '/events', structured({ id: eventId, source: '/shop', type: runType, data: { order: 'a' } }));
     const [first] = await waitFor(async () => {
-      const runs = await listRuns(pool, { search: eventId });
+      const runs = (await listRuns(pool, { search: eventId })).items;
       return runs[0]?.status === 'faulted' ? runs : undefined;
     }, 15_000, 'the first run');
     await rerunWithSameEvent(pool, first!.id);
-    await waitFor(async () => ((await listRuns(pool, { search: eventId })).filter((r) => r.status === 'faulted').length === 2 ? true : undefined), 15_000, 'the re-run');
+    await waitFor(async () => ((await listRuns(pool, { search: eventId })).items.filter((r) => r.status === 'faulted').length === 2 ? true : undefined), 15_000, 'the re-run');
 
     const { eventId: editedId } = await rerunWithEditedEvent(pool, first!.id, { source: '/shop', type: runType, data: { order: 'edited' } });
     expect(editedId).not.toBe(eventId);
-    await waitFor(async () => ((await listRuns(pool, { search: editedId }))[0]?.status === 'faulted' ? true : undefined), 15_000, 'the edited re-run');
+    await waitFor(async () => ((await listRuns(pool, { search: editedId })).items[0]?.status === 'faulted' ? true : undefined), 15_000, 'the edited re-run');
     await waitFor(async () => (at('/broken').some((r) => r.body.includes('edited')) ? true : undefined), 5_000, 'the edited payload at the target');
     await expect(rerunWithEditedEvent(pool, first!.id, { source: 'not a uri', type: runType })).rejects.toThrow(/source must be a URI-reference/);
   });
@@ -128,7 +128,7 @@ describe('observe services', () => {
     await post(worker.base, '/events', structured({ id: `dead-1-${tag}`, source: '/shop', type: pipeType, data: {} }));
     await post(worker.base, '/events', structured({ id: `dead-2-${tag}`, source: '/shop', type: pipeType, data: {} }));
     const letters = await waitFor(async () => {
-      const l = (await listDeadLettersForStudio(pool, {})).filter((x) => x.eventId.endsWith(tag) && x.eventId.startsWith('dead-'));
+      const l = (await listDeadLettersForStudio(pool, {})).items.filter((x) => x.eventId.endsWith(tag) && x.eventId.startsWith('dead-'));
       return l.length === 2 ? l : undefined;
     }, 10_000, 'two dead letters');
     expect(letters[0]!.flowName).toMatch(/^test-/);
@@ -136,13 +136,13 @@ describe('observe services', () => {
     sink.respond = () => 200;
     const toReplay = letters.find((l) => l.eventId === `dead-1-${tag}`)!;
     const toDiscard = letters.find((l) => l.eventId === `dead-2-${tag}`)!;
-    expect(await replay(pool, { ids: [toReplay.id] })).toEqual({ replayed: 1 });
+    expect(await replay(pool, { ids: [toReplay.id] })).toMatchObject({ replayed: 1, destinations: [{ flowName: letters[0]!.flowName, version: 1, count: 1 }] });
     await waitFor(async () => (at('/pipe').some((r) => r.headers['ce-id'] === `dead-1-${tag}` && r.status === 200) ? true : undefined), 10_000, 'the replayed event');
-    await expect(replay(pool, { ids: [toReplay.id] })).rejects.toThrow(/replayed or discarded already/);
+    await expect(replay(pool, { ids: [toReplay.id] })).rejects.toThrow(/nothing was replayed: it was replayed already/);
     expect(await discard(pool, { ids: [toDiscard.id], reason: 'test order' })).toEqual({ discarded: 1 });
-    const left = (await listDeadLettersForStudio(pool, { all: true })).find((l) => l.id === toDiscard.id);
+    const left = (await listDeadLettersForStudio(pool, { all: true })).items.find((l) => l.id === toDiscard.id);
     expect(left?.replayedAt).toBeNull();
-    expect((await listDeadLettersForStudio(pool, {})).some((l) => l.id === toDiscard.id)).toBe(false);
+    expect((await listDeadLettersForStudio(pool, {})).items.some((l) => l.id === toDiscard.id)).toBe(false);
   });
 
   it('reports the last hour and the worker’s figures', async () => {

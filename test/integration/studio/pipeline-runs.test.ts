@@ -36,13 +36,13 @@ describe('pipeline executions on the Runs page', () => {
     expect((await post(worker.base, '/events', structured({ id: good, source: '/runs-page', type: `com.example.ok-${tag}` }))).status).toBe(202);
     expect((await post(worker.base, '/events', structured({ id: bad, source: '/runs-page', type: `com.example.broken-${tag}` }))).status).toBe(202);
 
-    const delivered = await waitFor(async () => (await listRuns(pool, { search: good }))[0], 15_000, 'the delivered event on the Runs page');
+    const delivered = await waitFor(async () => (await listRuns(pool, { search: good })).items[0], 15_000, 'the delivered event on the Runs page');
     expect(delivered).toMatchObject({ kind: 'pipeline', status: 'completed', eventId: good, flowName: expect.any(String) });
     expect(delivered.eventSeq).toMatch(/^\d+$/);
 
-    const failed = await waitFor(async () => (await listRuns(pool, { search: bad }))[0], 15_000, 'the dead-lettered event on the Runs page');
+    const failed = await waitFor(async () => (await listRuns(pool, { search: bad })).items[0], 15_000, 'the dead-lettered event on the Runs page');
     expect(failed).toMatchObject({ kind: 'pipeline', status: 'faulted', eventId: bad });
-    expect((await listRuns(pool, { search: bad, status: 'faulted' })).map((r) => r.eventId)).toEqual([bad]);
-    expect(await listRuns(pool, { search: good, status: 'faulted' })).toEqual([]);
+    expect((await listRuns(pool, { search: bad, status: 'faulted' })).items.map((r) => r.eventId)).toEqual([bad]);
+    expect((await listRuns(pool, { search: good, status: 'faulted' })).items).toEqual([]);
   });
 });
