@@ -4,6 +4,7 @@
  * the process with a readable list instead of a stack trace.
  */
 import { z } from 'zod';
+import { sandboxSettingsShape } from '@/runtime/engine/host/sandbox-settings';
 
 const postgresUrl = z
   .string()
@@ -23,6 +24,8 @@ export const studioEnvSchema = z.object({
   MESHFLOW_WORKER_PUBLIC_URL: z.string().url().optional(),
   MESHFLOW_PUBLIC_URL: z.string().url().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
+  ...sandboxSettingsShape,
 });
 
 export type StudioEnv = z.infer<typeof studioEnvSchema>;

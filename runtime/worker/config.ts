@@ -1,6 +1,7 @@
 /** The worker's environment, validated with zod; problems are listed, never thrown raw. */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { sandboxSettingsShape } from '../engine/host/sandbox-settings.ts';
 
 export const workerConfigSchema = z.object({
   DATABASE_URL: z
@@ -43,6 +44,8 @@ export const workerConfigSchema = z.object({
     .string()
     .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes encoded as base64')
     .optional(),
+  /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
+  ...sandboxSettingsShape,
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -1,7 +1,8 @@
 /**
  * `meshflow run <file> [--input '<json>' | --input-file <path>] [--secrets-file <path>]
- * [--timeout <duration>] [--allow-processes]`: runs the workflow in this process, with no
- * database. Output JSON on stdout and exit 0; a fault as problem details on stderr and
+ * [--timeout <duration>] [--allow-scripts] [--allow-processes]`: runs the workflow in this
+ * process, with no database. `run: script` runs only with --allow-scripts (or
+ * MESHFLOW_SCRIPTS=enabled), and then in a separate locked-down process. Output JSON on stdout and exit 0; a fault as problem details on stderr and
  * exit 1; an invalid document or invocation, every problem on stderr and exit 2.
  */
 import { readFile } from 'node:fs/promises';
@@ -9,6 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Command } from '../main.ts';
 import { durationMs } from '../../engine/duration.ts';
+import { sandboxSettings } from '../../engine/host/sandbox-settings.ts';
+import { ProcessScriptRunner } from '../../engine/host/script-runner.ts';
 import { runWorkflow } from '../../engine/runner.ts';
 import type { Json } from '../../engine/types.ts';
 import { formatDiagnostics, loadWorkflow } from '../../engine/validate.ts';
@@ -20,6 +23,8 @@ Options:
   --input-file <path>     workflow input from a JSON or YAML file
   --secrets-file <path>   secrets ($secrets, use.secrets) from a JSON or YAML object
   --timeout <duration>    fail after this long: 30s, 5m, 1h, 1500ms or ISO 8601 (PT30S)
+  --allow-scripts         let run: script execute, in a separate locked-down process with no
+                          network, files or environment (also MESHFLOW_SCRIPTS=enabled)
   --allow-processes       let run: shell and run: container execute
 `;
 
@@ -38,10 +43,11 @@ interface Options {
   secretsFile?: string;
   timeout?: string;
   allowProcesses: boolean;
+  allowScripts: boolean;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const options: Options = { allowProcesses: false };
+  const options: Options = { allowProcesses: false, allowScripts: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -58,6 +64,9 @@ function parseArgs(args: string[]): Options | string {
         break;
       case '--timeout':
         options.timeout = value();
+        break;
+      case '--allow-scripts':
+        options.allowScripts = true;
         break;
       case '--allow-processes':
         options.allowProcesses = true;
@@ -87,6 +96,12 @@ const run: Command = async (args, io) => {
   let input: Json = {};
   let secrets: Record<string, Json> = {};
   let timeoutMs: number | undefined;
+  let settings: ReturnType<typeof sandboxSettings> | undefined;
+  try {
+    settings = sandboxSettings(process.env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   try {
     if (options.input !== undefined) input = JSON.parse(options.input) as Json;
   } catch (error) {
@@ -122,7 +137,16 @@ const run: Command = async (args, io) => {
     io.stderr(`${options.file}: ${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}\n${formatDiagnostics(diagnostics)}\n`);
     return 2;
   }
-  const result = await runWorkflow(document, input, { secrets, allowProcesses: options.allowProcesses, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const scripts =
+    options.allowScripts || settings!.MESHFLOW_SCRIPTS === 'enabled'
+      ? new ProcessScriptRunner({ timeoutMs: settings!.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings!.MESHFLOW_SCRIPT_MEMORY_MB })
+      : undefined;
+  const result = await runWorkflow(document, input, {
+    secrets,
+    allowProcesses: options.allowProcesses,
+    ...(scripts ? { scripts } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
   if (result.status === 'completed') {
     io.stdout(`${JSON.stringify(result.output, null, 2)}\n`);
     return 0;

@@ -1,12 +1,12 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
- * fetch for HTTP, an in-memory event bus, secrets from a map, scripts in a worker thread.
+ * fetch for HTTP, an in-memory event bus, secrets from a map. Scripts only when the caller
+ * passes a script runner (see script-runner.ts: a separate locked-down process).
  */
 import { randomUUID } from 'node:crypto';
-import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
+import type { EnginePorts, HttpPort, ScriptPort, Timers, WorkflowResolver } from '../ports.ts';
 import type { Json, WorkflowDocument } from '../types.ts';
 import { MemoryEventBus } from './memory-events.ts';
-import { WorkerScriptRunner } from './script-runner.ts';
 
 export const realTimers: Timers = {
   sleep(until, signal) {
@@ -64,6 +64,8 @@ export interface NodePortsOptions {
   secrets?: Record<string, Json>;
   workflows?: WorkflowDocument[];
   events?: MemoryEventBus;
+  /** Binds `run: script`; without it scripts fail with an error saying how to enable them. */
+  scripts?: ScriptPort;
 }
 
 export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & { events: MemoryEventBus } {
@@ -75,7 +77,7 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
     http: fetchHttp,
     events: options.events ?? new MemoryEventBus(),
     secrets: { resolve: async (names) => Object.fromEntries(names.filter((n) => n in secrets).map((n) => [n, secrets[n]!])) },
-    scripts: new WorkerScriptRunner(),
+    ...(options.scripts ? { scripts: options.scripts } : {}),
     workflows: mapResolver(options.workflows ?? []),
   };
 }
