@@ -1,10 +1,16 @@
 /**
  * Testing a filter against an event without deploying anything (as EventBridge's
  * TestEventPattern does): the same compiler and validator the data plane uses.
+ *
+ * Viewers can run this, so nothing in it may hold the studio: the filter's jq expressions
+ * are evaluated first, off the event loop and within their budget (runJqAsync), and the
+ * compiled predicate then answers from those results. CESQL and patterns are plain
+ * JavaScript with bounded work.
  */
 import { z } from 'zod';
 import { IngressError, validateStructured } from '@/runtime/events/cloudevent';
-import { DefinitionError, compileFilter } from '@/runtime/expressions/filters';
+import { DefinitionError, compileFilter, jqExpressions } from '@/runtime/expressions/filters';
+import { JqBudgetError, JqEvaluationError, loadJqRuntime, runJqAsync, type JqRuntime, type JqValue } from '@/runtime/expressions/jq';
 
 export const testFilterInput = z.object({
   filter: z.string().max(100_000),
@@ -23,6 +29,33 @@ function parseJson(text: string, where: 'filter' | 'event'): { value: unknown } 
   }
 }
 
+/** A jq runtime that answers `run` on this event from results computed beforehand. */
+async function answeringJq(definition: unknown, event: object): Promise<JqRuntime | FilterTestResult> {
+  const answers = new Map<string, JqValue[] | JqEvaluationError>();
+  for (const { path, expression } of jqExpressions(definition)) {
+    if (answers.has(expression)) continue;
+    try {
+      answers.set(expression, await runJqAsync(expression, event as JqValue));
+    } catch (error) {
+      if (error instanceof JqBudgetError) return { ok: false, problems: [{ where: 'filter', path, message: error.message }] };
+      if (!(error instanceof JqEvaluationError)) throw error;
+      answers.set(expression, error);
+    }
+  }
+  if (answers.size === 0) return loadJqRuntime();
+  const jq = await loadJqRuntime();
+  return {
+    run(expression, input, vars) {
+      const answer = input === event ? answers.get(expression) : undefined;
+      if (answer === undefined) return jq.run(expression, input, vars);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    runMany: (expressions, input, vars) => jq.runMany(expressions, input, vars),
+    syntaxError: (expression) => jq.syntaxError(expression),
+  };
+}
+
 export async function testFilter(input: z.infer<typeof testFilterInput>): Promise<FilterTestResult> {
   const filter = parseJson(input.filter, 'filter');
   if (!('value' in filter)) return filter;
@@ -35,8 +68,10 @@ export async function testFilter(input: z.infer<typeof testFilterInput>): Promis
     if (!(error instanceof IngressError)) throw error;
     return { ok: false, problems: [{ where: 'event', path: error.attribute ?? '', message: error.message }] };
   }
+  const jq = await answeringJq(filter.value, record);
+  if ('ok' in jq) return jq;
   try {
-    const predicate = await compileFilter(filter.value);
+    const predicate = await compileFilter(filter.value, { jq });
     return { ok: true, matches: predicate(record) };
   } catch (error) {
     if (!(error instanceof DefinitionError)) throw error;

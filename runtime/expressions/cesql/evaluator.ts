@@ -67,27 +67,40 @@ function overflow(ctx: EvaluationContext, operator: string, value: number): numb
   return value | 0;
 }
 
-/** Escapes in a LIKE pattern cover only `%` and `_`; any other backslash is a literal character. */
-export function compileLike(pattern: string): (value: string) => boolean {
-  let source = '';
+/**
+ * Work one LIKE match may do (steps of the matcher below). A backtracking regular expression
+ * would take time exponential in the number of `%` for some inputs; this matcher is at worst
+ * value length × pattern length, and stops here.
+ */
+export const LIKE_STEP_BUDGET = 20_000_000;
+
+type LikeToken = { kind: 'char'; char: string } | { kind: 'one' } | { kind: 'any' };
+
+/**
+ * Escapes in a LIKE pattern cover only `%` and `_`; any other backslash is a literal character.
+ * The matcher answers true/false, or undefined when the match exceeded LIKE_STEP_BUDGET.
+ */
+export function compileLike(pattern: string): (value: string) => boolean | undefined {
+  const tokens: LikeToken[] = [];
   let literal = '';
   let wildcards = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern.charAt(i);
-    const next = pattern.charAt(i + 1);
+  const chars = Array.from(pattern);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    const next = chars[i + 1];
     if (c === '\\' && (next === '%' || next === '_')) {
       literal += next;
-      source += next;
+      tokens.push({ kind: 'char', char: next });
       i++;
     } else if (c === '%') {
       wildcards = true;
-      source += '[\\s\\S]*';
+      if (tokens.at(-1)?.kind !== 'any') tokens.push({ kind: 'any' });
     } else if (c === '_') {
       wildcards = true;
-      source += '.';
+      tokens.push({ kind: 'one' });
     } else {
       literal += c;
-      source += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      tokens.push({ kind: 'char', char: c });
     }
   }
   if (!wildcards) return (value) => value === literal;
@@ -95,8 +108,33 @@ export function compileLike(pattern: string): (value: string) => boolean {
   if (pattern.endsWith('%') && !/[%_\\]/.test(body)) return (value) => value.startsWith(body);
   const tail = pattern.slice(1);
   if (pattern.startsWith('%') && !/[%_\\]/.test(tail)) return (value) => value.endsWith(tail);
-  const regex = new RegExp(`^${source}$`, 'su');
-  return (value) => regex.test(value);
+  return (text) => {
+    // `_` is one code point, as `.` with the `u` flag; `%` any run of them, newlines included.
+    const value = Array.from(text);
+    let t = 0;
+    let v = 0;
+    let star = -1;
+    let mark = 0;
+    let steps = 0;
+    while (v < value.length) {
+      if (++steps > LIKE_STEP_BUDGET) return undefined;
+      const token = tokens[t];
+      if (token && (token.kind === 'one' || (token.kind === 'char' && token.char === value[v]))) {
+        t++;
+        v++;
+      } else if (token?.kind === 'any') {
+        star = t++;
+        mark = v;
+      } else if (star !== -1) {
+        t = star + 1;
+        v = ++mark;
+      } else {
+        return false;
+      }
+    }
+    while (tokens[t]?.kind === 'any') t++;
+    return t === tokens.length;
+  };
 }
 
 export function compileNode(node: CesqlNode, functions: FunctionRegistry, notes: CompileNotes): CompiledNode {
@@ -164,7 +202,12 @@ export function compileNode(node: CesqlNode, functions: FunctionRegistry, notes:
           const seen = ctx.errors.length;
           const v = operand(ctx);
           if (ctx.errors.length !== seen) return false;
-          return matches(toStringValue(v)) !== negated;
+          const matched = matches(toStringValue(v));
+          if (matched === undefined) {
+            ctx.errors.push({ kind: 'generic', message: `LIKE '${node.pattern.slice(0, 50)}' exceeded its evaluation budget of ${LIKE_STEP_BUDGET} steps` });
+            return false;
+          }
+          return matched !== negated;
         },
       };
     }
