@@ -9,6 +9,7 @@ import { hasErrors } from '@/runtime/compiler/diagnostics';
 import { runWorkflow } from '@/runtime/engine/runner';
 import { JqEvaluationError, runJqAsync, type JqValue } from '@/runtime/expressions/jq';
 import { fetchHttp } from '@/runtime/engine/host/node-ports';
+import { sandboxSettings } from '@/runtime/engine/host/sandbox-settings';
 import { ProcessScriptRunner } from '@/runtime/engine/host/script-runner';
 import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types';
 import type { HttpPort, LifecyclePort } from '@/runtime/engine/ports';
@@ -111,7 +112,7 @@ async function testRun(input: z.infer<typeof testRunInput>) {
     },
   };
   // Scripts never run in this process: only in a locked-down child process, and only where an administrator enabled them.
-  const settings = env();
+  const settings = sandboxSettings(process.env);
   const scripts =
     settings.MESHFLOW_SCRIPTS === 'enabled' ? new ProcessScriptRunner({ timeoutMs: settings.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings.MESHFLOW_SCRIPT_MEMORY_MB }) : undefined;
   const result = await runWorkflow(compiled.document as unknown as WorkflowDocument, input.event as Json, {

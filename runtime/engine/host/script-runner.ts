@@ -37,12 +37,12 @@ const START_GRACE_MS = 5_000;
 const NOBODY = 65_534;
 
 /**
- * Runs in the child, given `{ code, names, args, environment, timeoutMs }` as JSON on stdin;
- * writes one JSON report to stdout. Plain JavaScript: the child loads no file at all.
+ * Runs first in every script process, before any script code exists there: network off.
+ * (The permission model covers files, processes, workers and addons; on Node 20 it does not
+ * cover sockets.) Exported for the tests that attack the process itself.
  */
-const CHILD_SOURCE = String.raw`
+export const LOCKDOWN_SOURCE = String.raw`
 'use strict';
-const vm = require('node:vm');
 // Network off, before any script code exists in this process.
 (() => {
   const denied = () => { throw new Error('network access is disabled for scripts'); };
@@ -54,6 +54,15 @@ const vm = require('node:vm');
   lock(inspector, 'open');
   for (const name of ['fetch', 'WebSocket', 'EventSource']) lock(globalThis, name);
 })();
+`;
+
+/**
+ * Runs in the child, given `{ code, names, args, environment, timeoutMs }` as JSON on stdin;
+ * writes one JSON report to stdout. Plain JavaScript: the child loads no file at all.
+ */
+const CHILD_SOURCE = String.raw`
+'use strict';
+const vm = require('node:vm');
 const chunks = [];
 process.stdin.on('data', (c) => chunks.push(c));
 process.stdin.on('end', () => {
@@ -77,22 +86,51 @@ process.stdin.on('end', () => {
     '  (e) => { state.error = String((e && e.stack) || e).split("\\n").filter((l) => !/node:vm|\\[eval\\]|node:internal/.test(l)).join("\\n"); state.done = "error"; });',
     '})();',
   ].join('\n');
+  const failed = (e) => JSON.stringify({ done: e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? 'timeout' : 'error', error: String((e && e.message) || e) });
+  const read = () => {
+    const report = vm.runInContext('__meshflowReport()', context, { timeout: 1000 });
+    if (typeof report !== 'string') throw new Error('the script replaced its report');
+    return report;
+  };
+  const send = (report) => process.stdout.write(report, () => process.exit(0));
+  // import() rejects with an error of the context's own realm, so no host object reaches the script.
+  const importModuleDynamically = () => { throw vm.runInContext('new Error("import() is not available in scripts")', context); };
   let report;
   try {
-    vm.runInContext(source, context, { timeout: job.timeoutMs, filename: 'script.js' });
-    report = vm.runInContext('__meshflowReport()', context, { timeout: 1000 });
-    if (typeof report !== 'string') throw new Error('the script replaced its report');
+    vm.runInContext(source, context, { timeout: job.timeoutMs, filename: 'script.js', importModuleDynamically });
+    report = read();
   } catch (e) {
-    const timedOut = e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-    report = JSON.stringify({ done: timedOut ? 'timeout' : 'error', error: String((e && e.message) || e) });
+    return send(failed(e));
   }
-  process.stdout.write(report, () => process.exit(0));
+  // A rejected import() settles on a later turn: give the context's microtasks a few more turns.
+  let turns = 0;
+  const settle = () => {
+    try {
+      if (turns > 0) { vm.runInContext('undefined', context, { timeout: job.timeoutMs }); report = read(); }
+    } catch (e) {
+      return send(failed(e));
+    }
+    if (JSON.parse(report).done === false && turns++ < 3) return setImmediate(settle);
+    send(report);
+  };
+  settle();
 });
 `;
 
 /** The permission flag this Node knows (`--permission` from Node 22, experimental before). */
 function permissionFlag(): string {
   return process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+}
+
+/** Node's arguments for a script process running `source` (after LOCKDOWN_SOURCE, for scripts). */
+export function scriptProcessArgs(memoryMb: number, source: string): string[] {
+  return [permissionFlag(), '--experimental-vm-modules', '--disallow-code-generation-from-strings', `--max-old-space-size=${memoryMb}`, '--no-warnings', '-e', source];
+}
+
+/** Empty environment, `/` as working directory, and `nobody` when the host runs as root. */
+export function scriptProcessOptions(): { env: NodeJS.ProcessEnv; cwd: string; uid?: number; gid?: number } {
+  const root = process.getuid?.() === 0;
+  return { env: {} as NodeJS.ProcessEnv, cwd: '/', ...(root ? { uid: NOBODY, gid: NOBODY } : {}) };
 }
 
 async function residentMb(pid: number): Promise<number | undefined> {
@@ -124,11 +162,10 @@ export class ProcessScriptRunner implements ScriptPort {
     const memoryMb = this.limits.memoryMb;
     if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('script cancelled'));
     return new Promise<ProcessResult>((resolve, reject) => {
-      const root = process.getuid?.() === 0;
       const child = spawn(
         process.execPath,
-        [permissionFlag(), '--disallow-code-generation-from-strings', `--max-old-space-size=${memoryMb}`, '--no-warnings', '-e', CHILD_SOURCE],
-        { env: {} as NodeJS.ProcessEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] as const, ...(root ? { uid: NOBODY, gid: NOBODY } : {}) },
+        scriptProcessArgs(memoryMb, LOCKDOWN_SOURCE + CHILD_SOURCE),
+        { ...scriptProcessOptions(), stdio: ['pipe', 'pipe', 'pipe'] as const },
       );
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
