@@ -13,10 +13,20 @@
  * Memory: jq's WebAssembly heap is capped by rewriting the module's declared maximum, the
  * thread's JavaScript heap by resourceLimits, and the output it may return by a byte limit.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type * as Fs from 'node:fs';
+import type * as NodeModule from 'node:module';
+import type * as Path from 'node:path';
+import type * as Threads from 'node:worker_threads';
+
+/**
+ * Node's modules, fetched when first needed rather than imported: the studio's browser
+ * bundle reaches this file through the engine's validator (which never runs jq there), and
+ * a static `node:` import would break that bundle.
+ */
+function node(): { fs: typeof Fs; module: typeof NodeModule; path: typeof Path; threads: typeof Threads } {
+  const get = (process as unknown as { getBuiltinModule: (id: string) => unknown }).getBuiltinModule;
+  return { fs: get('node:fs') as typeof Fs, module: get('node:module') as typeof NodeModule, path: get('node:path') as typeof Path, threads: get('node:worker_threads') as typeof Threads };
+}
 
 export interface JqLimits {
   timeoutMs: number;
@@ -145,6 +155,10 @@ let located: { jqPath: string; wasmPath: string } | undefined;
 
 function locateJq(): { jqPath: string; wasmPath: string } {
   if (located) return located;
+  const { fs, module, path } = node();
+  const { readFileSync } = fs;
+  const { createRequire } = module;
+  const { dirname, join } = path;
   const bases = [import.meta.url, join(process.cwd(), 'package.json')];
   for (const base of bases) {
     try {
@@ -166,7 +180,7 @@ const modules = new Map<number, WebAssembly.Module>();
 function jqModule(memoryMb: number): WebAssembly.Module {
   let compiled = modules.get(memoryMb);
   if (!compiled) {
-    const binary = capWasmMemory(new Uint8Array(readFileSync(locateJq().wasmPath)), Math.min(65_536, memoryMb * 16));
+    const binary = capWasmMemory(new Uint8Array(node().fs.readFileSync(locateJq().wasmPath)), Math.min(65_536, memoryMb * 16));
     compiled = new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
     modules.set(memoryMb, compiled);
   }
@@ -184,14 +198,15 @@ interface Reply {
 
 /** One worker thread holding one jq instance. */
 export class JqThread {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
+  private readonly worker: Threads.Worker;
+  private readonly port: Threads.MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(8));
   private seq = 0;
   /** Set once the thread is no longer usable (terminated, crashed, failed to start). */
   dead = false;
 
   constructor(private readonly limits: JqLimits) {
+    const { MessageChannel, Worker } = node().threads;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(THREAD_SOURCE, {
@@ -220,7 +235,7 @@ export class JqThread {
   private checkStarted(): void {
     if (Atomics.load(this.flag, 1) === -1) {
       this.dead = true;
-      const message = receiveMessageOnPort(this.port)?.message as Reply | undefined;
+      const message = node().threads.receiveMessageOnPort(this.port)?.message as Reply | undefined;
       throw new Error(`jq could not start: ${message?.startError ?? 'unknown error'}`);
     }
   }
@@ -262,7 +277,7 @@ export class JqThread {
       if (left <= 0) throw this.timedOut();
       Atomics.wait(this.flag, 0, 0, left);
     }
-    return this.settle(receiveMessageOnPort(this.port)?.message as Reply | undefined);
+    return this.settle(node().threads.receiveMessageOnPort(this.port)?.message as Reply | undefined);
   }
 
   /** One jq call without blocking: the event loop keeps serving while it runs. */
@@ -273,7 +288,7 @@ export class JqThread {
     this.port.postMessage({ id, ...call });
     await settled(waitAsync(this.flag, 0, 0, this.limits.timeoutMs), this.limits.timeoutMs);
     if (Atomics.load(this.flag, 0) !== id) throw this.timedOut();
-    return this.settle(receiveMessageOnPort(this.port)?.message as Reply | undefined);
+    return this.settle(node().threads.receiveMessageOnPort(this.port)?.message as Reply | undefined);
   }
 
   stop(): void {

@@ -3,8 +3,8 @@
  * TestEventPattern does): the same compiler and validator the data plane uses.
  *
  * Viewers can run this, so nothing in it may hold the studio: the filter's jq expressions
- * are evaluated first, off the event loop and within their budget (runJqAsync), and the
- * compiled predicate then answers from those results. CESQL and patterns are plain
+ * are evaluated first, together, off the event loop and within one budget (runJqAsync), and
+ * the compiled predicate then answers from those results. CESQL and patterns are plain
  * JavaScript with bounded work.
  */
 import { z } from 'zod';
@@ -29,21 +29,32 @@ function parseJson(text: string, where: 'filter' | 'event'): { value: unknown } 
   }
 }
 
-/** A jq runtime that answers `run` on this event from results computed beforehand. */
+/**
+ * A jq runtime that answers `run` on this event from results computed beforehand: every jq
+ * expression of the filter in one evaluation off the event loop, so the whole filter gets one
+ * budget however many expressions it holds.
+ */
 async function answeringJq(definition: unknown, event: object): Promise<JqRuntime | FilterTestResult> {
-  const answers = new Map<string, JqValue[] | JqEvaluationError>();
-  for (const { path, expression } of jqExpressions(definition)) {
-    if (answers.has(expression)) continue;
-    try {
-      answers.set(expression, await runJqAsync(expression, event as JqValue));
-    } catch (error) {
-      if (error instanceof JqBudgetError) return { ok: false, problems: [{ where: 'filter', path, message: error.message }] };
-      if (!(error instanceof JqEvaluationError)) throw error;
-      answers.set(expression, error);
-    }
-  }
-  if (answers.size === 0) return loadJqRuntime();
   const jq = await loadJqRuntime();
+  const found = jqExpressions(definition);
+  // Expressions that do not compile are left to compileFilter, which reports them.
+  const valid = [...new Set(found.map((f) => f.expression))].filter((expression) => jq.syntaxError(expression) === undefined);
+  if (valid.length === 0) return jq;
+  const program = `[${valid.map((expression) => `(try {ok: [(${expression}\n)]} catch {error: .})`).join(', ')}]`;
+  let results: { ok?: JqValue[]; error?: JqValue }[];
+  try {
+    results = (await runJqAsync(program, event as JqValue))[0] as typeof results;
+  } catch (error) {
+    if (!(error instanceof JqBudgetError)) throw error;
+    const one = found.length === 1 ? found[0]! : undefined;
+    const message = one ? error.message : error.message.replace(/^jq expression exceeded its/, "this filter's jq expressions exceeded their");
+    return { ok: false, problems: [{ where: 'filter', path: one ? one.path : '', message }] };
+  }
+  const answers = new Map<string, JqValue[] | JqEvaluationError>();
+  valid.forEach((expression, i) => {
+    const result = results[i]!;
+    answers.set(expression, result.ok ?? new JqEvaluationError(typeof result.error === 'string' ? result.error : JSON.stringify(result.error), expression));
+  });
   return {
     run(expression, input, vars) {
       const answer = input === event ? answers.get(expression) : undefined;

@@ -66,6 +66,9 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   if (spec.shell || spec.container) {
     const what = spec.shell ? 'shell command' : 'container';
     const processes = it.ports.processes;
+    if (it.options.allowProcesses && !processes) {
+      throw WorkflowError.of('configuration', `task "${run.name}": run: ${spec.shell ? 'shell' : 'container'} is not available here: no process runner is bound to this runtime`, run.ref, 'Process execution unavailable');
+    }
     if (!it.options.allowProcesses || !processes) {
       throw WorkflowError.of(
         'configuration',
