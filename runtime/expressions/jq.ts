@@ -78,6 +78,29 @@ export function loadJqRuntime(): Promise<JqRuntime> {
   return loading;
 }
 
+/**
+ * A runtime whose jq calls together may take at most `totalMs`: past it, every call fails at
+ * once. Each call already has its own budget; this bounds how long one run (a studio test
+ * run, which shares the studio's thread) can keep jq busy through many slow calls.
+ */
+export function withTotalBudget(jq: JqRuntime, totalMs: number, what = 'this run'): JqRuntime {
+  let spent = 0;
+  const timed = <T>(expression: string, call: () => T): T => {
+    if (spent >= totalMs) throw new JqBudgetError(`jq expressions of ${what} exceeded their total budget of ${totalMs} ms`, expression);
+    const started = Date.now();
+    try {
+      return call();
+    } finally {
+      spent += Date.now() - started;
+    }
+  };
+  return {
+    run: (expression, input, vars) => timed(expression, () => jq.run(expression, input, vars)),
+    runMany: (expressions, input, vars) => timed(expressions.join(' ; '), () => jq.runMany(expressions, input, vars)),
+    syntaxError: (expression) => jq.syntaxError(expression),
+  };
+}
+
 let pool: JqPool | undefined;
 
 /**

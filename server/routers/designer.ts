@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { compile } from '@/runtime/compiler/compile';
 import { hasErrors } from '@/runtime/compiler/diagnostics';
 import { runWorkflow } from '@/runtime/engine/runner';
-import { JqEvaluationError, runJqAsync, type JqValue } from '@/runtime/expressions/jq';
+import { JqEvaluationError, loadJqRuntime, runJqAsync, withTotalBudget, type JqValue } from '@/runtime/expressions/jq';
 import { fetchHttp } from '@/runtime/engine/host/node-ports';
 import { sandboxSettings } from '@/runtime/engine/host/sandbox-settings';
 import { ProcessScriptRunner } from '@/runtime/engine/host/script-runner';
@@ -18,6 +18,8 @@ import { schemasForGraph, webhookUrls } from '../services/flows';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 const TEST_RUN_TIMEOUT_MS = 15_000;
+/** jq time a whole test run may use, in expression budgets (MESHFLOW_EXPRESSION_TIMEOUT_MS). */
+const TEST_RUN_JQ_BUDGETS = 3;
 
 const testRunInput = z.object({
   graph: z.unknown(),
@@ -115,7 +117,10 @@ async function testRun(input: z.infer<typeof testRunInput>) {
   const settings = sandboxSettings(process.env);
   const scripts =
     settings.MESHFLOW_SCRIPTS === 'enabled' ? new ProcessScriptRunner({ timeoutMs: settings.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings.MESHFLOW_SCRIPT_MEMORY_MB }) : undefined;
+  // Each jq call has its own budget; together they may hold the studio's thread for a few budgets at most.
+  const jq = withTotalBudget(await loadJqRuntime(), settings.MESHFLOW_EXPRESSION_TIMEOUT_MS * TEST_RUN_JQ_BUDGETS, 'this test run');
   const result = await runWorkflow(compiled.document as unknown as WorkflowDocument, input.event as Json, {
+    jq,
     timeoutMs: TEST_RUN_TIMEOUT_MS,
     ports: { http, lifecycle, ...(scripts ? { scripts } : {}) },
   });

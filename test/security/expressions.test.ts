@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PrismaClient } from '../../prisma/generated/client';
 import { decompile } from '../../runtime/compiler/decompile';
+import { loadJqRuntime, withTotalBudget } from '../../runtime/expressions/jq';
 import { JqLimitError, JqPool } from '../../runtime/expressions/jq-thread';
 import { compileTransform } from '../../runtime/expressions/transforms';
 import { createDb } from '../../server/db';
@@ -115,6 +116,20 @@ describe('expressions are bounded', () => {
       const next = decompile({ document: { dsl: '1.0.0', namespace: 'security', name: 'ok-jq', version: '0.1.0' }, do: [{ count: { set: { n: '${ [range(10)] | length }' } } }] });
       expect(await editor.designer.testRun({ graph: next.graph, event })).toMatchObject({ ok: true, status: 'completed', output: { n: 10 } });
     });
+  });
+
+  it('bounds the jq time of a whole test run: past its total, further calls fail at once', async () => {
+    const jq = withTotalBudget(await loadJqRuntime(), 2_000, 'this test run');
+    const failures: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      try {
+        jq.run('def f: f; f', null, () => undefined);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    expect(failures.slice(0, 2)).toEqual(['jq expression exceeded its 1000 ms budget', 'jq expression exceeded its 1000 ms budget']);
+    expect(failures.slice(2)).toEqual(['jq expressions of this test run exceeded their total budget of 2000 ms', 'jq expressions of this test run exceeded their total budget of 2000 ms']);
   });
 
   it("stops a jq evaluation at its memory budget (jq's WebAssembly heap is capped)", async () => {
