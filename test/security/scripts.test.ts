@@ -18,7 +18,9 @@ import type { PrismaClient } from '../../prisma/generated/client';
 import { decompile } from '../../runtime/compiler/decompile';
 import { main } from '../../runtime/cli/main';
 import { LOCKDOWN_SOURCE, ProcessScriptRunner, scriptProcessArgs, scriptProcessOptions } from '../../runtime/engine/host/script-runner';
+import { loadWorkerConfig } from '../../runtime/worker/config';
 import { createDb } from '../../server/db';
+import { parseEnv, studioEnvSchema } from '../../server/env';
 import { createCaller } from '../../server/routers/root';
 import { waitFor } from '../helpers/databases';
 import { deploy, post, startWorker, structured, undeployAll } from '../integration/events/helpers';
@@ -87,6 +89,18 @@ function scriptWorkflow(name: string, code: string, schedule?: string) {
     do: [{ js: { run: { script: { language: 'javascript', code } } } }],
   };
 }
+
+describe('the script setting', () => {
+  const base = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/x', MESHFLOW_AUTH_SECRET: 'x'.repeat(32), MESHFLOW_SECRET_KEY: randomBytes(32).toString('base64') };
+
+  it('is off by default for the studio and the worker, and a value other than enabled/disabled stops them at start', () => {
+    expect(parseEnv(studioEnvSchema, base, 'studio').MESHFLOW_SCRIPTS).toBe('disabled');
+    const worker = loadWorkerConfig({ DATABASE_URL: base.DATABASE_URL });
+    expect(worker.ok && worker.config.MESHFLOW_SCRIPTS).toBe('disabled');
+    expect(() => parseEnv(studioEnvSchema, { ...base, MESHFLOW_SCRIPTS: 'yes' }, 'studio')).toThrow(/MESHFLOW_SCRIPTS: must be enabled or disabled/);
+    expect(loadWorkerConfig({ DATABASE_URL: base.DATABASE_URL, MESHFLOW_SCRIPTS: 'on' })).toEqual({ ok: false, problems: ['MESHFLOW_SCRIPTS: must be enabled or disabled'] });
+  });
+});
 
 describe('run: script cannot reach the host', () => {
   let dir: string;
