@@ -27,6 +27,7 @@ import {
 } from './casting.ts';
 import type { CesqlError } from './errors.ts';
 import type { CesqlFunction, FunctionRegistry } from './functions.ts';
+import { WILDCARD_STEP_BUDGET, matchWildcard, normalizeTokens, type WildcardToken } from '../wildcard.ts';
 
 /** A CloudEvent as attributes by name: a parsed structured-mode JSON object or a `cloudevents` CloudEvent. */
 export type CesqlEvent = Readonly<Record<string, unknown>>;
@@ -68,20 +69,12 @@ function overflow(ctx: EvaluationContext, operator: string, value: number): numb
 }
 
 /**
- * Work one LIKE match may do (steps of the matcher below). A backtracking regular expression
- * would take time exponential in the number of `%` for some inputs; this matcher is at worst
- * value length × pattern length, and stops here.
- */
-export const LIKE_STEP_BUDGET = 20_000_000;
-
-type LikeToken = { kind: 'char'; char: string } | { kind: 'one' } | { kind: 'any' };
-
-/**
  * Escapes in a LIKE pattern cover only `%` and `_`; any other backslash is a literal character.
- * The matcher answers true/false, or undefined when the match exceeded LIKE_STEP_BUDGET.
+ * The matcher answers true/false, or undefined when the match exceeded its step budget (a
+ * backtracking regular expression would take exponential time on some patterns).
  */
 export function compileLike(pattern: string): (value: string) => boolean | undefined {
-  const tokens: LikeToken[] = [];
+  const tokens: WildcardToken[] = [];
   let literal = '';
   let wildcards = false;
   const chars = Array.from(pattern);
@@ -94,7 +87,7 @@ export function compileLike(pattern: string): (value: string) => boolean | undef
       i++;
     } else if (c === '%') {
       wildcards = true;
-      if (tokens.at(-1)?.kind !== 'any') tokens.push({ kind: 'any' });
+      tokens.push({ kind: 'any' });
     } else if (c === '_') {
       wildcards = true;
       tokens.push({ kind: 'one' });
@@ -108,33 +101,8 @@ export function compileLike(pattern: string): (value: string) => boolean | undef
   if (pattern.endsWith('%') && !/[%_\\]/.test(body)) return (value) => value.startsWith(body);
   const tail = pattern.slice(1);
   if (pattern.startsWith('%') && !/[%_\\]/.test(tail)) return (value) => value.endsWith(tail);
-  return (text) => {
-    // `_` is one code point, as `.` with the `u` flag; `%` any run of them, newlines included.
-    const value = Array.from(text);
-    let t = 0;
-    let v = 0;
-    let star = -1;
-    let mark = 0;
-    let steps = 0;
-    while (v < value.length) {
-      if (++steps > LIKE_STEP_BUDGET) return undefined;
-      const token = tokens[t];
-      if (token && (token.kind === 'one' || (token.kind === 'char' && token.char === value[v]))) {
-        t++;
-        v++;
-      } else if (token?.kind === 'any') {
-        star = t++;
-        mark = v;
-      } else if (star !== -1) {
-        t = star + 1;
-        v = ++mark;
-      } else {
-        return false;
-      }
-    }
-    while (tokens[t]?.kind === 'any') t++;
-    return t === tokens.length;
-  };
+  const normalized = normalizeTokens(tokens);
+  return (value) => matchWildcard(normalized, value);
 }
 
 export function compileNode(node: CesqlNode, functions: FunctionRegistry, notes: CompileNotes): CompiledNode {
@@ -204,7 +172,7 @@ export function compileNode(node: CesqlNode, functions: FunctionRegistry, notes:
           if (ctx.errors.length !== seen) return false;
           const matched = matches(toStringValue(v));
           if (matched === undefined) {
-            ctx.errors.push({ kind: 'generic', message: `LIKE '${node.pattern.slice(0, 50)}' exceeded its evaluation budget of ${LIKE_STEP_BUDGET} steps` });
+            ctx.errors.push({ kind: 'generic', message: `LIKE '${node.pattern.slice(0, 50)}' exceeded its evaluation budget of ${WILDCARD_STEP_BUDGET} steps` });
             return false;
           }
           return matched !== negated;
