@@ -278,6 +278,7 @@ describe('run: script cannot reach the host', () => {
         const r = {};
         const attempt = async (name, f) => { try { await f(); r[name] = 'ALLOWED'; } catch (e) { r[name] = 'denied'; } };
         r.env = JSON.stringify(process.env);
+        r.uid = process.getuid();
         await attempt('read', () => require('fs').readFileSync(${JSON.stringify(secretFile)}, 'utf8'));
         await attempt('write', () => require('fs').writeFileSync(${JSON.stringify(join(writeDir, 'pwned'))}, 'x'));
         await attempt('spawn', () => require('child_process').execFileSync('/bin/true'));
@@ -292,6 +293,9 @@ describe('run: script cannot reach the host', () => {
         await attempt('codegen', () => Function('return 1')());
         return r;
       `);
+      // A host running as root starts scripts as the unprivileged nobody user.
+      expect(report.uid).toBe(process.getuid?.() === 0 ? 65_534 : process.getuid?.());
+      delete report.uid;
       expect(report).toEqual({
         env: '{}',
         read: 'denied',
