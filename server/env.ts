@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { egressSettings } from '@/runtime/net/egress';
+import { sandboxSettingsShape } from '@/runtime/engine/host/sandbox-settings';
 
 const postgresUrl = z
   .string()
@@ -27,6 +28,8 @@ export const studioEnvSchema = z.object({
   MESHFLOW_METRICS_TOKEN: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   ...egressSettings,
+  /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
+  ...sandboxSettingsShape,
 });
 
 export type StudioEnv = z.infer<typeof studioEnvSchema>;

@@ -7,6 +7,7 @@ import { Interpreter, type RunResult, type RuntimeDescriptor } from './interpret
 import type { EnginePorts } from './ports.ts';
 import type { InstanceState, Json, WorkflowDocument } from './types.ts';
 import { instanceStateSchema } from './load.ts';
+import type { JqRuntime } from '../expressions/jq.ts';
 
 export const RUNTIME_NAME = 'meshflow';
 export const RUNTIME_VERSION = '0.1.0';
@@ -17,6 +18,8 @@ export interface EngineOptions {
   runtimeMetadata?: Record<string, Json>;
   /** Lets `run: shell` and `run: container` execute through `ports.processes`. Off by default. */
   allowProcesses?: boolean;
+  /** The jq runtime expressions use (e.g. one with a budget for the whole run); the process-wide one when absent. */
+  jq?: JqRuntime;
 }
 
 export interface RunHandle {
@@ -75,7 +78,7 @@ export class Engine {
   }
 
   private launch(state: InstanceState): RunHandle {
-    const interpreter = new Interpreter(state, { ports: this.options.ports, runtime: this.runtime, allowProcesses: this.options.allowProcesses === true });
+    const interpreter = new Interpreter(state, { ports: this.options.ports, runtime: this.runtime, allowProcesses: this.options.allowProcesses === true, ...(this.options.jq ? { jq: this.options.jq } : {}) });
     const done = interpreter.run();
     return {
       id: state.id,

@@ -13,7 +13,7 @@ import type { EnginePorts } from './ports.ts';
 import { checkSchema } from './schema.ts';
 import { TASK_HANDLERS, taskKind } from './tasks/index.ts';
 import type { Frame, InstanceState, Json, JsonObject, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
-import { loadJqRuntime } from '../expressions/jq.ts';
+import { loadJqRuntime, type JqRuntime } from '../expressions/jq.ts';
 import { fetchResource } from './resources.ts';
 
 export interface RuntimeDescriptor {
@@ -29,6 +29,8 @@ export interface InterpreterOptions {
   allowProcesses: boolean;
   /** Run a subflow (`run: workflow`) as a child instance nested in this one's state. */
   childOf?: { parent: Interpreter; frame: Frame };
+  /** The jq runtime expressions use; the process-wide one when absent. */
+  jq?: JqRuntime;
 }
 
 export type RunResult =
@@ -327,7 +329,7 @@ export class Interpreter {
     const fresh = state.status === 'pending';
     const signal = this.controller.signal;
     try {
-      const jq = await loadJqRuntime();
+      const jq = this.options.jq ?? (await loadJqRuntime());
       const language = this.definition.evaluate?.language ?? 'jq';
       if (language !== 'jq') throw WorkflowError.of('configuration', `expression language "${language}" is not supported; use jq`, '/evaluate/language');
       this.evaluator = Evaluator.shared(jq, this.definition.evaluate?.mode ?? 'strict');

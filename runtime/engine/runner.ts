@@ -3,6 +3,7 @@ import { Engine } from './engine.ts';
 import { WorkflowError } from './errors.ts';
 import { createNodePorts, type NodePortsOptions } from './host/node-ports.ts';
 import type { RunResult } from './interpreter.ts';
+import type { JqRuntime } from '../expressions/jq.ts';
 import type { EnginePorts } from './ports.ts';
 import type { Json, WorkflowDocument } from './types.ts';
 
@@ -12,11 +13,13 @@ export interface RunOptions extends NodePortsOptions {
   allowProcesses?: boolean;
   /** Replaces some of the real ports. */
   ports?: Partial<EnginePorts>;
+  /** The jq runtime for this run's expressions (e.g. withTotalBudget); the process-wide one when absent. */
+  jq?: JqRuntime;
 }
 
 export async function runWorkflow(definition: WorkflowDocument, input: Json, options: RunOptions = {}): Promise<RunResult> {
   const ports = { ...createNodePorts(options), ...options.ports };
-  const engine = new Engine({ ports, allowProcesses: options.allowProcesses === true });
+  const engine = new Engine({ ports, allowProcesses: options.allowProcesses === true, ...(options.jq ? { jq: options.jq } : {}) });
   const handle = engine.start(definition, input);
   let timedOut = false;
   const timer =

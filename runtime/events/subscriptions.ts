@@ -6,7 +6,7 @@
  */
 import { compileFilter, type EventPredicate, type FilterEvent } from '../expressions/filters/index.ts';
 import { compileFast } from '../expressions/jq-fast.ts';
-import { loadJqRuntime, type JqRuntime, type JqValue } from '../expressions/jq.ts';
+import { JqBudgetError, loadJqRuntime, type JqRuntime, type JqValue } from '../expressions/jq.ts';
 import { TransformError, compileTransform, type EventTransform } from '../expressions/transforms/index.ts';
 import type { CloudEventRecord } from './cloudevent.ts';
 import type { HttpTarget, PipelinePlan, WebhookSource } from './plan.ts';
@@ -111,7 +111,15 @@ export class Subscription {
         }
       } else if (step.batch && live.length > 1) {
         const input = live.map((i) => values[i]) as JqValue[];
-        const outputs = step.batch.runtime.run(step.batch.program, input, () => undefined)[0] as { ok?: JqValue; error?: JqValue }[];
+        let outputs: { ok?: JqValue; error?: JqValue }[];
+        try {
+          outputs = step.batch.runtime.run(step.batch.program, input, () => undefined)[0] as { ok?: JqValue; error?: JqValue }[];
+        } catch (error) {
+          // The batch as a whole hit the expression budget (or jq failed outright): each of its events fails with that error.
+          const message = `jq ${step.task}: ${(error as Error).message}${error instanceof JqBudgetError ? ` (one evaluation over a batch of ${live.length} events)` : ''}`;
+          for (const i of live) settled[i] = new TransformError(message);
+          continue;
+        }
         live.forEach((i, k) => {
           const output = outputs[k]!;
           if ('error' in output) settled[i] = new TransformError(`jq ${step.task}: ${typeof output.error === 'string' ? output.error : JSON.stringify(output.error)}`);

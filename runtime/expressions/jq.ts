@@ -3,8 +3,14 @@
  * compiled to WebAssembly). Each call costs about a millisecond, so callers batch several
  * expressions over one input into one call, and plain paths, literals and comparisons skip
  * jq altogether through the JavaScript compiler in jq-fast.ts.
+ *
+ * Every call runs in a worker thread with a time and memory budget (jq-thread.ts;
+ * MESHFLOW_EXPRESSION_TIMEOUT_MS, MESHFLOW_EXPRESSION_MEMORY_MB): at the budget it ends with
+ * "jq expression exceeded its 1000 ms budget". `runJqAsync` is the non-blocking form for
+ * request handlers.
  */
-import { loadJq, type Jq } from 'jq-wasm';
+import { sandboxSettings } from '../engine/host/sandbox-settings.ts';
+import { JqLimitError, JqPool, SyncJq, type JqCall, type JqLimits, type JqRawResult } from './jq-thread.ts';
 
 export type JqValue = null | boolean | number | string | JqValue[] | { [key: string]: JqValue };
 
@@ -27,6 +33,14 @@ export interface JqRuntime {
   syntaxError(expression: string): string | undefined;
 }
 
+/** An evaluation stopped at its time or memory budget (MESHFLOW_EXPRESSION_TIMEOUT_MS / _MEMORY_MB). */
+export class JqBudgetError extends JqEvaluationError {
+  constructor(message: string, expression: string) {
+    super(message, expression);
+    this.name = 'JqBudgetError';
+  }
+}
+
 const VARIABLE = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** Names of the `$variables` an expression mentions (jq's own `$__loc__` excluded). */
@@ -46,20 +60,90 @@ function cleanMessage(stderr: string): string {
     .trim();
 }
 
+/** The budgets every jq call runs with, from the environment (read once). */
+export function jqLimits(): JqLimits {
+  const settings = sandboxSettings(process.env);
+  return { timeoutMs: settings.MESHFLOW_EXPRESSION_TIMEOUT_MS, memoryMb: settings.MESHFLOW_EXPRESSION_MEMORY_MB };
+}
+
 let loading: Promise<JqRuntime> | undefined;
 
-/** The process-wide jq runtime; the WebAssembly module loads once, on first use. */
+/** The process-wide jq runtime; its thread loads jq once, on first use. */
 export function loadJqRuntime(): Promise<JqRuntime> {
-  loading ??= loadJq().then(createRuntime);
+  loading ??= (async () => {
+    const jq = new SyncJq(jqLimits());
+    await jq.ready();
+    return createRuntime((call) => jq.raw(call));
+  })();
   return loading;
 }
 
-function createRuntime(jq: Jq): JqRuntime {
-  // Variables travel inside the input (`[data, {vars}]`) and are destructured by the program,
-  // which is cheaper than one `--argjson` per variable and keeps `.` the data itself.
-  function wrap(body: string, names: string[]): string {
-    if (names.length === 0) return `.[0] | ${body}`;
-    return `. as [$__data, {${names.map((n) => `$${n}`).join(', ')}}] | $__data | ${body}`;
+/**
+ * A runtime whose jq calls together may take at most `totalMs`: past it, every call fails at
+ * once. Each call already has its own budget; this bounds how long one run (a studio test
+ * run, which shares the studio's thread) can keep jq busy through many slow calls.
+ */
+export function withTotalBudget(jq: JqRuntime, totalMs: number, what = 'this run'): JqRuntime {
+  let spent = 0;
+  const timed = <T>(expression: string, call: () => T): T => {
+    if (spent >= totalMs) throw new JqBudgetError(`jq expressions of ${what} exceeded their total budget of ${totalMs} ms`, expression);
+    const started = Date.now();
+    try {
+      return call();
+    } finally {
+      spent += Date.now() - started;
+    }
+  };
+  return {
+    run: (expression, input, vars) => timed(expression, () => jq.run(expression, input, vars)),
+    runMany: (expressions, input, vars) => timed(expressions.join(' ; '), () => jq.runMany(expressions, input, vars)),
+    syntaxError: (expression) => jq.syntaxError(expression),
+  };
+}
+
+let pool: JqPool | undefined;
+
+/**
+ * Every output of one jq expression on one input, without blocking the event loop: for
+ * request handlers (filter tester, inspector previews), so one slow expression never holds
+ * up other requests. Throws JqEvaluationError, also at the budget.
+ */
+export async function runJqAsync(expression: string, input: JqValue): Promise<JqValue[]> {
+  pool ??= new JqPool(jqLimits());
+  let result: JqRawResult;
+  try {
+    result = await pool.call({ input: [input, {}], program: wrap(`(${expression}\n)`, []), flags: ['-c'] });
+  } catch (error) {
+    if (error instanceof JqLimitError) throw new JqBudgetError(error.message, expression);
+    throw error;
+  }
+  return outputsOf(result, expression);
+}
+
+// Variables travel inside the input (`[data, {vars}]`) and are destructured by the program,
+// which is cheaper than one `--argjson` per variable and keeps `.` the data itself.
+function wrap(body: string, names: string[]): string {
+  if (names.length === 0) return `.[0] | ${body}`;
+  return `. as [$__data, {${names.map((n) => `$${n}`).join(', ')}}] | $__data | ${body}`;
+}
+
+function outputsOf(result: JqRawResult, expression: string): JqValue[] {
+  if (result.exitCode !== 0) throw new JqEvaluationError(cleanMessage(result.stderr) || `jq exited with ${result.exitCode}`, expression);
+  const outputs: JqValue[] = [];
+  for (const line of result.stdout.split('\n')) {
+    if (line !== '') outputs.push(JSON.parse(line) as JqValue);
+  }
+  return outputs;
+}
+
+function createRuntime(raw: (call: JqCall) => JqRawResult): JqRuntime {
+  function limited(call: JqCall, expression: string): JqRawResult {
+    try {
+      return raw(call);
+    } catch (error) {
+      if (error instanceof JqLimitError) throw new JqBudgetError(error.message, expression);
+      throw error;
+    }
   }
 
   function bound(expressions: string[], vars: (name: string) => JqValue | undefined): { names: string[]; values: Record<string, JqValue> } {
@@ -78,13 +162,7 @@ function createRuntime(jq: Jq): JqRuntime {
   }
 
   function call(program: string, input: JqValue, expression: string): JqValue[] {
-    const result = jq.raw(input, program, ['-c']);
-    if (result.exitCode !== 0) throw new JqEvaluationError(cleanMessage(result.stderr) || `jq exited with ${result.exitCode}`, expression);
-    const outputs: JqValue[] = [];
-    for (const line of result.stdout.split('\n')) {
-      if (line !== '') outputs.push(JSON.parse(line) as JqValue);
-    }
-    return outputs;
+    return outputsOf(limited({ input, program, flags: ['-c'] }, expression), expression);
   }
 
   return {
@@ -102,7 +180,13 @@ function createRuntime(jq: Jq): JqRuntime {
       const names = referencedVariables(expression);
       const binds = names.map((n) => `null as $${n} | `).join('');
       // `limit(0; …)` compiles the expression without running it.
-      const result = jq.raw(null, `${binds}[limit(0; (${expression}\n))]`, ['-c']);
+      let result: JqRawResult;
+      try {
+        result = limited({ input: null, program: `${binds}[limit(0; (${expression}\n))]`, flags: ['-c'] }, expression);
+      } catch (error) {
+        if (error instanceof JqEvaluationError) return error.message;
+        throw error;
+      }
       if (result.exitCode !== 3) return undefined;
       // An expression cut short shows up as our own closing parenthesis on the line after it.
       const closing = `unexpected ')' at <top-level>, line ${expression.split('\n').length + 1}`;

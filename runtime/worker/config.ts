@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { egressSettings } from '../net/egress.ts';
+import { sandboxSettingsShape } from '../engine/host/sandbox-settings.ts';
 
 export const workerConfigSchema = z.object({
   DATABASE_URL: z
@@ -51,6 +52,8 @@ export const workerConfigSchema = z.object({
     .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes encoded as base64')
     .optional(),
   ...egressSettings,
+  /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
+  ...sandboxSettingsShape,
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

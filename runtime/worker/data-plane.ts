@@ -28,6 +28,7 @@ import { RunStore } from './workflows/run-store.ts';
 import { FlowDefinitions } from './workflows/definitions.ts';
 import { Scheduler, timeSchedule, type ScheduledDeployment } from './workflows/scheduler.ts';
 import { CompiledTrigger, WorkflowRoutingSet, workflowTrigger, type WorkflowTrigger } from './workflows/triggers.ts';
+import { ProcessScriptRunner } from '../engine/host/script-runner.ts';
 
 export interface DataPlane {
   handle: (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -177,6 +178,8 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       secrets,
       workflows: definitions,
       asyncapi: brokers,
+      // `run: script` only where an administrator enabled it, and then in a locked-down child process.
+      ...(config.MESHFLOW_SCRIPTS === 'enabled' ? { scripts: new ProcessScriptRunner({ timeoutMs: config.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: config.MESHFLOW_SCRIPT_MEMORY_MB }) } : {}),
       pollMs: config.MESHFLOW_RUN_POLL_MS,
       publishLifecycle: config.MESHFLOW_RUN_LIFECYCLE_EVENTS,
       log,

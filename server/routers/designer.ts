@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { compile } from '@/runtime/compiler/compile';
 import { hasErrors } from '@/runtime/compiler/diagnostics';
 import { runWorkflow } from '@/runtime/engine/runner';
-import { JqEvaluationError, loadJqRuntime, type JqValue } from '@/runtime/expressions/jq';
+import { JqEvaluationError, loadJqRuntime, runJqAsync, withTotalBudget, type JqValue } from '@/runtime/expressions/jq';
 import { fetchHttp } from '@/runtime/engine/host/node-ports';
+import { sandboxSettings } from '@/runtime/engine/host/sandbox-settings';
+import { ProcessScriptRunner } from '@/runtime/engine/host/script-runner';
 import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types';
 import type { HttpPort, LifecyclePort } from '@/runtime/engine/ports';
 import { env } from '../env';
@@ -17,6 +19,8 @@ import { resolveSecrets, secretsMasker } from '../services/secrets';
 import { editorProcedure, router, viewerProcedure, type Context } from '../trpc';
 
 const TEST_RUN_TIMEOUT_MS = 15_000;
+/** jq time a whole test run may use, in expression budgets (MESHFLOW_EXPRESSION_TIMEOUT_MS). */
+const TEST_RUN_JQ_BUDGETS = 3;
 
 const testRunInput = z.object({
   graph: z.unknown(),
@@ -38,9 +42,9 @@ const evaluateInput = z.object({
  * a flow's context only exists in a run.
  */
 async function evaluate(input: z.infer<typeof evaluateInput>) {
-  const jq = await loadJqRuntime();
   try {
-    return { ok: true as const, outputs: jq.run(input.expression, (input.input ?? null) as JqValue, () => undefined) };
+    // Off the event loop and within the expression budget: a slow expression ends with an error, other requests go on.
+    return { ok: true as const, outputs: await runJqAsync(input.expression, (input.input ?? null) as JqValue) };
   } catch (error) {
     if (error instanceof JqEvaluationError) return { ok: false as const, error: error.message };
     throw error;
@@ -115,9 +119,16 @@ async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<ty
       return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) });
     },
   };
+  // Scripts never run in this process: only in a locked-down child process, and only where an administrator enabled them.
+  const settings = sandboxSettings(process.env);
+  const scripts =
+    settings.MESHFLOW_SCRIPTS === 'enabled' ? new ProcessScriptRunner({ timeoutMs: settings.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings.MESHFLOW_SCRIPT_MEMORY_MB }) : undefined;
+  // Each jq call has its own budget; together they may hold the studio's thread for a few budgets at most.
+  const jq = withTotalBudget(await loadJqRuntime(), settings.MESHFLOW_EXPRESSION_TIMEOUT_MS * TEST_RUN_JQ_BUDGETS, 'this test run');
   const result = await runWorkflow(document, input.event as Json, {
+    jq,
     timeoutMs: TEST_RUN_TIMEOUT_MS,
-    ports: { http, lifecycle, secrets: { resolve: (names) => resolveSecrets(ctx.db, ctx.secretKey, names) } },
+    ports: { http, lifecycle, secrets: { resolve: (names) => resolveSecrets(ctx.db, ctx.secretKey, names) }, ...(scripts ? { scripts } : {}) },
   });
   const mask = await secretsMasker(ctx.db, ctx.secretKey);
   return {
@@ -147,7 +158,7 @@ export const designerRouter = router({
     .input(z.object({ sources: z.array(z.object({ kind: z.string(), eventType: z.string() })).max(200) }))
     .query(({ ctx, input }) => schemasForGraph(ctx.db, { nodes: input.sources.map((s) => ({ kind: s.kind, config: { eventType: s.eventType } })) })),
 
-  // Editors only, as test runs: jq runs synchronously in this process and can be made to spin.
+  // Editors only, as test runs. jq runs in a worker thread within its time and memory budget.
   evaluate: editorProcedure.input(evaluateInput).mutation(({ input }) => evaluate(input)),
 
   testRun: editorProcedure.input(testRunInput).mutation(({ ctx, input }) => testRun(ctx, input)),

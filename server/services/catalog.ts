@@ -11,6 +11,7 @@ import type { PrismaClient } from '@/prisma/generated/client';
 import { fromAsyncApi, toAsyncApi, type CatalogEntry } from '@/runtime/catalog/asyncapi';
 import { canonicalJson, diffSchemas, fieldPaths, type JsonSchema } from '@/runtime/catalog/schema';
 import { ServiceError } from './errors';
+import { matchWildcard, normalizeTokens, type WildcardToken } from '@/runtime/expressions/wildcard';
 
 export const catalogSearchInput = z.object({
   search: z.string().trim().max(200).optional(),
@@ -198,8 +199,9 @@ export const exportInput = z.object({ type: z.string().trim().max(300).optional(
 /** `order.*` style patterns: `*` matches any run of characters; no pattern means all. */
 function typePattern(pattern: string | undefined): (type: string) => boolean {
   if (!pattern) return () => true;
-  const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return (type) => regex.test(type);
+  // Matched without a backtracking regular expression: `a*a*a*…b` stays fast.
+  const tokens = normalizeTokens(Array.from(pattern, (c): WildcardToken => (c === '*' ? { kind: 'any' } : { kind: 'char', char: c })));
+  return (type) => matchWildcard(tokens, type) === true;
 }
 
 export async function exportAsyncApi(db: PrismaClient, input: z.infer<typeof exportInput>): Promise<{ yaml: string; count: number }> {

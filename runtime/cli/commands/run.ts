@@ -1,8 +1,10 @@
 /**
  * `meshflow run <file> [--input '<json>' | --input-file <path>] [--secrets-file <path>]
- * [--secret <name>=<value>]… [--timeout <duration>] [--allow-processes]`: runs the workflow in
- * this process, with no database. `$secrets` holds only what the file and flags give (and only
- * the names `use.secrets` declares), never the environment. Output JSON on stdout and exit 0; a fault as problem details on stderr and
+ * [--secret <name>=<value>]… [--timeout <duration>] [--allow-scripts] [--allow-processes]`: runs the
+ * workflow in this process, with no database. `$secrets` holds only what the file and flags give
+ * (and only the names `use.secrets` declares), never the environment. `run: script` runs only with
+ * --allow-scripts (or MESHFLOW_SCRIPTS=enabled), and then in a separate locked-down process.
+ * Output JSON on stdout and exit 0; a fault as problem details on stderr and
  * exit 1; an invalid document or invocation, every problem on stderr and exit 2.
  */
 import { readFile } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Command } from '../main.ts';
 import { durationMs } from '../../engine/duration.ts';
+import { sandboxSettings } from '../../engine/host/sandbox-settings.ts';
+import { ProcessScriptRunner } from '../../engine/host/script-runner.ts';
 import { runWorkflow } from '../../engine/runner.ts';
 import type { Json } from '../../engine/types.ts';
 import { formatDiagnostics, loadWorkflow } from '../../engine/validate.ts';
@@ -22,6 +26,8 @@ Options:
   --secrets-file <path>   secrets ($secrets, use.secrets) from a JSON or YAML object
   --secret <name>=<value> one secret (repeatable; wins over --secrets-file)
   --timeout <duration>    fail after this long: 30s, 5m, 1h, 1500ms or ISO 8601 (PT30S)
+  --allow-scripts         let run: script execute, in a separate locked-down process with no
+                          network, files or environment (also MESHFLOW_SCRIPTS=enabled)
   --allow-processes       let run: shell and run: container execute
 `;
 
@@ -41,10 +47,11 @@ interface Options {
   secret: [string, string][];
   timeout?: string;
   allowProcesses: boolean;
+  allowScripts: boolean;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const options: Options = { allowProcesses: false, secret: [] };
+  const options: Options = { allowProcesses: false, allowScripts: false, secret: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -68,6 +75,9 @@ function parseArgs(args: string[]): Options | string {
       }
       case '--timeout':
         options.timeout = value();
+        break;
+      case '--allow-scripts':
+        options.allowScripts = true;
         break;
       case '--allow-processes':
         options.allowProcesses = true;
@@ -97,6 +107,12 @@ const run: Command = async (args, io) => {
   let input: Json = {};
   let secrets: Record<string, Json> = {};
   let timeoutMs: number | undefined;
+  let settings: ReturnType<typeof sandboxSettings> | undefined;
+  try {
+    settings = sandboxSettings(process.env);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   try {
     if (options.input !== undefined) input = JSON.parse(options.input) as Json;
   } catch (error) {
@@ -133,7 +149,16 @@ const run: Command = async (args, io) => {
     io.stderr(`${options.file}: ${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}\n${formatDiagnostics(diagnostics)}\n`);
     return 2;
   }
-  const result = await runWorkflow(document, input, { secrets, allowProcesses: options.allowProcesses, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const scripts =
+    options.allowScripts || settings!.MESHFLOW_SCRIPTS === 'enabled'
+      ? new ProcessScriptRunner({ timeoutMs: settings!.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings!.MESHFLOW_SCRIPT_MEMORY_MB })
+      : undefined;
+  const result = await runWorkflow(document, input, {
+    secrets,
+    allowProcesses: options.allowProcesses,
+    ...(scripts ? { scripts } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
   if (result.status === 'completed') {
     io.stdout(`${JSON.stringify(result.output, null, 2)}\n`);
     return 0;

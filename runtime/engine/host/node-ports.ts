@@ -1,16 +1,16 @@
 /**
  * Real ports for running workflows in-process (the CLI, studio test runs): wall clock,
  * fetch for HTTP under the egress policy, an in-memory event bus, secrets from a map given
- * explicitly (never the environment), scripts in a worker thread, MCP calls through the official SDK.
+ * explicitly (never the environment), MCP calls through the official SDK. Scripts only when the
+ * caller passes a script runner (see script-runner.ts: a separate locked-down process).
  */
 import { randomUUID } from 'node:crypto';
 import { egressPolicy, type EgressPolicy } from '../../net/egress.ts';
-import type { EnginePorts, HttpPort, Timers, WorkflowResolver } from '../ports.ts';
+import type { EnginePorts, HttpPort, ScriptPort, Timers, WorkflowResolver } from '../ports.ts';
 import type { Json, WorkflowDocument } from '../types.ts';
 import { undefinedSecretsMessage } from '../../secrets/names.ts';
 import { SdkMcpClient } from './mcp-client.ts';
 import { MemoryEventBus } from './memory-events.ts';
-import { WorkerScriptRunner } from './script-runner.ts';
 
 export const realTimers: Timers = {
   sleep(until, signal) {
@@ -78,6 +78,8 @@ export interface NodePortsOptions {
   secrets?: Record<string, Json>;
   workflows?: WorkflowDocument[];
   events?: MemoryEventBus;
+  /** Binds `run: script`; without it scripts fail with an error saying how to enable them. */
+  scripts?: ScriptPort;
 }
 
 export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & { events: MemoryEventBus } {
@@ -95,7 +97,7 @@ export function createNodePorts(options: NodePortsOptions = {}): EnginePorts & {
         return Object.fromEntries(names.map((n) => [n, secrets[n]!]));
       },
     },
-    scripts: new WorkerScriptRunner(),
+    ...(options.scripts ? { scripts: options.scripts } : {}),
     // MCP over HTTP goes through the same egress policy as every other outbound call.
     mcp: new SdkMcpClient({ fetch: egressFetch }),
     workflows: mapResolver(options.workflows ?? []),

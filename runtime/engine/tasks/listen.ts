@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { enclosedExpression } from '../evaluation.ts';
 import type { TaskOutcome, TaskRun } from '../interpreter.ts';
 import type { CloudEvent, Json, JsonObject, TaskList } from '../types.ts';
@@ -59,6 +60,27 @@ function deepIncludes(actual: Json | undefined, expected: Json): boolean {
   return Object.entries(expected).every(([k, v]) => deepIncludes((actual as JsonObject)[k], v));
 }
 
+const patterns = new Map<string, RE2JS | null>();
+
+/**
+ * Whether `value` matches `pattern` whole, as an RE2 regular expression: matching takes time
+ * linear in the value, whatever the pattern (a backtracking engine can take exponential time
+ * on patterns such as `(a+)+$`, and events come from outside). Not a valid expression: false.
+ */
+function fullMatch(pattern: string, value: string): boolean {
+  let compiled = patterns.get(pattern);
+  if (compiled === undefined) {
+    try {
+      compiled = RE2JS.compile(pattern);
+    } catch {
+      compiled = null;
+    }
+    if (patterns.size >= 10_000) patterns.clear();
+    patterns.set(pattern, compiled);
+  }
+  return compiled !== null && compiled.matches(value);
+}
+
 /**
  * Whether an event matches a filter's `with`: each attribute equals the given value, or
  * matches it as a regular expression, or (for `${ … }`) the expression holds with the event
@@ -75,11 +97,7 @@ export function eventMatches(run: TaskRun, filter: EventFilter | undefined, even
       }
       if (actual === expected) continue;
       if (typeof actual !== 'string') return false;
-      try {
-        if (new RegExp(`^(?:${expected})$`).test(actual)) continue;
-      } catch {
-        // Not a regular expression: only equality counted.
-      }
+      if (fullMatch(expected, actual)) continue;
       return false;
     }
     if (!deepIncludes(actual, expected)) return false;

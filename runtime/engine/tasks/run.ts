@@ -26,7 +26,7 @@ function processOutput(result: ProcessResult, mode: RunSpec['return'], run: Task
   return result.result !== undefined ? result.result : result.stdout;
 }
 
-/** `run`: a subflow, a JavaScript script (isolated, behind the script port), or — only when an operator turned them on — a shell command or container. */
+/** `run`: a subflow, a JavaScript script (behind the script port, bound only where an administrator enabled scripts), or — only when an operator turned them on — a shell command or container. */
 export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.run as RunSpec;
   const it = run.it;
@@ -35,7 +35,14 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   if (spec.script) {
     const script = spec.script;
     const scripts = it.ports.scripts;
-    if (!scripts) throw WorkflowError.of('configuration', `task "${run.name}": no script runner is bound to this engine`, run.ref);
+    if (!scripts) {
+      throw WorkflowError.of(
+        'configuration',
+        `task "${run.name}": run: script is turned off; an administrator can enable it (MESHFLOW_SCRIPTS=enabled on the studio and worker, or meshflow run --allow-scripts); scripts then run in a separate locked-down process`,
+        run.ref,
+        'Scripts disabled',
+      );
+    }
     if (script.language !== 'javascript' && script.language !== 'js') {
       throw WorkflowError.of('configuration', `task "${run.name}": script language "${script.language}" is not supported (use javascript)`, run.ref);
     }
@@ -59,6 +66,9 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   if (spec.shell || spec.container) {
     const what = spec.shell ? 'shell command' : 'container';
     const processes = it.ports.processes;
+    if (it.options.allowProcesses && !processes) {
+      throw WorkflowError.of('configuration', `task "${run.name}": run: ${spec.shell ? 'shell' : 'container'} is not available here: no process runner is bound to this runtime`, run.ref, 'Process execution unavailable');
+    }
     if (!it.options.allowProcesses || !processes) {
       throw WorkflowError.of(
         'configuration',

@@ -27,6 +27,7 @@ import {
 } from './casting.ts';
 import type { CesqlError } from './errors.ts';
 import type { CesqlFunction, FunctionRegistry } from './functions.ts';
+import { WILDCARD_STEP_BUDGET, matchWildcard, normalizeTokens, type WildcardToken } from '../wildcard.ts';
 
 /** A CloudEvent as attributes by name: a parsed structured-mode JSON object or a `cloudevents` CloudEvent. */
 export type CesqlEvent = Readonly<Record<string, unknown>>;
@@ -67,28 +68,32 @@ function overflow(ctx: EvaluationContext, operator: string, value: number): numb
   return value | 0;
 }
 
-/** Escapes in a LIKE pattern cover only `%` and `_`; any other backslash is a literal character. */
-export function compileLike(pattern: string): (value: string) => boolean {
-  let source = '';
+/**
+ * Escapes in a LIKE pattern cover only `%` and `_`; any other backslash is a literal character.
+ * The matcher answers true/false, or undefined when the match exceeded its step budget (a
+ * backtracking regular expression would take exponential time on some patterns).
+ */
+export function compileLike(pattern: string): (value: string) => boolean | undefined {
+  const tokens: WildcardToken[] = [];
   let literal = '';
   let wildcards = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern.charAt(i);
-    const next = pattern.charAt(i + 1);
+  const chars = Array.from(pattern);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    const next = chars[i + 1];
     if (c === '\\' && (next === '%' || next === '_')) {
       literal += next;
-      source += next;
+      tokens.push({ kind: 'char', char: next });
       i++;
     } else if (c === '%') {
       wildcards = true;
-      source += '[\\s\\S]*';
+      tokens.push({ kind: 'any' });
     } else if (c === '_') {
       wildcards = true;
-      source += '.';
+      tokens.push({ kind: 'one' });
     } else {
       literal += c;
-      // Only the syntax characters: in unicode mode any other escape (`\-`) is a syntax error.
-      source += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      tokens.push({ kind: 'char', char: c });
     }
   }
   if (!wildcards) return (value) => value === literal;
@@ -96,8 +101,8 @@ export function compileLike(pattern: string): (value: string) => boolean {
   if (pattern.endsWith('%') && !/[%_\\]/.test(body)) return (value) => value.startsWith(body);
   const tail = pattern.slice(1);
   if (pattern.startsWith('%') && !/[%_\\]/.test(tail)) return (value) => value.endsWith(tail);
-  const regex = new RegExp(`^${source}$`, 'su');
-  return (value) => regex.test(value);
+  const normalized = normalizeTokens(tokens);
+  return (value) => matchWildcard(normalized, value);
 }
 
 export function compileNode(node: CesqlNode, functions: FunctionRegistry, notes: CompileNotes): CompiledNode {
@@ -165,7 +170,12 @@ export function compileNode(node: CesqlNode, functions: FunctionRegistry, notes:
           const seen = ctx.errors.length;
           const v = operand(ctx);
           if (ctx.errors.length !== seen) return false;
-          return matches(toStringValue(v)) !== negated;
+          const matched = matches(toStringValue(v));
+          if (matched === undefined) {
+            ctx.errors.push({ kind: 'generic', message: `LIKE '${node.pattern.slice(0, 50)}' exceeded its evaluation budget of ${WILDCARD_STEP_BUDGET} steps` });
+            return false;
+          }
+          return matched !== negated;
         },
       };
     }

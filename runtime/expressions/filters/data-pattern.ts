@@ -10,6 +10,7 @@
  * `exists: false` matches a field that is absent.
  */
 import { describeJson, isPlainObject, pointer, type DefinitionIssue } from './issues.ts';
+import { matchWildcard, normalizeTokens, type WildcardToken } from '../wildcard.ts';
 
 export type PatternScalar = string | number | boolean | null;
 
@@ -44,20 +45,25 @@ export type PatternTest = (node: unknown) => boolean;
 
 const NUMERIC_OPERATORS = new Set(['<', '<=', '=', '>', '>=']);
 
-function wildcardRegex(pattern: string): RegExp {
-  let source = '';
+/** `*` any run of characters, `\\*` and `\\\\` literal; matched without a backtracking regular expression. */
+function wildcardMatcher(pattern: string): (value: string) => boolean | undefined {
+  const tokens: WildcardToken[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern.charAt(i);
     if (c === '\\' && (pattern.charAt(i + 1) === '*' || pattern.charAt(i + 1) === '\\')) {
-      source += `\\${pattern.charAt(++i)}`;
+      tokens.push({ kind: 'char', char: pattern.charAt(++i) });
     } else if (c === '*') {
-      source += '[\\s\\S]*';
+      tokens.push({ kind: 'any' });
     } else {
-      // Only the syntax characters: in unicode mode any other escape (`\-`) is a syntax error.
-      source += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      // Code points, as the matcher reads the value.
+      const point = String.fromCodePoint(pattern.codePointAt(i)!);
+      tokens.push({ kind: 'char', char: point });
+      i += point.length - 1;
     }
   }
-  return new RegExp(`^${source}$`, 'u');
+  const normalized = normalizeTokens(tokens);
+  // Undefined past the step budget: counted as no match (and, in anything-but, as excluded).
+  return (value) => matchWildcard(normalized, value);
 }
 
 class PatternCompiler {
@@ -179,8 +185,8 @@ class PatternCompiler {
       case 'wildcard': {
         const text = this.string(operand, path, 'wildcard');
         if (text === undefined) return undefined;
-        const regex = wildcardRegex(text);
-        return (v) => typeof v === 'string' && regex.test(v);
+        const matches = wildcardMatcher(text);
+        return (v) => typeof v === 'string' && matches(v) === true;
       }
       case 'numeric':
         return this.compileNumeric(operand, path);
@@ -255,8 +261,8 @@ class PatternCompiler {
         case 'wildcard': {
           const texts = this.strings(value, at, operator);
           if (texts === undefined) return undefined;
-          const regexes = texts.map(wildcardRegex);
-          return (v) => typeof v === 'string' && !regexes.some((r) => r.test(v));
+          const matchers = texts.map(wildcardMatcher);
+          return (v) => typeof v === 'string' && !matchers.some((m) => m(v) !== false);
         }
         default:
           return this.issue(at, `anything-but does not take "${operator}"; expected prefix, suffix, equals-ignore-case or wildcard`);

@@ -197,6 +197,14 @@ class FilterCompiler {
   }
 }
 
+/** Every `jq` expression in a definition, with its JSON Pointer. */
+export function jqExpressions(definition: unknown, path = ''): { path: string; expression: string }[] {
+  if (Array.isArray(definition)) return definition.flatMap((d, i) => jqExpressions(d, pointer(path, String(i))));
+  if (!isPlainObject(definition)) return [];
+  if (typeof definition.jq === 'string') return [{ path: pointer(path, 'jq'), expression: definition.jq }];
+  return ['all', 'any', 'not'].flatMap((key) => (key in definition ? jqExpressions(definition[key], pointer(path, key)) : []));
+}
+
 function containsJq(definition: unknown): boolean {
   if (Array.isArray(definition)) return definition.some(containsJq);
   if (!isPlainObject(definition)) return false;
@@ -220,10 +228,12 @@ export function filterWarnings(definition: unknown): DefinitionIssue[] {
 
 /**
  * Compiles a filter definition into a predicate. Throws DefinitionError listing every
- * problem. Async only because a `jq` filter loads the jq WebAssembly module first.
+ * problem. Async only because a `jq` filter loads the jq WebAssembly module first. `options.jq`
+ * replaces the process-wide jq runtime (the filter tester answers from evaluations it ran
+ * without blocking).
  */
-export async function compileFilter(definition: unknown): Promise<EventPredicate> {
-  const jq: JqMode = containsJq(definition) ? { kind: 'compile', runtime: await loadJqRuntime() } : { kind: 'validate' };
+export async function compileFilter(definition: unknown, options: { jq?: JqRuntime } = {}): Promise<EventPredicate> {
+  const jq: JqMode = containsJq(definition) ? { kind: 'compile', runtime: options.jq ?? (await loadJqRuntime()) } : { kind: 'validate' };
   const compiler = new FilterCompiler(jq);
   const predicate = compiler.compile(definition, '');
   if (!predicate || compiler.issues.length > 0) throw new DefinitionError('filter', compiler.issues);

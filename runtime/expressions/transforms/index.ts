@@ -66,6 +66,15 @@ function fromEventMesh(definition: Record<string, unknown>): unknown {
   }
 }
 
+/** The first `?(…)` or `(…)` segment of a JSONPath (code jsonpath-plus would evaluate), if any. */
+function scriptSegment(path: string): string | undefined {
+  try {
+    return JSONPath.toPathArray(path).find((segment) => /^\??\(/.test(segment));
+  } catch {
+    return undefined;
+  }
+}
+
 function compileJsonPath(path: string): (event: TransformEvent) => unknown {
   const segments = JSONPath.toPathArray(path).slice(1);
   if (segments.every((s) => PLAIN_SEGMENT.test(s))) {
@@ -80,7 +89,8 @@ function compileJsonPath(path: string): (event: TransformEvent) => unknown {
   }
   return (event) => {
     try {
-      return JSONPath({ path, json: event as object, wrap: false });
+      // Never evaluate script or filter expressions (`?(…)`, `(…)`): they are refused at compile time too.
+      return JSONPath({ path, json: event as object, wrap: false, eval: false });
     } catch (error) {
       throw new TransformError(`JSONPath ${path}: ${(error as Error).message}`);
     }
@@ -133,7 +143,9 @@ class TransformCompiler {
         const at = pointer('/values', name);
         if (!NAME.test(name)) this.issue(at, `"${name}" is not a usable name (letters, digits, _ . -)`);
         else if (typeof path !== 'string') this.issue(at, `expected a JSONPath string such as "$.data.id", got ${describeJson(path)}`);
-        else if (path.startsWith('$')) lookups.set(name, compileJsonPath(path));
+        else if (path.startsWith('$') && scriptSegment(path) !== undefined) {
+          this.issue(at, `JSONPath script and filter expressions such as ${scriptSegment(path)} are not supported; use plain paths ($.data.items[0].id, $..id, [*])`);
+        } else if (path.startsWith('$')) lookups.set(name, compileJsonPath(path));
         else lookups.set(name, () => path);
       }
     }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { fetchHttp, realTimers } from '../../engine/host/node-ports.ts';
-import type { AsyncApiPort, CloudEvent, EnginePorts, EventPort, Json, JsonObject, LifecyclePort, ListenRequest, WorkflowResolver } from '../../engine/index.ts';
+import type { AsyncApiPort, CloudEvent, EnginePorts, EventPort, Json, JsonObject, LifecyclePort, ListenRequest, ScriptPort, WorkflowResolver } from '../../engine/index.ts';
 import { validateStructured, type CloudEventRecord } from '../../events/cloudevent.ts';
 import { EVENT_COLUMNS, toRecord, type EventRow } from '../../events/delivery-queue.ts';
 import type { EventLog } from '../../events/event-log.ts';
@@ -37,6 +37,8 @@ export interface WorkerPortsDeps {
   workflows: WorkflowResolver;
   /** `call: asyncapi` publishes to brokers, one connection per broker shared by all runs. */
   asyncapi?: AsyncApiPort;
+  /** `run: script`, bound only when MESHFLOW_SCRIPTS=enabled: a runner that starts a locked-down process per script. */
+  scripts?: ScriptPort;
   pollMs: number;
   /** Also append lifecycle events to the event log (ingress `lifecycle`). */
   publishLifecycle: boolean;
@@ -203,6 +205,7 @@ export function runPorts(deps: WorkerPortsDeps, runId: string, trigger?: { at: s
     lifecycle: steps,
     workflows: deps.workflows,
     ...(deps.asyncapi ? { asyncapi: deps.asyncapi } : {}),
+    ...(deps.scripts ? { scripts: deps.scripts } : {}),
     secrets: { resolve: (names) => deps.secrets.resolve(names) },
   };
   return { ports, steps };

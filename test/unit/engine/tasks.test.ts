@@ -409,18 +409,23 @@ describe('run', () => {
     expect(error).toMatchObject({ type: `${ERROR_TYPE_BASE}configuration`, status: 400 });
     expect(error.detail).toContain('turned off');
   });
-  it('runs JavaScript in an isolated worker, with arguments, and returns its value', async () => {
-    const { WorkerScriptRunner } = await import('../../../runtime/engine/host/script-runner.ts');
+  it('refuses scripts when no script runner is bound, saying how to enable them', async () => {
+    const error = errorOf(await run(`do:\n  - js:\n      run:\n        script:\n          language: javascript\n          code: return 1\n`));
+    expect(error).toMatchObject({ type: `${ERROR_TYPE_BASE}configuration`, status: 400 });
+    expect(error.detail).toContain('MESHFLOW_SCRIPTS=enabled');
+  });
+  it('runs JavaScript in a separate locked-down process, with arguments, and returns its value', async () => {
+    const { ProcessScriptRunner } = await import('../../../runtime/engine/host/script-runner.ts');
     const result = await run(
       `do:\n  - js:\n      run:\n        script:\n          language: javascript\n          arguments: { a: '\${ .a }' }\n          code: |\n            return { sum: a + 1, hasProcess: typeof process !== 'undefined', hasRequire: typeof require !== 'undefined' };\n`,
       { a: 41 },
-      { ports: { scripts: new WorkerScriptRunner() } },
+      { ports: { scripts: new ProcessScriptRunner() } },
     );
     expect(outputOf(result)).toEqual({ sum: 42, hasProcess: false, hasRequire: false });
   });
   it('stops a script that runs past its time limit', async () => {
-    const { WorkerScriptRunner } = await import('../../../runtime/engine/host/script-runner.ts');
-    const scripts = new WorkerScriptRunner();
+    const { ProcessScriptRunner } = await import('../../../runtime/engine/host/script-runner.ts');
+    const scripts = new ProcessScriptRunner();
     const result = await scripts.run({ language: 'javascript', code: 'while (true) {}', arguments: {}, environment: {}, timeoutMs: 200 }, new AbortController().signal);
     expect(result.code).not.toBe(0);
   });
