@@ -331,7 +331,7 @@ export class ConnectorHost {
     batch = accepted;
     const events = batch.map((b) => b.event);
     const set = this.deps.subscriptions();
-    await this.deps.eventLog.append(events.map((event) => ({ event, ingress: spec.ingress, routes: set.route(event, spec.ingress) })));
+    await this.deps.eventLog.append(events.map((event) => ({ event, ingress: spec.ingress, ...set.decide(event, spec.ingress) })));
     // Committed: only now may the broker forget the messages.
     for (const inbound of batch) await inbound.settle();
     stats.eventsIn += batch.length;

@@ -84,7 +84,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       throw error;
     }
     const set = deps.subscriptions();
-    const outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, routes: set.route(event, ingress) })));
+    const outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, ...set.decide(event, ingress) })));
     deps.catalog?.observe(events.filter((_, i) => outcomes[i]?.stored));
     const stored = outcomes.filter((o) => o.stored).length;
     metrics.accepted.inc({ ingress }, stored);
