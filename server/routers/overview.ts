@@ -1,8 +1,8 @@
 import { pool } from '../db';
-import { lastHour, workerFigures } from '../services/overview';
+import { lastHour, workerOverview } from '../services/overview';
 import { router, viewerProcedure } from '../trpc';
 
 export const overviewRouter = router({
   lastHour: viewerProcedure.query(() => lastHour(pool())),
-  worker: viewerProcedure.query(({ ctx }) => workerFigures(ctx.workerUrl)),
+  worker: viewerProcedure.query(({ ctx }) => workerOverview(pool(), ctx.workerUrl)),
 });

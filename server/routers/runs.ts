@@ -11,12 +11,15 @@ import {
   runFilterOptions,
   runIdInput,
 } from '../services/runs';
+import { getPipelineRun } from '../services/pipeline-runs';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 export const runsRouter = router({
   list: viewerProcedure.input(listRunsInput).query(({ input }) => listRuns(pool(), input)),
   filters: viewerProcedure.query(() => runFilterOptions(pool())),
   get: viewerProcedure.input(runIdInput).query(({ input }) => getRun(pool(), input.id)),
+  /** One event through one pipeline deployment, as a run with a per-node timeline. */
+  pipeline: viewerProcedure.input(runIdInput).query(({ input }) => getPipelineRun(pool(), input.id)),
   rerun: editorProcedure.input(runIdInput).mutation(({ input }) => rerunWithSameEvent(pool(), input.id)),
   rerunWithEvent: editorProcedure.input(rerunWithEventInput).mutation(({ input }) => rerunWithEditedEvent(pool(), input.id, input.event)),
   control: editorProcedure.input(runControlInput).mutation(({ input }) => controlRun(pool(), input.id, input.action)),
