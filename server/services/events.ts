@@ -123,7 +123,7 @@ export async function getEvent(pool: pg.Pool, seq: string) {
        FROM (
          SELECT "deploymentId", 'pending' AS kind, attempts AS attempt, "lastError" AS detail, NULL::text AS ref, "availableAt" AS at FROM delivery WHERE "eventSeq" = $1
          UNION ALL
-         SELECT "deploymentId", outcome, attempt, error, NULL, "at" FROM delivery_outcome WHERE "eventSeq" = $1
+         SELECT "deploymentId", outcome, attempt, coalesce(error, reason), NULL, "at" FROM delivery_outcome WHERE "eventSeq" = $1
          UNION ALL
          SELECT "deploymentId", 'dead_lettered', attempts, reason, id, "createdAt" FROM dead_letter WHERE "eventSeq" = $1
          UNION ALL
@@ -134,7 +134,8 @@ export async function getEvent(pool: pg.Pool, seq: string) {
     [seq],
   );
   const matched = new Map<string, { deploymentId: string; flowId: string | null; flowName: string | null }>();
-  for (const d of deliveries) if (d.deploymentId) matched.set(d.deploymentId, { deploymentId: d.deploymentId, flowId: d.flowId, flowName: d.flowName });
+  // An event filtered out at ingress (attempt 0) was considered, not matched: the explanation lists those.
+  for (const d of deliveries) if (d.deploymentId && !(d.kind === 'filtered' && d.attempt === 0)) matched.set(d.deploymentId, { deploymentId: d.deploymentId, flowId: d.flowId, flowName: d.flowName });
   return { event, subscriptions: [...matched.values()], deliveries, explanation: await explainEvent(pool, seq) };
 }
 
