@@ -70,7 +70,7 @@ export function EventDetail({ seq }: { seq: string }) {
           <tr key={i}>
             <Td>{d.flowName ?? '—'}</Td>
             <Td><StatusPill status={d.kind} /></Td>
-            <Td>{d.attempt ?? '—'}</Td>
+            <Td>{d.attempt === 0 ? 'at ingress' : (d.attempt ?? '—')}</Td>
             <Td className="text-xs">
               {d.kind === 'run' && d.ref ? <Link className="text-indigo-700 hover:underline" href={`/runs/${d.ref}`}>run {d.detail}</Link> : (d.detail ?? '—')}
             </Td>

@@ -39,11 +39,13 @@ export function PipelineRunDetail({ id }: { id: string }) {
           <li key={n.task} className="rounded-lg border border-slate-200 bg-white p-3" data-testid={`node-${n.task}`}>
             <div className="flex items-center justify-between gap-3 text-sm">
               <span className="font-medium text-slate-800">
-                {n.label} <span className="text-xs font-normal text-slate-500">{n.title ?? n.role}</span>
+                {n.label} {n.title !== n.label ? <span className="text-xs font-normal text-slate-500">{n.title ?? n.role}</span> : null}
               </span>
               <span className="flex items-center gap-3 text-xs text-slate-500">
                 {n.attempts.length > 0 ? <span>{n.attempts.length} attempt{n.attempts.length === 1 ? '' : 's'}</span> : null}
-                <span>{ms(n.durationMs)}</span>
+                <span title={n.durationMs === null && n.status !== 'skipped' ? 'Checked as the event arrived, in the same pass that logged it' : undefined}>
+                  {n.durationMs === null && (n.role === 'source' || n.role === 'filter') && n.status !== 'skipped' ? 'at ingress' : ms(n.durationMs)}
+                </span>
                 <StatusPill status={n.status} />
               </span>
             </div>

@@ -241,10 +241,12 @@ export async function explainEvent(pool: pg.Pool, seq: string): Promise<{ consid
     decisions.length === 0
       ? considered === 0
         ? `no deployed flow listened on ${where} when this event arrived`
-        : `${considered} deployment(s) considered this event, but left no record (they may have been deleted)`
-      : `${decisions.length} deployment(s) considered this event on ${where}`;
+        : `${considered} ${deployments(considered)} considered this event but left no record (they may have been deleted)`
+      : `${decisions.length} ${deployments(decisions.length)} considered this event on ${where}`;
   return { considered, ingress, decisions, summary };
 }
+
+const deployments = (n: number) => (n === 1 ? 'deployment' : 'deployments');
 
 export const explainInput = z.object({
   /** The event's CloudEvents id, or its sequence number in the log. */

@@ -163,7 +163,10 @@ test('a designer test run stubs the HTTP target and shows the request, until rea
   const wouldBe = page.getByLabel('Request notify would send');
   await expect(wouldBe).toContainText(`Not sent: POST ${sink.url}/orders`);
   await expect(wouldBe).toContainText('"orderId": "o-test"');
-  if (shots) await page.screenshot({ path: `${shots}/test-run-stub.png`, fullPage: true });
+  if (shots) {
+    await wouldBe.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/test-run-stub.png` });
+  }
   expect(sink.hits.length).toBe(before);
 
   await page.getByLabel('Call real targets').check();

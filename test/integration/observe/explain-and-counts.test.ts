@@ -48,6 +48,7 @@ describe('explained events and counts that add up', () => {
   let failing: { deploymentId: string };
   let later: { deploymentId: string };
   let flaky: { deploymentId: string };
+  let workflow: { deploymentId: string };
   const seqOf = async (id: string) => (await pool.query<{ seq: string }>(`SELECT seq::text FROM event WHERE id = $1`, [id])).rows[0]!.seq;
 
   beforeAll(async () => {
@@ -68,7 +69,17 @@ describe('explained events and counts that add up', () => {
     flaky = await deploy(pool, pipeline({ name: `flaky-${tag}`, url: `${sink.url}/flaky`, delivery: { retry: 2, backoffDelay: 'PT0.1S', backoffPolicy: 'constant' } }), {
       name: `Flaky ${tag}`,
     });
-    worker = await startWorker(inject('databaseUrl'));
+    // A wait makes it a workflow: its event becomes a run, counted delivered once the run completes.
+    workflow = await deploy(
+      pool,
+      {
+        document: { dsl: '1.0.0', namespace: 'test', name: `wf-${tag}`, version: '0.1.0' },
+        schedule: { on: { one: { with: { type: `com.example.wf-${tag}` } } } },
+        do: [{ pause: { wait: 'PT0.01S' } }, { done: { set: { ok: true } } }],
+      },
+      { name: `Workflow ${tag}` },
+    );
+    worker = await startWorker(inject('databaseUrl'), { MESHFLOW_RUN_POLL_MS: '50' });
     await waitForHook(worker.base, hookPath);
 
     for (const [id, amount] of [[`big-1-${tag}`, 500], [`big-2-${tag}`, 150], [`big-3-${tag}`, 101], [`small-1-${tag}`, 50], [`small-2-${tag}`, 100]] as const) {
@@ -78,6 +89,7 @@ describe('explained events and counts that add up', () => {
     expect((await post(worker.base, '/events', structured({ id: `fail-${tag}`, source: '/t', type: `com.example.fail-${tag}` }))).status).toBe(202);
     expect((await post(worker.base, '/events', structured({ id: `later-${tag}`, source: '/t', type: `com.example.later-${tag}` }))).status).toBe(202);
     expect((await post(worker.base, '/events', structured({ id: `flaky-${tag}`, source: '/t', type: `com.example.flaky-${tag}` }))).status).toBe(202);
+    expect((await post(worker.base, '/events', structured({ id: `wf-${tag}`, source: '/t', type: `com.example.wf-${tag}` }))).status).toBe(202);
 
     await waitFor(async () => (sink.received.filter((r) => r.url === '/orders').length === 3 ? true : undefined), 15_000, 'the three big orders');
     await waitFor(
@@ -91,6 +103,11 @@ describe('explained events and counts that add up', () => {
         (await pool.query(`SELECT 1 FROM delivery_outcome WHERE "deploymentId" = $1 AND outcome = 'retried'`, [later.deploymentId])).rowCount ? true : undefined,
       15_000,
       'the later target’s first failed attempt',
+    );
+    await waitFor(
+      async () => ((await pool.query(`SELECT 1 FROM run WHERE "deploymentId" = $1 AND status = 'completed'`, [workflow.deploymentId])).rowCount ? true : undefined),
+      15_000,
+      'the workflow run',
     );
     // The last outcomes are written in batches after the sink answers.
     await waitFor(
@@ -119,10 +136,11 @@ describe('explained events and counts that add up', () => {
     expect(row(orders.deploymentId)).toMatchObject({ flowName: `Big orders ${tag}`, accepted: 6, filtered: 3, delivered: 3, deadLettered: 0, pending: 0 });
     const filteredAt = Object.fromEntries(row(orders.deploymentId)!.filteredBy.map((f) => [f.node?.label, f.n]));
     expect(filteredAt).toEqual({ 'big orders': 2, 'Orders webhook': 1 });
-    // The three /events flows listen everywhere: each considered all nine events and took its own.
-    expect(row(failing.deploymentId)).toMatchObject({ accepted: 9, filtered: 8, delivered: 0, deadLettered: 1, pending: 0 });
-    expect(row(later.deploymentId)).toMatchObject({ accepted: 9, filtered: 8, delivered: 0, deadLettered: 0, pending: 1 });
-    expect(row(flaky.deploymentId)).toMatchObject({ accepted: 9, filtered: 8, delivered: 1, deadLettered: 0, pending: 0 });
+    // The four /events flows listen everywhere: each considered all ten events and took its own.
+    expect(row(failing.deploymentId)).toMatchObject({ accepted: 10, filtered: 9, delivered: 0, deadLettered: 1, pending: 0 });
+    expect(row(later.deploymentId)).toMatchObject({ accepted: 10, filtered: 9, delivered: 0, deadLettered: 0, pending: 1 });
+    expect(row(flaky.deploymentId)).toMatchObject({ accepted: 10, filtered: 9, delivered: 1, deadLettered: 0, pending: 0 });
+    expect(row(workflow.deploymentId)).toMatchObject({ accepted: 10, filtered: 9, delivered: 1, deadLettered: 0, pending: 0 });
     expect(totals.retried).toBeGreaterThanOrEqual(2);
   });
 
