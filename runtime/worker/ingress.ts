@@ -74,7 +74,11 @@ export function createIngress(deps: IngressDeps): RouteHandler {
     sendProblem(res, error.status, error.title, error.message, error.attribute === undefined ? {} : { attribute: error.attribute });
   }
 
-  async function accept(req: IncomingMessage, res: ServerResponse, ingress: string, parse: (body: Buffer) => CloudEventRecord[]): Promise<void> {
+  /**
+   * `owner`: the deployment of the webhook posted to. Events its own filters dropped are still
+   * accepted (logged, explained on the event's page), and the reply says so, so the sender is not left guessing.
+   */
+  async function accept(req: IncomingMessage, res: ServerResponse, ingress: string, parse: (body: Buffer) => CloudEventRecord[], owner?: string): Promise<void> {
     let events: CloudEventRecord[];
     try {
       events = adoptRequestTraceContext(parse(await readBody(req, deps.maxBodyBytes)), req.headers);
@@ -84,12 +88,16 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       throw error;
     }
     const set = deps.subscriptions();
-    const outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, ...set.decide(event, ingress) })));
+    const entries = events.map((event) => ({ event, ingress, ...set.decide(event, ingress) }));
+    const outcomes = await deps.eventLog.append(entries);
     deps.catalog?.observe(events.filter((_, i) => outcomes[i]?.stored));
     const stored = outcomes.filter((o) => o.stored).length;
     metrics.accepted.inc({ ingress }, stored);
     if (stored < outcomes.length) metrics.duplicates.inc({ ingress }, outcomes.length - stored);
-    sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored });
+    const filtered = entries.flatMap((entry, i) =>
+      outcomes[i]?.stored ? entry.filtered.filter((f) => f.deploymentId === owner).map((f) => ({ id: entry.event.id, node: f.task, reason: f.reason })) : [],
+    );
+    sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored, ...(filtered.length > 0 ? { filtered } : {}) });
   }
 
   function handleAsync(res: ServerResponse, work: Promise<void>): void {
@@ -124,7 +132,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
         refuse(res, new IngressError(404, 'Unknown webhook', `no deployed flow has a webhook source "${id ?? path}"`));
         return true;
       }
-      handleAsync(res, accept(req, res, `hook:${id}`, (body) => eventsFromHook(binding.source, req.headers, body, deps.secrets, randomUUID)));
+      handleAsync(res, accept(req, res, `hook:${id}`, (body) => eventsFromHook(binding.source, req.headers, body, deps.secrets, randomUUID), binding.deploymentId));
       return true;
     }
     if (path === '/metrics') {

@@ -85,7 +85,11 @@ describe('explained events and counts that add up', () => {
     for (const [id, amount] of [[`big-1-${tag}`, 500], [`big-2-${tag}`, 150], [`big-3-${tag}`, 101], [`small-1-${tag}`, 50], [`small-2-${tag}`, 100]] as const) {
       expect((await post(worker.base, `/hooks/${hookPath}`, order(id, amount))).status).toBe(202);
     }
-    expect((await post(worker.base, `/hooks/${hookPath}`, order(`refund-${tag}`, 500, 'com.example.refund'))).status).toBe(202);
+    // Accepted and logged, and the reply tells the sender the webhook's flow did not take it.
+    expect(await post(worker.base, `/hooks/${hookPath}`, order(`refund-${tag}`, 500, 'com.example.refund'))).toEqual({
+      status: 202,
+      body: { accepted: 1, duplicates: 0, filtered: [{ id: `refund-${tag}`, node: 'hook', reason: `accepts type "${ORDER}", this event is "com.example.refund"` }] },
+    });
     expect((await post(worker.base, '/events', structured({ id: `fail-${tag}`, source: '/t', type: `com.example.fail-${tag}` }))).status).toBe(202);
     expect((await post(worker.base, '/events', structured({ id: `later-${tag}`, source: '/t', type: `com.example.later-${tag}` }))).status).toBe(202);
     expect((await post(worker.base, '/events', structured({ id: `flaky-${tag}`, source: '/t', type: `com.example.flaky-${tag}` }))).status).toBe(202);
