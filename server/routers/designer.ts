@@ -140,19 +140,23 @@ async function testRun(input: z.infer<typeof testRunInput>) {
       }
     },
   };
+  // The engine sends lifecycle events a microtask late; waiting a turn lets `current` name the calling task.
+  const lifecycleSettled = () => new Promise<void>((resolve) => setImmediate(resolve));
   const http: HttpPort = {
-    request(request, signal) {
+    async request(request, signal) {
+      await lifecycleSettled();
       if (!stubbed(current)) return fetchHttp.request(request, signal);
       const wouldBe = { method: request.method, url: request.url, headers: request.headers, body: decodeBody(request.body) };
       recordStub(wouldBe);
       const echo = { stubbed: true, ...wouldBe };
-      return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) });
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) };
     },
   };
   const brokers = new BrokerPublishPort();
   const asyncapi: AsyncApiPort = {
     document: (reference) => brokers.document(reference),
-    publish(request, signal) {
+    async publish(request, signal) {
+      await lifecycleSettled();
       if (!stubbed(current)) return brokers.publish(request);
       const server = (request.server ?? {}) as { variables?: { url?: unknown; channel?: unknown } };
       const channel = request.channel ?? server.variables?.channel;
@@ -163,7 +167,7 @@ async function testRun(input: z.infer<typeof testRunInput>) {
         headers: (message.headers ?? {}) as Record<string, string>,
         body: message.payload?.data,
       });
-      return signal.aborted ? Promise.reject(new Error('test run ended')) : Promise.resolve();
+      if (signal.aborted) throw new Error('test run ended');
     },
     subscribe() {
       throw new Error('test runs do not subscribe to brokers; deploy the flow to consume from one');

@@ -3,7 +3,8 @@
  * run shows the request it would have sent, and nothing reaches the loopback sink until the
  * user ticks "call real targets". The source's event-type filter applies as in the worker.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PrismaClient } from '../../../prisma/generated/client';
 import type { FlowGraph } from '../../../runtime/nodes/types';
@@ -89,5 +90,36 @@ describe('designer test runs', () => {
       expect(result.nodes.notify).toBeUndefined();
     }
     expect(sink.received).toHaveLength(received);
+  });
+
+  it('stubs a broker publish by default: the would-be publish is shown and no message reaches the broker', async () => {
+    const topic = `meshflow/test-run/${randomUUID().slice(0, 8)}`;
+    const subscriber = await mqtt.connectAsync('mqtt://127.0.0.1:1883');
+    const messages: string[] = [];
+    subscriber.on('message', (_topic, payload) => messages.push(payload.toString()));
+    await subscriber.subscribeAsync(topic, { qos: 1 });
+    try {
+      const publishGraph: FlowGraph = {
+        document: { namespace: 'default', name: 'test-run-publish', version: '0.1.0' },
+        nodes: [
+          { id: 'source', kind: 'cloudevents-endpoint', config: { eventType: ORDER } },
+          { id: 'publish', kind: 'mqtt-publish', config: { connection: 'mqtt://127.0.0.1:1883', topic } },
+        ],
+        edges: [{ id: 'a', source: 'source', target: 'publish' }],
+      };
+      const stubbed = await api.designer.testRun({ graph: publishGraph, event: event() });
+      expect(stubbed).toMatchObject({ ok: true, status: 'completed' });
+      if (stubbed.ok) {
+        expect(stubbed.nodes.publish).toMatchObject({ status: 'stubbed', requests: [{ method: 'PUBLISH', url: `mqtt://127.0.0.1:1883 → ${topic}` }] });
+        expect(stubbed.nodes.publish!.requests![0]!.body).toMatchObject({ id: 'sample-1', data: { orderId: 'o-7' } });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      expect(messages).toEqual([]);
+
+      await api.designer.testRun({ graph: publishGraph, event: event(), callRealTargets: true });
+      await expect.poll(() => messages.length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      await subscriber.endAsync();
+    }
   });
 });
