@@ -20,6 +20,7 @@ const runBadge: Record<string, string> = {
   completed: 'bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100',
   stubbed: 'bg-sky-100 text-sky-800 dark:bg-sky-900 dark:text-sky-100',
   skipped: 'bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-100',
+  filtered: 'bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100',
   faulted: 'bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100',
 };
 

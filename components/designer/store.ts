@@ -58,10 +58,12 @@ interface Snapshot {
 
 /** What a test run reported for one node. */
 export interface NodeRunResult {
-  status: 'completed' | 'skipped' | 'faulted' | 'stubbed';
+  status: 'completed' | 'skipped' | 'faulted' | 'stubbed' | 'filtered';
   input?: unknown;
   output?: unknown;
   error?: { title?: string; detail?: string; type?: string };
+  /** What a stubbed node would have sent (method `PUBLISH` for a broker). */
+  requests?: { method: string; url: string; headers: Record<string, string>; body: unknown }[];
 }
 
 /** Who made the last change: the YAML panel must not overwrite text the user is typing. */

@@ -17,6 +17,7 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
   const text = useDesigner((s) => s.sampleText);
   const setText = (value: string) => store.getState().setSampleText(value);
   const [parseError, setParseError] = useState<string>();
+  const [callRealTargets, setCallRealTargets] = useState(false);
   const run = useMutation(
     trpc.designer.testRun.mutationOptions({
       onSuccess: (result) => store.getState().setRunResults(result.ok ? (result.nodes as Record<string, NodeRunResult>) : {}),
@@ -33,7 +34,7 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
       return;
     }
     const s = store.getState();
-    run.mutate({ graph: s.graph(), event, stubs: s.stubbed });
+    run.mutate({ graph: s.graph(), event, stubs: s.stubbed, callRealTargets });
   };
 
   return (
@@ -76,6 +77,15 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
         />
       </div>
       {parseError ? <ErrorState message={parseError} /> : null}
+      <div className="flex items-start gap-2 text-xs">
+        <input id="call-real-targets" type="checkbox" className="mt-0.5" checked={callRealTargets} onChange={(e) => setCallRealTargets(e.target.checked)} />
+        <label htmlFor="call-real-targets" className="text-slate-700 dark:text-slate-200">
+          Call real targets
+          <span className="block text-slate-500 dark:text-slate-400">
+            {callRealTargets ? 'HTTP calls and broker publishes go out for real (except nodes set to stub).' : 'Off: HTTP calls and broker publishes are stubbed; each shows the request it would send.'}
+          </span>
+        </label>
+      </div>
       <Button type="button" disabled={!canRun || run.isPending} onClick={start}>
         {run.isPending ? 'Running…' : 'Run test'}
       </Button>
@@ -86,6 +96,11 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
           <p className="font-medium" data-testid="test-run-status">
             Run {run.data.status}
           </p>
+          {run.data.filtered ? (
+            <p className="text-xs text-amber-800 dark:text-amber-200" data-testid="test-run-filtered">
+              The source would not take this event: {run.data.filtered.reason}
+            </p>
+          ) : null}
           <ul aria-label="Test run by node" className="space-y-2">
             {Object.entries(results).map(([nodeId, r]) => (
               <li key={nodeId} className="rounded border border-slate-200 p-2 dark:border-slate-700">
@@ -93,7 +108,15 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
                   {nodeId}: {r.status}
                 </div>
                 {r.output !== undefined ? <pre tabIndex={0} className="overflow-auto font-mono text-xs">{JSON.stringify(r.output)}</pre> : null}
-                {r.error ? <p className="text-xs text-rose-700 dark:text-rose-300">{r.error.detail ?? r.error.title}</p> : null}
+                {r.error ? <p className={`text-xs ${r.status === 'filtered' ? 'text-amber-800 dark:text-amber-200' : 'text-rose-700 dark:text-rose-300'}`}>{r.error.detail ?? r.error.title}</p> : null}
+                {r.requests?.map((q, i) => (
+                  <div key={i} className="mt-1 rounded bg-sky-50 p-1 dark:bg-sky-950" aria-label={`Request ${nodeId} would send`}>
+                    <div className="font-mono text-xs font-medium">
+                      Not sent: {q.method} {q.url}
+                    </div>
+                    <pre tabIndex={0} className="overflow-auto font-mono text-xs">{JSON.stringify({ headers: q.headers, body: q.body }, null, 2)}</pre>
+                  </div>
+                ))}
               </li>
             ))}
           </ul>

@@ -13,7 +13,7 @@ export function EventDetail({ seq }: { seq: string }) {
   const detail = useQuery({ ...trpc.events.get.queryOptions({ seq }), refetchInterval: 3_000 });
   if (detail.isPending) return <LoadingRows label="event" />;
   if (detail.isError) return <ErrorState message={detail.error.message} />;
-  const { event, subscriptions, deliveries } = detail.data;
+  const { event, deliveries, explanation } = detail.data;
   const attributes: [string, unknown][] = [
     ['id', event.id],
     ['source', event.source],
@@ -40,26 +40,37 @@ export function EventDetail({ seq }: { seq: string }) {
         </dl>
         <JsonBlock label="Data" value={event.dataBase64 ?? event.data} />
       </div>
-      <h2 className="mb-2 text-lg font-semibold text-slate-900">Matched subscriptions</h2>
-      {subscriptions.length === 0 ? (
-        <p className="mb-6 text-sm text-slate-500">No deployed flow took this event.</p>
-      ) : (
-        <ul className="mb-6 list-inside list-disc text-sm">
-          {subscriptions.map((s) => (
-            <li key={s.deploymentId}>
-              {s.flowId ? <Link className="text-indigo-700 hover:underline" href={`/flows/${s.flowId}`}>{s.flowName}</Link> : 'a deleted flow'}{' '}
-              <span className="font-mono text-xs text-slate-400">deployment {s.deploymentId}</span>
-            </li>
-          ))}
-        </ul>
-      )}
+      <section aria-label="Why it ran" className="mb-6">
+        <h2 className="mb-1 text-lg font-semibold text-slate-900">What each flow did with it</h2>
+        <p className="mb-2 text-sm text-slate-500" data-testid="explain-summary">{explanation.summary}</p>
+        {explanation.decisions.length > 0 ? (
+          <ul className="space-y-2" aria-label="Flows that considered this event">
+            {explanation.decisions.map((d) => (
+              <li key={d.deploymentId} className="flex flex-wrap items-center gap-2 rounded-lg border border-slate-200 bg-white px-3 py-2 text-sm" data-testid={`decision-${d.deploymentId}`}>
+                <StatusPill status={d.outcome} />
+                <span className="text-slate-800">{d.summary}</span>
+                {d.flowId ? (
+                  <Link className="text-xs text-indigo-700 hover:underline" href={`/flows/${d.flowId}`}>
+                    flow{d.version ? ` v${d.version}` : ''}
+                  </Link>
+                ) : null}
+                {d.runId ? (
+                  <Link className="text-xs text-indigo-700 hover:underline" href={`/runs/${d.runId}`}>
+                    run timeline
+                  </Link>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </section>
       <h2 className="mb-2 text-lg font-semibold text-slate-900">Deliveries</h2>
       <Table label="Deliveries" head={['Flow', 'Outcome', 'Attempt', 'Detail', 'At']}>
         {deliveries.map((d, i) => (
           <tr key={i}>
             <Td>{d.flowName ?? '—'}</Td>
             <Td><StatusPill status={d.kind} /></Td>
-            <Td>{d.attempt ?? '—'}</Td>
+            <Td>{d.attempt === 0 ? 'at ingress' : (d.attempt ?? '—')}</Td>
             <Td className="text-xs">
               {d.kind === 'run' && d.ref ? <Link className="text-indigo-700 hover:underline" href={`/runs/${d.ref}`}>run {d.detail}</Link> : (d.detail ?? '—')}
             </Td>

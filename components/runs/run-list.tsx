@@ -86,7 +86,7 @@ export function RunList() {
               <Td className="font-medium">
                 <Link
                   className="text-indigo-700 hover:underline"
-                  href={r.kind === 'pipeline' && r.eventSeq ? `/events/${r.eventSeq}` : `/runs/${r.id}`}
+                  href={`/runs/${r.id}`}
                 >
                   {r.flowName}
                 </Link>

@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   cesql: { summary: 'Evaluate a CloudEvents SQL expression', load: () => import('./commands/cesql.ts') },
   compile: { summary: 'Print the DSL YAML of a flow graph JSON', load: () => import('./commands/compile.ts') },
   deploy: { summary: 'Deploy a flow file or DSL document to a studio', load: () => import('./commands/deploy.ts') },
+  events: { summary: 'Explain what each deployed flow did with an event (events explain <id>)', load: () => import('./commands/events.ts') },
   filter: { summary: 'Test an event filter against a CloudEvent', load: () => import('./commands/filter.ts') },
   flows: { summary: "List a studio's flows and their deployments", load: () => import('./commands/flows.ts') },
   graph: { summary: 'Print the graph JSON of a DSL document', load: () => import('./commands/graph.ts') },

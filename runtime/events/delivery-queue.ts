@@ -75,6 +75,29 @@ export function toRecord(row: EventRow): CloudEventRecord {
   return event;
 }
 
+/** What the worker records of a delivery that ended (delivered, or dropped by a filter after a transform). */
+export interface CompletedDelivery {
+  id: string;
+  outcome: 'delivered' | 'filtered';
+  /** The filter that dropped it, or the target task. */
+  task: string;
+  reason?: string;
+  /** The transforms' output, when they changed the event. */
+  output?: unknown;
+  durationMs?: number;
+  stepsMs?: number;
+}
+
+/** One HTTP attempt, for the run timeline: which task sent it, what it sent when transformed, how long it took. */
+export interface AttemptRecord {
+  task: string;
+  output?: unknown;
+  durationMs: number;
+  stepsMs?: number;
+}
+
+const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
 export class DeliveryQueue {
   constructor(
     private readonly pool: pg.Pool,
@@ -87,15 +110,25 @@ export class DeliveryQueue {
     return rows.map((row) => ({ id: row.id, deploymentId: row.deploymentId, attempts: row.attempts, event: toRecord(row), ageMs: row.ageMs }));
   }
 
-  /** Delivered (or dropped by a later filter): the rows go, leaving their outcome (`outcomes[i]` of `ids[i]`) on record. */
-  async complete(ids: string[], outcomes: ('delivered' | 'filtered')[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** Delivered (or dropped by a later filter): the rows go, leaving their outcome on record, one statement for all. */
+  async complete(done: CompletedDelivery[]): Promise<void> {
+    if (done.length === 0) return;
     await this.pool.query(
-      `WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS x(id, outcome)),
-            gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome)
-       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, "at")
-       SELECT "eventSeq", "deploymentId", outcome, attempts, LOCALTIMESTAMP FROM gone`,
-      [ids, outcomes],
+      `WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[])
+                       AS x(id, outcome, task, reason, output, duration, steps)),
+            gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id
+                     RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome, done.task, done.reason, done.output, done.duration, done.steps)
+       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, output, "durationMs", "stepsMs", "at")
+       SELECT "eventSeq", "deploymentId", outcome, attempts, task, reason, output, duration, steps, LOCALTIMESTAMP FROM gone`,
+      [
+        done.map((d) => d.id),
+        done.map((d) => d.outcome),
+        done.map((d) => d.task),
+        done.map((d) => d.reason ?? null),
+        done.map((d) => jsonOrNull(d.output)),
+        done.map((d) => d.durationMs ?? null),
+        done.map((d) => d.stepsMs ?? null),
+      ],
     );
   }
 
@@ -109,24 +142,27 @@ export class DeliveryQueue {
   }
 
   /** Back in the queue after `delayMs`, unless another worker took the row over meanwhile. */
-  async retry(id: string, delayMs: number, error: string): Promise<void> {
+  async retry(id: string, delayMs: number, error: string, attempt?: AttemptRecord): Promise<void> {
     await this.pool.query(
       `WITH retried AS (
          UPDATE delivery SET "availableAt" = LOCALTIMESTAMP + make_interval(secs => $2::double precision / 1000), "leaseOwner" = NULL, "lastError" = $3
           WHERE id = $1 AND "leaseOwner" = $4 RETURNING "eventSeq", "deploymentId", attempts)
-       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, error, "at")
-       SELECT "eventSeq", "deploymentId", 'retried', attempts, $3, LOCALTIMESTAMP FROM retried`,
-      [id, delayMs, error, this.workerId],
+       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, error, task, output, "durationMs", "stepsMs", "at")
+       SELECT "eventSeq", "deploymentId", 'retried', attempts, $3, $5, $6::jsonb, $7, $8, LOCALTIMESTAMP FROM retried`,
+      [id, delayMs, error, this.workerId, attempt?.task ?? null, jsonOrNull(attempt?.output), attempt?.durationMs ?? null, attempt?.stepsMs ?? null],
     );
   }
 
-  /** Moves the row to dead_letter in one statement. */
-  async deadLetter(id: string, flowId: string | null, target: string, reason: string): Promise<void> {
+  /** Moves the row to dead_letter in one statement; the last HTTP attempt, when there was one, is recorded as `failed`. */
+  async deadLetter(id: string, flowId: string | null, target: string, reason: string, attempt?: AttemptRecord): Promise<void> {
     await this.pool.query(
-      `WITH gone AS (DELETE FROM delivery WHERE id = $1 AND "leaseOwner" = $2 RETURNING "eventSeq", "deploymentId", attempts)
+      `WITH gone AS (DELETE FROM delivery WHERE id = $1 AND "leaseOwner" = $2 RETURNING "eventSeq", "deploymentId", attempts),
+            failed AS (
+              INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, error, task, output, "durationMs", "stepsMs", "at")
+              SELECT "eventSeq", "deploymentId", 'failed', attempts, $5, $6, $7::jsonb, $8, $9, LOCALTIMESTAMP FROM gone WHERE $6::text IS NOT NULL)
        INSERT INTO dead_letter (id, "eventSeq", "flowId", "deploymentId", target, reason, attempts)
        SELECT gen_random_uuid()::text, "eventSeq", $3, "deploymentId", $4, $5, attempts FROM gone`,
-      [id, this.workerId, flowId, target, reason],
+      [id, this.workerId, flowId, target, reason, attempt?.task ?? null, jsonOrNull(attempt?.output), attempt?.durationMs ?? null, attempt?.stepsMs ?? null],
     );
   }
 }

@@ -17,12 +17,14 @@
 import type pg from 'pg';
 import { IngressError, extensionsOf, type CloudEventRecord } from './cloudevent.ts';
 import type { ClaimedDelivery } from './delivery-queue.ts';
-import type { Route } from './subscriptions.ts';
+import type { FilteredRoute, Route } from './subscriptions.ts';
 
 export interface AppendEntry {
   event: CloudEventRecord;
   ingress: string;
   routes: Route[];
+  /** Deployments that considered the event and dropped it: recorded with it, so the studio can say why. */
+  filtered?: FilteredRoute[];
 }
 
 export interface AppendOutcome {
@@ -43,6 +45,8 @@ export interface EventLogOptions {
   maxInFlight?: number;
   /** Told after each commit how many deliveries it queued. */
   onCommit?: (batchSize: number, queued: number) => void;
+  /** Told after each commit which entries were stored (not repeats), to count where they went. */
+  onStored?: (entries: AppendEntry[]) => void;
   /**
    * Deliveries this worker sends itself: they are inserted already leased to `owner` (as a
    * claim would lease them) and handed to `adopt` after the commit, which saves the claim's
@@ -64,14 +68,20 @@ const APPEND = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     i int, id text, source text, type text, subject text, "time" timestamptz, datacontenttype text,
-    dataschema text, data jsonb, has_data boolean, data_base64 text, extensions jsonb, ingress text, routes jsonb)
+    dataschema text, data jsonb, has_data boolean, data_base64 text, extensions jsonb, ingress text, routes jsonb, filtered jsonb)
 ), ins AS (
-  INSERT INTO event (id, source, type, subject, "time", specversion, datacontenttype, dataschema, data, "dataBase64", extensions, ingress)
+  INSERT INTO event (id, source, type, subject, "time", specversion, datacontenttype, dataschema, data, "dataBase64", extensions, ingress, considered)
   SELECT id, source, type, subject, "time" AT TIME ZONE 'UTC', '1.0', datacontenttype, dataschema,
-         CASE WHEN has_data THEN coalesce(data, 'null'::jsonb) END, data_base64, extensions, ingress
+         CASE WHEN has_data THEN coalesce(data, 'null'::jsonb) END, data_base64, extensions, ingress,
+         jsonb_array_length(routes) + jsonb_array_length(filtered)
     FROM input ORDER BY i
   ON CONFLICT (source, id) DO NOTHING
   RETURNING seq, source, id
+), dropped AS (
+  INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, "at")
+  SELECT ins.seq, f."deploymentId", 'filtered', 0, f.task, f.reason, LOCALTIMESTAMP
+    FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
+    CROSS JOIN LATERAL jsonb_to_recordset(input.filtered) AS f("deploymentId" text, task text, reason text)
 ), queued AS (
   INSERT INTO delivery ("eventSeq", "deploymentId", "orderingKey", "leaseOwner", "availableAt", attempts)
   SELECT ins.seq, r."deploymentId", r."orderingKey", CASE WHEN r.lease THEN $2 END,
@@ -105,6 +115,7 @@ function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean 
     extensions: extensionsOf(e),
     ingress: entry.ingress,
     routes,
+    filtered: (entry.filtered ?? []).map((f) => ({ deploymentId: f.deploymentId, task: f.task, reason: f.reason })),
   };
 }
 
@@ -230,6 +241,7 @@ export class EventLog {
     }
     // Only the deliveries nobody holds yet are news for the claiming loop.
     this.options.onCommit?.(rows.length, (result.rows[0]?.queued ?? 0) - adopted.length);
+    this.options.onStored?.(result.rows.map((row) => entries[row.i]!));
     if (reserved > 0) lease!.adopt(adopted, reserved);
     batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
   }

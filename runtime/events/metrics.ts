@@ -8,6 +8,7 @@
  * path (a capability when the webhook has no secret), a secret or anything a sender chose.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AppendEntry } from './event-log.ts';
 
 export interface DataPlaneMetrics {
   registry: Registry;
@@ -15,12 +16,15 @@ export interface DataPlaneMetrics {
   accepted: Counter<'ingress' | 'deployment'>;
   duplicates: Counter<'ingress' | 'deployment'>;
   rejected: Counter<'status'>;
-  deliveries: Counter<'deployment' | 'outcome'>;
+  /** Events a deployment took or filtered out at ingress (one per event and deployment that considered it). */
+  flowAccepted: Counter<'deployment' | 'flow'>;
+  filtered: Counter<'deployment' | 'flow' | 'node'>;
+  deliveries: Counter<'deployment' | 'flow' | 'outcome'>;
   deliveryLatency: Histogram<'deployment'>;
   commitBatch: Histogram;
 }
 
-export type DeliveryOutcomeLabel = 'delivered' | 'retried' | 'dead_lettered' | 'filtered';
+export type DeliveryOutcomeLabel = 'delivered' | 'retried' | 'dead_lettered';
 
 export function createMetrics(backlog: () => Promise<Map<string, number>>): DataPlaneMetrics {
   const registry = new Registry();
@@ -49,10 +53,22 @@ export function createMetrics(backlog: () => Promise<Map<string, number>>): Data
       registers: [registry],
     }),
     rejected: new Counter({ name: 'meshflow_events_rejected_total', help: 'Ingress requests refused, by HTTP status', labelNames: ['status'], registers: [registry] }),
+    flowAccepted: new Counter({
+      name: 'meshflow_flow_events_accepted_total',
+      help: 'Events a pipeline deployment took in or filtered out, and events any deployment filtered out: accepted = filtered + delivered + dead_lettered + backlog',
+      labelNames: ['deployment', 'flow'],
+      registers: [registry],
+    }),
+    filtered: new Counter({
+      name: 'meshflow_events_filtered_total',
+      help: 'Events a deployment dropped, by the node (task) whose filter dropped them',
+      labelNames: ['deployment', 'flow', 'node'],
+      registers: [registry],
+    }),
     deliveries: new Counter({
       name: 'meshflow_deliveries_total',
-      help: 'Delivery attempts by outcome',
-      labelNames: ['deployment', 'outcome'],
+      help: 'Delivery outcomes: delivered, retried (an attempt that will be tried again) and dead_lettered',
+      labelNames: ['deployment', 'flow', 'outcome'],
       registers: [registry],
     }),
     deliveryLatency: new Histogram({
@@ -69,4 +85,21 @@ export function createMetrics(backlog: () => Promise<Map<string, number>>): Data
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Counts where stored events went at ingress. Deployments routed to a workflow are left out
+ * of `flowAccepted`: their events become runs, which the studio counts from the run table.
+ */
+export function countRouting(metrics: DataPlaneMetrics, entries: AppendEntry[], pipelineFlow: (deploymentId: string) => string | undefined): void {
+  for (const entry of entries) {
+    for (const route of entry.routes) {
+      const flow = pipelineFlow(route.deploymentId);
+      if (flow !== undefined) metrics.flowAccepted.inc({ deployment: route.deploymentId, flow });
+    }
+    for (const f of entry.filtered ?? []) {
+      metrics.flowAccepted.inc({ deployment: f.deploymentId, flow: f.flowId });
+      metrics.filtered.inc({ deployment: f.deploymentId, flow: f.flowId, node: f.task });
+    }
+  }
 }

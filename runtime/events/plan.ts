@@ -78,10 +78,20 @@ export interface PipelinePlan {
   ingress: string[] | 'any';
   /** Applied at ingress, before an event is queued: the listen filter and leading filter tasks. */
   filter: FilterDefinition | undefined;
+  /** The same filters one by one, each with the task it comes from, to say which one dropped an event. */
+  ingressFilters?: IngressFilter[];
   /** Applied at delivery, in order: transforms, and the filters that follow one. */
   steps: PipelineStep[];
   target: HttpTarget;
   hooks: WebhookSource[];
+}
+
+export interface IngressFilter {
+  /** The task (node id), or the source's id for the event filter of `schedule.on` / a leading `listen`. */
+  task: string;
+  /** Whether it is the source's own filter (the event type a webhook or broker source accepts). */
+  source: boolean;
+  filter: FilterDefinition;
 }
 
 export interface WorkflowPlan {
@@ -282,6 +292,7 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   let listen: ReturnType<typeof readListen> = { filter: undefined, type: undefined };
   let first = 0;
   const leading = entries[0]?.[1];
+  const listenTask = sourceTask(doc, isObj(leading) && isObj(leading.listen) ? entries[0]![0] : undefined);
   if (isObj(doc.schedule) && doc.schedule.on !== undefined) listen = readListen(doc.schedule.on);
   else if (isObj(leading) && isObj(leading.listen)) {
     listen = readListen(leading.listen.to);
@@ -327,8 +338,10 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   if (!target) return workflow('it has no HTTP target');
 
   const leadingFilters: SubscriptionFilter[] = listen.filter ? [listen.filter] : [];
+  const ingressFilters: IngressFilter[] = listen.filter ? [{ task: listenTask, source: true, filter: listen.filter }] : [];
   while (steps[0]?.kind === 'filter') {
-    const step = steps.shift() as { filter: FilterDefinition };
+    const step = steps.shift() as { task: string; filter: FilterDefinition };
+    ingressFilters.push({ task: step.task, source: false, filter: step.filter });
     if (Array.isArray(step.filter)) leadingFilters.push(...step.filter);
     else leadingFilters.push(step.filter);
   }
@@ -336,10 +349,21 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
     kind: 'pipeline',
     ingress: readIngress(doc),
     filter: leadingFilters.length === 0 ? undefined : leadingFilters.length === 1 ? leadingFilters[0] : leadingFilters,
+    ingressFilters,
     steps,
     target,
     hooks,
   };
+}
+
+/**
+ * The name an event filter of `schedule.on` or a leading `listen` is reported under: the
+ * document's one source (the node the user drew), else the listen task, else `schedule`.
+ */
+export function sourceTask(doc: Obj, listenTask: string | undefined): string {
+  const sources = meshflowMeta(doc.document).sources;
+  if (Array.isArray(sources) && sources.length === 1 && isObj(sources[0]) && typeof sources[0].id === 'string') return sources[0].id;
+  return listenTask ?? 'schedule';
 }
 
 /**

@@ -5,19 +5,57 @@
  * subscription what to send.
  */
 import { compileFilter, type EventPredicate, type FilterEvent } from '../expressions/filters/index.ts';
+import { explainFilter, sourceReason, type FilterExplainer } from '../expressions/filters/explain.ts';
 import { compileFast } from '../expressions/jq-fast.ts';
 import { JqBudgetError, loadJqRuntime, type JqRuntime, type JqValue } from '../expressions/jq.ts';
 import { TransformError, compileTransform, type EventTransform } from '../expressions/transforms/index.ts';
 import type { CloudEventRecord } from './cloudevent.ts';
-import type { HttpTarget, PipelinePlan, WebhookSource } from './plan.ts';
+import type { HttpTarget, IngressFilter, PipelinePlan, WebhookSource } from './plan.ts';
 
 export interface SubscribedDeployment {
   id: string;
   flowId: string;
 }
 
-/** What the chain of steps made of an event: a payload for the target, or a filter that dropped it. */
-export type ChainResult = { deliver: true; payload: unknown; transformed: boolean } | { deliver: false; droppedBy: string };
+/** What the chain of steps made of an event: a payload for the target, or a filter that dropped it and why. */
+export type ChainResult = { deliver: true; payload: unknown; transformed: boolean } | { deliver: false; droppedBy: string; reason: string };
+
+/** A filter that dropped an event, and why, as the worker records it for the studio. */
+export interface FilterMiss {
+  task: string;
+  reason: string;
+}
+
+/** What one deployment made of an event at ingress; `undefined` from `consider` when it does not listen there. */
+export type Consideration = { queued: true } | ({ queued: false } & FilterMiss);
+
+/** An ingress filter compiled once, with its explainer, which runs only for the events it drops. */
+export interface CompiledIngressFilter {
+  definition: IngressFilter;
+  test: EventPredicate;
+  explain: FilterExplainer;
+}
+
+export async function compileIngressFilters(filters: IngressFilter[]): Promise<CompiledIngressFilter[]> {
+  return Promise.all(filters.map(async (definition) => ({ definition, test: await compileFilter(definition.filter), explain: await explainFilter(definition.filter) })));
+}
+
+/** The first ingress filter that drops the event, and why; undefined when every one passes. */
+export function firstMiss(filters: CompiledIngressFilter[], event: CloudEventRecord): FilterMiss | undefined {
+  for (const f of filters) {
+    let passed = false;
+    try {
+      passed = f.test(event);
+    } catch {
+      // A filter that fails on an event does not match it (CESQL's and jq's error rule).
+      passed = false;
+    }
+    if (passed) continue;
+    const reason = f.explain(event) ?? 'evaluating the filter failed on this event';
+    return { task: f.definition.task, reason: f.definition.source ? sourceReason(f.definition.filter, event, reason) : reason };
+  }
+  return undefined;
+}
 
 /**
  * A jq transform that jq-fast cannot compile costs about a millisecond per call in jq-wasm;
@@ -29,7 +67,7 @@ interface BatchJq {
 }
 
 type CompiledStep =
-  | { kind: 'filter'; task: string; test: EventPredicate }
+  | { kind: 'filter'; task: string; test: EventPredicate; explain: FilterExplainer }
   | { kind: 'transform'; task: string; apply: EventTransform; batch?: BatchJq };
 
 export class Subscription {
@@ -37,17 +75,18 @@ export class Subscription {
     readonly deployment: SubscribedDeployment,
     readonly plan: PipelinePlan,
     private readonly ingressSet: Set<string> | undefined,
-    private readonly filter: EventPredicate | undefined,
+    private readonly filters: CompiledIngressFilter[],
     private readonly steps: CompiledStep[],
   ) {}
 
   /** Throws DefinitionError when a filter or transform does not compile. */
   static async compile(deployment: SubscribedDeployment, plan: PipelinePlan): Promise<Subscription> {
-    const filter = plan.filter === undefined ? undefined : await compileFilter(plan.filter);
+    const ingressFilters = plan.ingressFilters ?? (plan.filter === undefined ? [] : [{ task: 'filter', source: false, filter: plan.filter }]);
+    const filters = await compileIngressFilters(ingressFilters);
     const steps: CompiledStep[] = [];
     for (const step of plan.steps) {
       if (step.kind === 'filter') {
-        steps.push({ kind: 'filter', task: step.task, test: await compileFilter(step.filter) });
+        steps.push({ kind: 'filter', task: step.task, test: await compileFilter(step.filter), explain: await explainFilter(step.filter) });
         continue;
       }
       const transform = await compileTransform(step.transform);
@@ -62,7 +101,7 @@ export class Subscription {
       const batch = jq === undefined ? undefined : { runtime: await loadJqRuntime(), program: `[.[] | try {ok: ([${jq}][0])} catch {error: .}]` };
       steps.push({ kind: 'transform', task: step.task, apply, ...(batch ? { batch } : {}) });
     }
-    return new Subscription(deployment, plan, plan.ingress === 'any' ? undefined : new Set(plan.ingress), filter, steps);
+    return new Subscription(deployment, plan, plan.ingress === 'any' ? undefined : new Set(plan.ingress), filters, steps);
   }
 
   get target(): HttpTarget {
@@ -71,14 +110,14 @@ export class Subscription {
 
   /** Whether an event arriving on `ingress` is queued for this deployment. */
   accepts(event: CloudEventRecord, ingress: string): boolean {
-    if (this.ingressSet && !this.ingressSet.has(ingress)) return false;
-    if (!this.filter) return true;
-    try {
-      return this.filter(event);
-    } catch {
-      // A filter that fails on an event does not match it (CESQL's and jq's error rule).
-      return false;
-    }
+    return this.consider(event, ingress)?.queued === true;
+  }
+
+  /** Undefined when the deployment does not listen on `ingress`; else queued, or which filter dropped it and why. */
+  consider(event: CloudEventRecord, ingress: string): Consideration | undefined {
+    if (this.ingressSet && !this.ingressSet.has(ingress)) return undefined;
+    const miss = firstMiss(this.filters, event);
+    return miss ? { queued: false, ...miss } : { queued: true };
   }
 
   orderingKey(event: CloudEventRecord): string | null {
@@ -107,7 +146,7 @@ export class Subscription {
           } catch {
             passed = false;
           }
-          if (!passed) settled[i] = { deliver: false, droppedBy: step.task };
+          if (!passed) settled[i] = { deliver: false, droppedBy: step.task, reason: step.explain(values[i] as FilterEvent) ?? 'evaluating the filter failed on this event' };
         }
       } else if (step.batch && live.length > 1) {
         const input = live.map((i) => values[i]) as JqValue[];
@@ -153,6 +192,18 @@ export interface Route {
   orderingKey: string | null;
 }
 
+/** A deployment that considered an event and did not queue it. */
+export interface FilteredRoute extends FilterMiss {
+  deploymentId: string;
+  flowId: string;
+}
+
+/** Where an event goes, and which deployments looked at it and let it pass by. */
+export interface Routing {
+  routes: Route[];
+  filtered: FilteredRoute[];
+}
+
 /** The active subscriptions and webhooks, swapped whole when deployments change. */
 export class SubscriptionSet {
   constructor(
@@ -167,10 +218,18 @@ export class SubscriptionSet {
   }
 
   route(event: CloudEventRecord, ingress: string): Route[] {
-    const routes: Route[] = [];
+    return this.decide(event, ingress).routes;
+  }
+
+  decide(event: CloudEventRecord, ingress: string): Routing {
+    const routing: Routing = { routes: [], filtered: [] };
     for (const subscription of this.subscriptions) {
-      if (subscription.accepts(event, ingress)) routes.push({ deploymentId: subscription.deployment.id, orderingKey: subscription.orderingKey(event) });
+      const { id, flowId } = subscription.deployment;
+      const considered = subscription.consider(event, ingress);
+      if (!considered) continue;
+      if (considered.queued) routing.routes.push({ deploymentId: id, orderingKey: subscription.orderingKey(event) });
+      else routing.filtered.push({ deploymentId: id, flowId, task: considered.task, reason: considered.reason });
     }
-    return routes;
+    return routing;
   }
 }

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { backlogByDeployment } from '../events/delivery-queue.ts';
 import { EventLog, sweepEventLog } from '../events/event-log.ts';
 import { HttpDeliverer } from '../events/http-delivery.ts';
-import { createMetrics } from '../events/metrics.ts';
+import { countRouting, createMetrics } from '../events/metrics.ts';
 import { planFromDocument, type DeploymentPlan } from '../events/plan.ts';
 import { Subscription, SubscriptionSet, type HookBinding } from '../events/subscriptions.ts';
 import type { WorkerConfig } from './config.ts';
@@ -80,7 +80,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
             }
           }
           try {
-            return { plan, subscription, trigger: { definition, compiled: await CompiledTrigger.compile(row.id, definition) } };
+            return { plan, subscription, trigger: { definition, compiled: await CompiledTrigger.compile(row.id, definition, row.flowId) } };
           } catch (error) {
             log('error', 'workflow not started by events: its trigger filter does not compile', { deployment: row.id, error: (error as Error).message });
             return { plan, subscription };
@@ -99,8 +99,8 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
   }
 
   let current = SubscriptionSet.empty;
-  /** Deployments routed as pipelines (not workflows): their deliveries can be handed to the loop directly. */
-  let pipelines = new Set<string>();
+  /** Deployments routed as pipelines (not workflows), with their flows: their deliveries can be handed to the loop directly. */
+  let pipelines = new Map<string, string>();
   let generation = 0;
   async function refresh(active: ActiveDeployment[]): Promise<void> {
     const mine = ++generation;
@@ -120,7 +120,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       }
     }
     current = new WorkflowRoutingSet(subscriptions, hooks, triggers);
-    pipelines = new Set(subscriptions.map((s) => s.deployment.id));
+    pipelines = new Map(subscriptions.map((s) => [s.deployment.id, s.deployment.flowId]));
     scheduler.setDeployments(scheduled);
   }
 
@@ -152,6 +152,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       metrics.commitBatch.observe(size);
       if (queued > 0) loop.wake();
     },
+    onStored: (entries) => countRouting(metrics, entries, (deploymentId) => pipelines.get(deploymentId)),
     // This worker sends the pipeline deliveries its own ingress queues, while its loop has room.
     lease: {
       owner: config.MESHFLOW_WORKER_ID,

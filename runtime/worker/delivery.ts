@@ -5,7 +5,7 @@
  * batches; failures are retried with the target's backoff or moved to the dead letters.
  */
 import { TransformError } from '../expressions/transforms/index.ts';
-import type { ClaimedDelivery, DeliveryQueue } from '../events/delivery-queue.ts';
+import type { ClaimedDelivery, CompletedDelivery, DeliveryQueue } from '../events/delivery-queue.ts';
 import { backoffMs, buildRequest, type HttpDeliverer } from '../events/http-delivery.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
 import { RateLimiter } from '../events/rate-limit.ts';
@@ -27,6 +27,8 @@ export interface DeliveryLoopDeps {
 interface Work {
   subscription: Subscription;
   chain: ChainResult | Error;
+  /** This event's share of the time its batch spent in filters and transforms. */
+  stepsMs: number;
 }
 
 export class DeliveryLoop {
@@ -34,7 +36,7 @@ export class DeliveryLoop {
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
-  private done: { id: string; outcome: 'delivered' | 'filtered' }[] = [];
+  private done: CompletedDelivery[] = [];
   private readonly limiter = new RateLimiter();
   private completing: Promise<void> | undefined;
   private readonly settled = new Set<Promise<void>>();
@@ -111,8 +113,10 @@ export class DeliveryLoop {
         for (const delivery of deliveries) this.launch(delivery, subscription);
         continue;
       }
+      const started = performance.now();
       const chains = subscription.runMany(deliveries.map((d) => d.event));
-      deliveries.forEach((delivery, i) => this.launch(delivery, { subscription, chain: chains[i]! }));
+      const stepsMs = (performance.now() - started) / deliveries.length;
+      deliveries.forEach((delivery, i) => this.launch(delivery, { subscription, chain: chains[i]!, stepsMs }));
     }
   }
 
@@ -134,22 +138,23 @@ export class DeliveryLoop {
     const started = Date.now();
     if (typeof work === 'string') {
       await queue.deadLetter(delivery.id, null, '', work);
-      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'dead_lettered' });
+      metrics.deliveries.inc({ deployment: delivery.deploymentId, flow: '', outcome: 'dead_lettered' });
       return;
     }
-    const { subscription, chain } = work;
+    const { subscription, chain, stepsMs } = work;
     const target = subscription.target;
     const flowId = subscription.deployment.flowId;
+    const labels = { deployment: delivery.deploymentId, flow: flowId };
     if (chain instanceof Error) {
       // The same event fails the same transform every time: retrying cannot help.
       const kind = chain instanceof TransformError ? 'transform failed' : 'transform output is not usable';
       await queue.deadLetter(delivery.id, flowId, target.url, `${kind}: ${chain.message}`);
-      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'dead_lettered' });
+      metrics.deliveries.inc({ ...labels, outcome: 'dead_lettered' });
       return;
     }
     if (!chain.deliver) {
-      this.complete(delivery.id, 'filtered');
-      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'filtered' });
+      this.complete({ id: delivery.id, outcome: 'filtered', task: chain.droppedBy, reason: chain.reason, stepsMs });
+      metrics.filtered.inc({ ...labels, node: chain.droppedBy });
       return;
     }
     if (target.delivery.rateLimit !== undefined) {
@@ -167,31 +172,33 @@ export class DeliveryLoop {
       'cloudevents.event_type': delivery.event.type,
     });
     Object.assign(request.headers, span.headers);
+    const sent = performance.now();
     const outcome = await this.deps.deliverer.send(target, request);
+    const attempt = { task: target.task, durationMs: performance.now() - sent, stepsMs, ...(chain.transformed ? { output: chain.payload } : {}) };
     span.end(outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
-      this.complete(delivery.id, 'delivered');
-      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'delivered' });
+      this.complete({ id: delivery.id, outcome: 'delivered', ...attempt });
+      metrics.deliveries.inc({ ...labels, outcome: 'delivered' });
       metrics.deliveryLatency.observe({ deployment: delivery.deploymentId }, (delivery.ageMs + Date.now() - started) / 1000);
       return;
     }
     if (outcome.retryable && delivery.attempts <= target.delivery.retry) {
-      await queue.retry(delivery.id, backoffMs(target.delivery, delivery.attempts), outcome.error);
-      metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'retried' });
+      await queue.retry(delivery.id, backoffMs(target.delivery, delivery.attempts), outcome.error, attempt);
+      metrics.deliveries.inc({ ...labels, outcome: 'retried' });
       return;
     }
     const why = outcome.retryable ? `${outcome.error} (gave up after ${delivery.attempts} attempts)` : `${outcome.error} (not retryable)`;
-    await queue.deadLetter(delivery.id, flowId, target.url, why);
-    metrics.deliveries.inc({ deployment: delivery.deploymentId, outcome: 'dead_lettered' });
+    await queue.deadLetter(delivery.id, flowId, target.url, why, attempt);
+    metrics.deliveries.inc({ ...labels, outcome: 'dead_lettered' });
   }
 
   /** Successful rows are deleted together; until then their lease keeps other workers off them. */
-  private complete(id: string, outcome: 'delivered' | 'filtered'): void {
-    this.done.push({ id, outcome });
+  private complete(done: CompletedDelivery): void {
+    this.done.push(done);
     this.completing ??= this.flushDone().finally(() => {
       this.completing = undefined;
       const next = this.done.pop();
-      if (next) this.complete(next.id, next.outcome);
+      if (next) this.complete(next);
     });
   }
 
@@ -199,12 +206,11 @@ export class DeliveryLoop {
     while (this.done.length > 0) {
       const done = this.done;
       this.done = [];
-      const ids = done.map((d) => d.id);
       try {
-        await this.deps.queue.complete(ids, done.map((d) => d.outcome));
+        await this.deps.queue.complete(done);
       } catch (error) {
         // Left in the table, the rows are delivered again when their lease ends: at-least-once.
-        this.deps.log('warn', 'recording deliveries failed', { count: ids.length, error: (error as Error).message });
+        this.deps.log('warn', 'recording deliveries failed', { count: done.length, error: (error as Error).message });
       }
     }
   }

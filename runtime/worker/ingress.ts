@@ -107,7 +107,9 @@ export function createIngress(deps: IngressDeps): RouteHandler {
 
   /**
    * `labels` name the channel and, for a webhook, its deployment: never the webhook's path,
-   * which is a capability for a webhook without a secret.
+   * which is a capability for a webhook without a secret. `owner`: the deployment of the webhook
+   * posted to. Events its own filters dropped are still accepted (logged, explained on the event's
+   * page), and the reply says so, so the sender is not left guessing.
    */
   async function accept(
     req: IncomingMessage,
@@ -115,6 +117,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
     ingress: string,
     labels: { ingress: string; deployment?: string },
     parse: (body: Buffer) => CloudEventRecord[],
+    owner?: string,
   ): Promise<void> {
     let events: CloudEventRecord[];
     try {
@@ -125,9 +128,10 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       throw error;
     }
     const set = deps.subscriptions();
+    const entries = events.map((event) => ({ event, ingress, ...set.decide(event, ingress) }));
     let outcomes: AppendOutcome[];
     try {
-      outcomes = await deps.eventLog.append(events.map((event) => ({ event, ingress, routes: set.route(event, ingress) })));
+      outcomes = await deps.eventLog.append(entries);
     } catch (error) {
       // The database refused this request's own events; the others of its commit went in.
       if (error instanceof IngressError) return refuse(res, error);
@@ -137,7 +141,10 @@ export function createIngress(deps: IngressDeps): RouteHandler {
     const stored = outcomes.filter((o) => o.stored).length;
     metrics.accepted.inc(labels, stored);
     if (stored < outcomes.length) metrics.duplicates.inc(labels, outcomes.length - stored);
-    sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored });
+    const filtered = entries.flatMap((entry, i) =>
+      outcomes[i]?.stored ? entry.filtered.filter((f) => f.deploymentId === owner).map((f) => ({ id: entry.event.id, node: f.task, reason: f.reason })) : [],
+    );
+    sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored, ...(filtered.length > 0 ? { filtered } : {}) });
   }
 
   function handleAsync(res: ServerResponse, work: Promise<void>): void {
@@ -176,6 +183,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
         res,
         accept(req, res, `hook:${id}`, { ingress: 'webhook', deployment: binding.deploymentId }, (body) =>
           eventsFromHook(binding.source, req.headers, body, deps.secrets, randomUUID),
+          binding.deploymentId,
         ),
       );
       return true;

@@ -2,6 +2,11 @@
  * What only the flow designer needs: sample events from the catalog, test runs of an unsaved
  * graph in the engine in this process (nothing deployed, nothing stored), and the live status
  * of a deployed flow.
+ *
+ * A test run is safe by default: every external call (HTTP targets, `call: http`, broker
+ * publishes) answers with a stub and the would-be request is shown instead, unless the user
+ * ticks "call real targets". The source's own filter (the event type a webhook or broker
+ * source accepts) applies first, as it does in the worker.
  */
 import { z } from 'zod';
 import { compile } from '@/runtime/compiler/compile';
@@ -12,7 +17,11 @@ import { fetchHttp } from '@/runtime/engine/host/node-ports';
 import { sandboxSettings } from '@/runtime/engine/host/sandbox-settings';
 import { ProcessScriptRunner } from '@/runtime/engine/host/script-runner';
 import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types';
-import type { HttpPort, LifecyclePort } from '@/runtime/engine/ports';
+import type { AsyncApiPort, HttpPort, LifecyclePort } from '@/runtime/engine/ports';
+import { BrokerPublishPort } from '@/runtime/connectors/publish-port';
+import { compileIngressFilters, firstMiss } from '@/runtime/events/subscriptions';
+import type { CloudEventRecord } from '@/runtime/events/cloudevent';
+import { workflowTrigger } from '@/runtime/worker/workflows/triggers';
 import { env } from '../env';
 import { schemasForGraph, webhookUrls } from '../services/flows';
 import { resolveSecrets, secretsMasker } from '../services/secrets';
@@ -25,8 +34,10 @@ const TEST_RUN_JQ_BUDGETS = 3;
 const testRunInput = z.object({
   graph: z.unknown(),
   event: z.record(z.string(), z.unknown()),
-  /** Node ids whose HTTP calls answer with a stub instead of going out. */
+  /** Node ids whose HTTP calls answer with a stub even when real targets are called. */
   stubs: z.array(z.string()).default([]),
+  /** Let external calls go out for real; by default each answers with a stub and shows what it would have sent. */
+  callRealTargets: z.boolean().default(false),
 });
 
 const evaluateInput = z.object({
@@ -51,11 +62,29 @@ async function evaluate(input: z.infer<typeof evaluateInput>) {
   }
 }
 
+/** A request a stubbed node would have sent: an HTTP request, or a broker publish (method `PUBLISH`). */
+export interface WouldBeRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
 export interface NodeRunRecord {
-  status: 'completed' | 'skipped' | 'faulted' | 'stubbed';
+  status: 'completed' | 'skipped' | 'faulted' | 'stubbed' | 'filtered';
   input?: unknown;
   output?: unknown;
   error?: { title?: string; detail?: string; type?: string };
+  /** What a stubbed node would have sent, in order. */
+  requests?: WouldBeRequest[];
+}
+
+/** Why the source would not take this event (its type filter), as the worker would record it; undefined when it would. */
+async function sourceMiss(document: unknown, event: Record<string, unknown>) {
+  const trigger = workflowTrigger(document);
+  if (!trigger?.filter) return undefined;
+  const filters = await compileIngressFilters([{ task: trigger.task ?? 'schedule', source: true, filter: trigger.filter }]);
+  return firstMiss(filters, event as CloudEventRecord);
 }
 
 /** The node a task reference (`/do/2/http-request-1/try/0/request`) belongs to: its deepest segment that is a node id. */
@@ -87,6 +116,17 @@ async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<ty
   const nodeIds = new Set(((input.graph as { nodes?: { id?: unknown }[] }).nodes ?? []).map((n) => String(n.id)));
   const stubs = new Set(input.stubs);
   const nodes: Record<string, NodeRunRecord> = {};
+  const miss = await sourceMiss(compiled.document, input.event);
+  if (miss) {
+    nodes[miss.task] = { status: 'filtered', input: input.event, error: { title: 'Filtered by the source', detail: miss.reason } };
+    return { ok: true as const, status: 'filtered', output: undefined, error: undefined, filtered: miss, nodes, diagnostics: compiled.diagnostics };
+  }
+  const stubbed = (nodeId: string | undefined) => !input.callRealTargets || (nodeId !== undefined && stubs.has(nodeId));
+  const recordStub = (request: WouldBeRequest) => {
+    const nodeId = current ?? 'flow';
+    const record = nodes[nodeId];
+    nodes[nodeId] = { ...record, status: 'stubbed', requests: [...(record?.requests ?? []), request] };
+  };
   // The engine's lifecycle events carry outputs, not inputs: a task's input is what the task before it produced.
   let lastOutput: unknown = input.event;
   let current: string | undefined;
@@ -110,13 +150,37 @@ async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<ty
       }
     },
   };
+  // The engine sends lifecycle events a microtask late; waiting a turn lets `current` name the calling task.
+  const lifecycleSettled = () => new Promise<void>((resolve) => setImmediate(resolve));
   const http: HttpPort = {
-    request(request, signal) {
-      if (current === undefined || !stubs.has(current)) return fetchHttp.request(request, signal);
-      const record = nodes[current];
-      nodes[current] = { ...record, status: 'stubbed' };
-      const echo = { stubbed: true, method: request.method, url: request.url, body: decodeBody(request.body) };
-      return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) });
+    async request(request, signal) {
+      await lifecycleSettled();
+      if (!stubbed(current)) return fetchHttp.request(request, signal);
+      const wouldBe = { method: request.method, url: request.url, headers: request.headers, body: decodeBody(request.body) };
+      recordStub(wouldBe);
+      const echo = { stubbed: true, ...wouldBe };
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) };
+    },
+  };
+  const brokers = new BrokerPublishPort();
+  const asyncapi: AsyncApiPort = {
+    document: (reference) => brokers.document(reference),
+    async publish(request, signal) {
+      await lifecycleSettled();
+      if (!stubbed(current)) return brokers.publish(request);
+      const server = (request.server ?? {}) as { variables?: { url?: unknown; channel?: unknown } };
+      const channel = request.channel ?? server.variables?.channel;
+      const message = (request.message ?? {}) as { payload?: { data?: unknown }; headers?: unknown };
+      recordStub({
+        method: 'PUBLISH',
+        url: `${String(server.variables?.url ?? request.protocol ?? 'broker')}${channel === undefined ? '' : ` → ${String(channel)}`}`,
+        headers: (message.headers ?? {}) as Record<string, string>,
+        body: message.payload?.data,
+      });
+      if (signal.aborted) throw new Error('test run ended');
+    },
+    subscribe() {
+      throw new Error('test runs do not subscribe to brokers; deploy the flow to consume from one');
     },
   };
   // Scripts never run in this process: only in a locked-down child process, and only where an administrator enabled them.
@@ -125,20 +189,25 @@ async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<ty
     settings.MESHFLOW_SCRIPTS === 'enabled' ? new ProcessScriptRunner({ timeoutMs: settings.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings.MESHFLOW_SCRIPT_MEMORY_MB }) : undefined;
   // Each jq call has its own budget; together they may hold the studio's thread for a few budgets at most.
   const jq = withTotalBudget(await loadJqRuntime(), settings.MESHFLOW_EXPRESSION_TIMEOUT_MS * TEST_RUN_JQ_BUDGETS, 'this test run');
-  const result = await runWorkflow(document, input.event as Json, {
-    jq,
-    timeoutMs: TEST_RUN_TIMEOUT_MS,
-    ports: { http, lifecycle, secrets: { resolve: (names) => resolveSecrets(ctx.db, ctx.secretKey, names) }, ...(scripts ? { scripts } : {}) },
-  });
-  const mask = await secretsMasker(ctx.db, ctx.secretKey);
-  return {
-    ok: true as const,
-    status: result.status,
-    output: mask('output' in result ? (result.output as unknown) : undefined),
-    error: mask('error' in result ? (result.error as unknown) : undefined),
-    nodes: mask(nodes),
-    diagnostics: compiled.diagnostics,
-  };
+  try {
+    const result = await runWorkflow(document, input.event as Json, {
+      jq,
+      timeoutMs: TEST_RUN_TIMEOUT_MS,
+      ports: { http, lifecycle, asyncapi, secrets: { resolve: (names) => resolveSecrets(ctx.db, ctx.secretKey, names) }, ...(scripts ? { scripts } : {}) },
+    });
+    const mask = await secretsMasker(ctx.db, ctx.secretKey);
+    return {
+      ok: true as const,
+      status: result.status as string,
+      output: mask('output' in result ? (result.output as unknown) : undefined),
+      error: mask('error' in result ? (result.error as unknown) : undefined),
+      filtered: undefined,
+      nodes: mask(nodes),
+      diagnostics: compiled.diagnostics,
+    };
+  } finally {
+    await brokers.close();
+  }
 }
 
 export const designerRouter = router({

@@ -1,9 +1,9 @@
 import { pool } from '../db';
 import { env } from '../env';
-import { lastHour, workerFigures } from '../services/overview';
+import { lastHour, workerOverview } from '../services/overview';
 import { router, viewerProcedure } from '../trpc';
 
 export const overviewRouter = router({
   lastHour: viewerProcedure.query(() => lastHour(pool())),
-  worker: viewerProcedure.query(({ ctx }) => workerFigures(ctx.workerUrl, env().MESHFLOW_METRICS_TOKEN)),
+  worker: viewerProcedure.query(({ ctx }) => workerOverview(pool(), ctx.workerUrl, env().MESHFLOW_METRICS_TOKEN)),
 });

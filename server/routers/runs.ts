@@ -12,6 +12,7 @@ import {
   runIdInput,
 } from '../services/runs';
 import { secretsMasker } from '../services/secrets';
+import { getPipelineRun } from '../services/pipeline-runs';
 import { editorProcedure, router, viewerProcedure } from '../trpc';
 
 export const runsRouter = router({
@@ -20,6 +21,8 @@ export const runsRouter = router({
   filters: viewerProcedure.query(() => runFilterOptions(pool())),
   // The worker masks what it records; this also covers rows written before a secret was defined.
   get: viewerProcedure.input(runIdInput).query(async ({ ctx, input }) => (await secretsMasker(ctx.db, ctx.secretKey))(await getRun(pool(), input.id))),
+  /** One event through one pipeline deployment, as a run with a per-node timeline. */
+  pipeline: viewerProcedure.input(runIdInput).query(async ({ ctx, input }) => (await secretsMasker(ctx.db, ctx.secretKey))(await getPipelineRun(pool(), input.id))),
   rerun: editorProcedure.input(runIdInput).mutation(({ input }) => rerunWithSameEvent(pool(), input.id)),
   rerunWithEvent: editorProcedure.input(rerunWithEventInput).mutation(({ input }) => rerunWithEditedEvent(pool(), input.id, input.event)),
   control: editorProcedure.input(runControlInput).mutation(({ input }) => controlRun(pool(), input.id, input.action)),

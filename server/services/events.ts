@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { ServiceError } from './errors';
 import { cursorInput, decodeCursor, pageOf, type Page } from './pages';
+import { nodeName, nodeNames, type NodeName } from './flow-nodes';
 
 export const eventFilterInput = z.object({
   type: z.string().trim().max(200).optional(),
@@ -135,7 +136,7 @@ export async function getEvent(pool: pg.Pool, seq: string) {
          SELECT "deploymentId", CASE WHEN "lastError" IS NULL THEN 'pending' ELSE 'retrying' END AS kind, attempts AS attempt, "lastError" AS detail,
                 NULL::text AS ref, "availableAt" AS at FROM delivery WHERE "eventSeq" = $1
          UNION ALL
-         SELECT "deploymentId", outcome, attempt, error, NULL, "at" FROM delivery_outcome WHERE "eventSeq" = $1
+         SELECT "deploymentId", outcome, attempt, coalesce(error, reason), NULL, "at" FROM delivery_outcome WHERE "eventSeq" = $1
          UNION ALL
          SELECT "deploymentId", 'dead_lettered', attempts, reason, id, "createdAt" FROM dead_letter WHERE "eventSeq" = $1
          UNION ALL
@@ -146,6 +147,132 @@ export async function getEvent(pool: pg.Pool, seq: string) {
     [seq],
   );
   const matched = new Map<string, { deploymentId: string; flowId: string | null; flowName: string | null }>();
-  for (const d of deliveries) if (d.deploymentId) matched.set(d.deploymentId, { deploymentId: d.deploymentId, flowId: d.flowId, flowName: d.flowName });
-  return { event, subscriptions: [...matched.values()], deliveries };
+  // An event filtered out at ingress (attempt 0) was considered, not matched: the explanation lists those.
+  for (const d of deliveries) if (d.deploymentId && !(d.kind === 'filtered' && d.attempt === 0)) matched.set(d.deploymentId, { deploymentId: d.deploymentId, flowId: d.flowId, flowName: d.flowName });
+  return { event, subscriptions: [...matched.values()], deliveries, explanation: await explainEvent(pool, seq) };
+}
+
+export interface Decision {
+  deploymentId: string;
+  flowId: string | null;
+  flowName: string | null;
+  version: number | null;
+  /** What became of the event in this deployment, as of now. */
+  outcome: 'filtered' | 'pending' | 'delivered' | 'dead_lettered' | 'run';
+  /** The node it ended at: the filter that dropped it, or the target. */
+  node: NodeName | null;
+  /** Why, in words: the filter's reason, the last error, or the run's status. */
+  reason: string | null;
+  /** The run page of this execution: the engine's run, or the pipeline run of this event and deployment. */
+  runId: string | null;
+  /** One sentence saying all of the above, the same in the studio and the CLI. */
+  summary: string;
+}
+
+/** The id of the run page of one event through one pipeline deployment. */
+export const pipelineRunId = (seq: string, deploymentId: string) => `pipeline-${seq}-${deploymentId}`;
+
+function sentence(d: Omit<Decision, 'summary'>, attempts: number | null): string {
+  const flow = d.flowName ?? 'a deleted flow';
+  const at = d.node?.label ?? 'an unknown node';
+  switch (d.outcome) {
+    case 'filtered': {
+      const source = d.node?.kind === 'http-webhook' ? 'webhook' : 'source';
+      const reason = d.reason?.startsWith('accepts type') ? `${source} ${d.reason}` : (d.reason ?? 'no reason recorded');
+      return `filtered by ${flow} at ${at}: ${reason}`;
+    }
+    case 'delivered':
+      return `delivered by ${flow} to ${at}${attempts && attempts > 1 ? ` on attempt ${attempts}` : ''}`;
+    case 'pending':
+      return `waiting in ${flow}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''}${d.reason ? `; last error: ${d.reason}` : ''}`;
+    case 'dead_lettered':
+      return `dead-lettered by ${flow}${d.node ? ` at ${at}` : ''}: ${d.reason ?? 'no reason recorded'}`;
+    case 'run':
+      return `started a run of ${flow} (${d.reason ?? 'unknown status'})`;
+  }
+}
+
+/**
+ * Every deployment that considered an event and what became of it there, from what the
+ * worker recorded while routing and delivering it (nothing is re-evaluated here): the
+ * filter node and reason for a filtered event, the queue for a waiting one, the outcome of
+ * its delivery, or the run it started.
+ */
+export async function explainEvent(pool: pg.Pool, seq: string): Promise<{ considered: number; ingress: string; decisions: Decision[]; summary: string }> {
+  const { rows: head } = await pool.query<{ considered: number; ingress: string }>(`SELECT considered, ingress FROM event WHERE seq = $1`, [seq]);
+  if (!head[0]) throw new ServiceError('NOT_FOUND', `event ${seq} is not in the log (it may have passed the retention window)`);
+  const { rows } = await pool.query<{
+    deploymentId: string;
+    rank: number;
+    outcome: Decision['outcome'];
+    task: string | null;
+    reason: string | null;
+    attempt: number | null;
+    ref: string | null;
+    flowId: string | null;
+    flowName: string | null;
+    version: number | null;
+    graph: unknown;
+  }>(
+    // The latest of each deployment's traces decides; waiting beats everything (a replay or re-run is under way).
+    `SELECT DISTINCT ON (x."deploymentId") x."deploymentId", x.rank, x.outcome, x.task, x.reason, x.attempt, x.ref,
+            f.id AS "flowId", f.name AS "flowName", v.version, v.graph
+       FROM (
+         SELECT "deploymentId", 5 AS rank, 'pending' AS outcome, NULL::text AS task, "lastError" AS reason, attempts AS attempt, NULL::text AS ref, "createdAt" AS at
+           FROM delivery WHERE "eventSeq" = $1
+         UNION ALL
+         SELECT "deploymentId", 4, 'run', NULL, status::text, NULL, id, "startedAt" FROM run WHERE "eventSeq" = $1 AND "deploymentId" IS NOT NULL
+         UNION ALL
+         SELECT "deploymentId", CASE outcome WHEN 'delivered' THEN 3 ELSE 1 END, outcome, task, reason, attempt, NULL, "at"
+           FROM delivery_outcome WHERE "eventSeq" = $1 AND outcome IN ('delivered', 'filtered')
+         UNION ALL
+         SELECT l."deploymentId", 2, 'dead_lettered', NULL, l.reason, l.attempts, l.id, l."createdAt"
+           FROM dead_letter l WHERE l."eventSeq" = $1 AND l."deploymentId" IS NOT NULL AND l."replayedAt" IS NULL
+       ) x
+       LEFT JOIN deployment d ON d.id = x."deploymentId" LEFT JOIN flow f ON f.id = d."flowId" LEFT JOIN flow_version v ON v.id = d."flowVersionId"
+      ORDER BY x."deploymentId", x.rank DESC, x.at DESC`,
+    [seq],
+  );
+  const decisions = rows.map((r): Decision => {
+    const names = nodeNames(r.graph);
+    const decision = {
+      deploymentId: r.deploymentId,
+      flowId: r.flowId,
+      flowName: r.flowName,
+      version: r.version,
+      outcome: r.outcome,
+      node: r.task === null ? null : nodeName(names, r.task),
+      reason: r.reason,
+      runId: r.outcome === 'run' ? r.ref : pipelineRunId(seq, r.deploymentId),
+    };
+    return { ...decision, summary: sentence(decision, r.attempt) };
+  });
+  decisions.sort((a, b) => (a.flowName ?? '').localeCompare(b.flowName ?? '') || a.deploymentId.localeCompare(b.deploymentId));
+  const { considered, ingress } = head[0];
+  const where = ingress.startsWith('hook:') ? `webhook ${ingress.slice(5)}` : ingress;
+  const summary =
+    decisions.length === 0
+      ? considered === 0
+        ? `no deployed flow listened on ${where} when this event arrived`
+        : `${considered} ${deployments(considered)} considered this event but left no record (they may have been deleted)`
+      : `${decisions.length} ${deployments(decisions.length)} considered this event on ${where}`;
+  return { considered, ingress, decisions, summary };
+}
+
+const deployments = (n: number) => (n === 1 ? 'deployment' : 'deployments');
+
+export const explainInput = z.object({
+  /** The event's CloudEvents id, or its sequence number in the log. */
+  ref: z.string().trim().min(1, 'an event id or sequence number is required').max(500),
+});
+
+/** The explanation of the newest logged event with this CloudEvents id (or, failing that, this seq). */
+export async function explainEventByRef(pool: pg.Pool, ref: string) {
+  const { rows } = await pool.query<{ seq: string; id: string; source: string; type: string; receivedAt: Date }>(
+    `SELECT seq::text, id, source, type, "receivedAt" FROM event WHERE id = $1 OR ($1 ~ '^[0-9]{1,18}$' AND seq = $1::bigint) ORDER BY (id = $1) DESC, seq DESC LIMIT 1`,
+    [ref],
+  );
+  const event = rows[0];
+  if (!event) throw new ServiceError('NOT_FOUND', `no event with id or sequence number "${ref}" is in the log (it may have passed the retention window)`);
+  return { event, ...(await explainEvent(pool, event.seq)) };
 }

@@ -29,7 +29,7 @@ export const listRunsInput = z.object({
 
 export interface RunSummary {
   id: string;
-  /** `workflow`: an engine run (its own page); `pipeline`: one event through a routed flow (the event's page). */
+  /** `workflow`: an engine run; `pipeline`: one event through a routed flow (services/pipeline-runs.ts). Both open on /runs/<id>. */
   kind: 'workflow' | 'pipeline';
   flowId: string;
   flowName: string;
@@ -57,6 +57,8 @@ const EXECUTIONS = `
          CASE o.outcome WHEN 'delivered' THEN 'completed' ELSE o.outcome END, o."eventSeq", ev."receivedAt", o."at", NULL::jsonb
     FROM delivery_outcome o JOIN deployment dp ON dp.id = o."deploymentId" JOIN event ev ON ev.seq = o."eventSeq"
    WHERE o.outcome IN ('delivered', 'filtered')
+     -- An event of another type than the source accepts was never this flow's to run (the event's page says so).
+     AND NOT (o.attempt = 0 AND o.reason LIKE 'accepts type %')
   UNION ALL
   SELECT 'pipeline-' || dl."eventSeq" || '-' || dl."deploymentId" || '-' || dl.id, 'pipeline', dp."flowId", dp."flowVersionId",
          'faulted', dl."eventSeq", ev."receivedAt", dl."createdAt", NULL::jsonb

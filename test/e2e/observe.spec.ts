@@ -153,5 +153,5 @@ test('the overview shows the worker up with its counters and the last hour’s c
   // Every earlier test posted events and delivered at least one, so the counters are not zero.
   await expect(page.getByTestId('figure-accepted')).not.toHaveText('0');
   await expect(page.getByTestId('figure-delivered')).not.toHaveText('0');
-  await expect(page.getByRole('region', { name: 'Events in and out' }).locator('.recharts-line')).toHaveCount(3);
+  await expect(page.getByRole('region', { name: 'Events in and out' }).locator('.recharts-line')).toHaveCount(5);
 });

@@ -5,13 +5,24 @@
  * (runtime/events/plan.ts), so a workflow and a pipeline with the same trigger see the same events.
  */
 import type { CloudEventRecord } from '../../events/cloudevent.ts';
-import { readIngress, readListen, withToFilter } from '../../events/plan.ts';
-import { SubscriptionSet, type HookBinding, type Route, type Subscription } from '../../events/subscriptions.ts';
+import { readIngress, readListen, sourceTask, withToFilter } from '../../events/plan.ts';
+import {
+  SubscriptionSet,
+  compileIngressFilters,
+  firstMiss,
+  type CompiledIngressFilter,
+  type Consideration,
+  type HookBinding,
+  type Routing,
+  type Subscription,
+} from '../../events/subscriptions.ts';
 import { compileFilter, type EventPredicate, type SubscriptionFilter } from '../../expressions/filters/index.ts';
 
 export interface WorkflowTrigger {
   ingress: string[] | 'any';
   filter: SubscriptionFilter | undefined;
+  /** What a dropped event is reported under: the flow's source node (plan.ts sourceTask). */
+  task?: string;
   /** JSON pointer of the leading `listen` the triggering event satisfies; absent for `schedule.on`. */
   listenAt?: string;
   /**
@@ -32,42 +43,43 @@ export function workflowTrigger(doc: unknown): WorkflowTrigger | undefined {
     const all = isObj(doc.schedule.on) && Array.isArray(doc.schedule.on.all) ? doc.schedule.on.all : undefined;
     if (all) {
       const filters = all.map((f) => withToFilter(isObj(f) && isObj(f.with) ? f.with : {}));
-      return filters.length === 0 ? undefined : { ingress: readIngress(doc), filter: { any: filters }, all: filters };
+      return filters.length === 0 ? undefined : { ingress: readIngress(doc), filter: { any: filters }, all: filters, task: sourceTask(doc, undefined) };
     }
     const listen = readListen(doc.schedule.on);
-    return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter };
+    return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter, task: sourceTask(doc, undefined) };
   }
   const first = Array.isArray(doc.do) ? doc.do[0] : undefined;
   const entry = isObj(first) ? Object.entries(first)[0] : undefined;
   if (!entry || !isObj(entry[1]) || !isObj(entry[1].listen)) return undefined;
   const listen = readListen(entry[1].listen.to);
-  return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter, listenAt: `/do/0/${entry[0]}` };
+  return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter, task: sourceTask(doc, entry[0]), listenAt: `/do/0/${entry[0]}` };
 }
 
 export class CompiledTrigger {
   private constructor(
     readonly deploymentId: string,
+    readonly flowId: string,
     private readonly ingress: Set<string> | undefined,
-    private readonly predicate: EventPredicate | undefined,
+    private readonly filters: CompiledIngressFilter[],
     /** One predicate per `schedule.on.all` filter, in order. */
     readonly all: EventPredicate[] | undefined,
   ) {}
 
-  static async compile(deploymentId: string, trigger: WorkflowTrigger): Promise<CompiledTrigger> {
-    const predicate = trigger.filter === undefined ? undefined : await compileFilter(trigger.filter);
+  static async compile(deploymentId: string, trigger: WorkflowTrigger, flowId = ''): Promise<CompiledTrigger> {
+    const filters = trigger.filter === undefined ? [] : await compileIngressFilters([{ task: trigger.task ?? 'schedule', source: true, filter: trigger.filter }]);
     const all = trigger.all ? await Promise.all(trigger.all.map((f) => compileFilter(f))) : undefined;
-    return new CompiledTrigger(deploymentId, trigger.ingress === 'any' ? undefined : new Set(trigger.ingress), predicate, all);
+    return new CompiledTrigger(deploymentId, flowId, trigger.ingress === 'any' ? undefined : new Set(trigger.ingress), filters, all);
   }
 
   accepts(event: CloudEventRecord, ingress: string): boolean {
-    if (this.ingress && !this.ingress.has(ingress)) return false;
-    if (!this.predicate) return true;
-    try {
-      return this.predicate(event);
-    } catch {
-      // As for pipelines: a filter that fails on an event does not match it.
-      return false;
-    }
+    return this.consider(event, ingress)?.queued === true;
+  }
+
+  /** As Subscription.consider: undefined when not listening on `ingress`, else queued or why not. */
+  consider(event: CloudEventRecord, ingress: string): Consideration | undefined {
+    if (this.ingress && !this.ingress.has(ingress)) return undefined;
+    const miss = firstMiss(this.filters, event);
+    return miss ? { queued: false, ...miss } : { queued: true };
   }
 }
 
@@ -85,9 +97,14 @@ export class WorkflowRoutingSet extends SubscriptionSet {
     super(subscriptions, hooks);
   }
 
-  override route(event: CloudEventRecord, ingress: string): Route[] {
-    const routes = super.route(event, ingress);
-    for (const trigger of this.triggers) if (trigger.accepts(event, ingress)) routes.push({ deploymentId: trigger.deploymentId, orderingKey: null });
-    return routes;
+  override decide(event: CloudEventRecord, ingress: string): Routing {
+    const routing = super.decide(event, ingress);
+    for (const trigger of this.triggers) {
+      const considered = trigger.consider(event, ingress);
+      if (!considered) continue;
+      if (considered.queued) routing.routes.push({ deploymentId: trigger.deploymentId, orderingKey: null });
+      else routing.filtered.push({ deploymentId: trigger.deploymentId, flowId: trigger.flowId, task: considered.task, reason: considered.reason });
+    }
+    return routing;
   }
 }

@@ -228,9 +228,9 @@ describe('delivery', () => {
 
   it('exports delivery outcomes and backlog as metrics', async () => {
     const text = await (await fetch(`${worker.base}/metrics`)).text();
-    expect(text).toMatch(/meshflow_deliveries_total\{deployment="[^"]+",outcome="delivered"\} \d+/);
-    expect(text).toMatch(/meshflow_deliveries_total\{deployment="[^"]+",outcome="retried"\} \d+/);
-    expect(text).toMatch(/meshflow_deliveries_total\{deployment="[^"]+",outcome="dead_lettered"\} \d+/);
+    expect(text).toMatch(/meshflow_deliveries_total\{deployment="[^"]+",flow="[^"]+",outcome="delivered"\} \d+/);
+    expect(text).toMatch(/meshflow_deliveries_total\{deployment="[^"]+",flow="[^"]+",outcome="retried"\} \d+/);
+    expect(text).toMatch(/meshflow_deliveries_total\{deployment="[^"]+",flow="[^"]+",outcome="dead_lettered"\} \d+/);
     expect(text).toMatch(/meshflow_delivery_latency_seconds_count\{deployment="[^"]+"\} \d+/);
     expect(text).toMatch(/meshflow_delivery_backlog\{deployment="[^"]+"\} 0/);
   });

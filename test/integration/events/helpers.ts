@@ -77,14 +77,14 @@ export async function startSink(): Promise<Sink> {
   return sink;
 }
 
-/** Saves a DSL document as a flow's only version and deploys it; returns the deployment id. */
-export async function deploy(pool: pg.Pool, document: unknown): Promise<{ flowId: string; deploymentId: string }> {
+/** Saves a DSL document (and the graph it came from, if any) as a flow's only version and deploys it; returns the deployment id. */
+export async function deploy(pool: pg.Pool, document: unknown, options: { name?: string; graph?: unknown } = {}): Promise<{ flowId: string; deploymentId: string }> {
   const flowId = randomUUID();
   const versionId = randomUUID();
   const deploymentId = randomUUID();
   const yaml = typeof document === 'string' ? document : stringify(document);
-  await pool.query(`INSERT INTO flow (id, name, "updatedAt") VALUES ($1, $2, now())`, [flowId, `test-${flowId.slice(0, 8)}`]);
-  await pool.query(`INSERT INTO flow_version (id, "flowId", version, graph, "dslYaml") VALUES ($1, $2, 1, '{}', $3)`, [versionId, flowId, yaml]);
+  await pool.query(`INSERT INTO flow (id, name, "updatedAt") VALUES ($1, $2, now())`, [flowId, options.name ?? `test-${flowId.slice(0, 8)}`]);
+  await pool.query(`INSERT INTO flow_version (id, "flowId", version, graph, "dslYaml") VALUES ($1, $2, 1, $3, $4)`, [versionId, flowId, JSON.stringify(options.graph ?? {}), yaml]);
   await pool.query(`INSERT INTO deployment (id, "flowId", "flowVersionId", "updatedAt") VALUES ($1, $2, $3, now())`, [deploymentId, flowId, versionId]);
   return { flowId, deploymentId };
 }

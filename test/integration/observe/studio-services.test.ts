@@ -153,7 +153,7 @@ describe('observe services', () => {
     expect(hour.points.reduce((n, p) => n + p.failures, 0)).toBeGreaterThan(0);
     const figures = await workerFigures(worker.base);
     expect(figures.up).toBe(true);
-    expect(figures.figures?.accepted).toBeGreaterThan(5);
+    expect(figures.figures?.eventsIn).toBeGreaterThan(5);
     expect(figures.figures?.deadLettered).toBeGreaterThanOrEqual(2);
   });
 });

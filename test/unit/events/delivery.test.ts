@@ -77,7 +77,7 @@ describe('subscription steps', () => {
     );
     const events = [1, 2, 3].map((n) => ({ ...event, data: { n, k: n === 3 ? 5 : 'A' } }));
     const [small, big, broken] = s.runMany(events);
-    expect(small).toEqual({ deliver: false, droppedBy: 'big' });
+    expect(small).toEqual({ deliver: false, droppedBy: 'big', reason: 'jq `.n > 15` is false or null for it' });
     expect(big).toEqual({ deliver: true, payload: { n: 20, k: 'a' }, transformed: true });
     expect(broken).toBeInstanceOf(Error);
     expect(s.runMany([events[1]!])).toEqual([big]);
