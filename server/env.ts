@@ -4,6 +4,7 @@
  * the process with a readable list instead of a stack trace.
  */
 import { z } from 'zod';
+import { trustProxySetting } from './client-address';
 
 const postgresUrl = z
   .string()
@@ -23,6 +24,8 @@ export const studioEnvSchema = z.object({
   MESHFLOW_WORKER_PUBLIC_URL: z.string().url().optional(),
   MESHFLOW_PUBLIC_URL: z.string().url().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Which X-Forwarded-For hops to believe for the client address (server/client-address.ts). */
+  MESHFLOW_TRUST_PROXY: trustProxySetting,
 });
 
 export type StudioEnv = z.infer<typeof studioEnvSchema>;
