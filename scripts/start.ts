@@ -2,7 +2,8 @@
  * `npm start`: one command for a working Meshflow. It checks its ports, finds or starts a
  * database (embedded PostgreSQL when DATABASE_URL is unset), applies migrations, seeds a
  * fresh database, builds the studio when the build is missing or stale, then runs studio
- * and worker with their logs combined, and stops both on Ctrl-C.
+ * and worker with their logs combined, restarts either when it crashes (with backoff), and on
+ * Ctrl-C stops both before the database.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -128,6 +129,77 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/** Restart delays: doubling from the first, capped; reset once a process has run stably. */
+const restartPolicy = { firstDelayMs: 1_000, maxDelayMs: 30_000, stableAfterMs: 60_000 } as const;
+
+interface Supervised {
+  stop: () => Promise<void>;
+}
+
+/**
+ * Runs one long-lived process (studio or worker) and restarts it whenever it exits on its
+ * own, after a growing delay (1 s, 2 s, 4 s … 30 s; back to 1 s once it has run a minute),
+ * saying so in the log. The other process keeps serving meanwhile.
+ */
+function supervise(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  // Before the first "ready" a crash is a broken set-up, not bad luck: no restart then.
+  startedOk: () => boolean,
+  onFailedStart: () => void,
+): Supervised {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let delay: number = restartPolicy.firstDelayMs;
+  let restarts = 0;
+  let pending: NodeJS.Timeout | undefined;
+
+  const launch = () => {
+    const startedAt = Date.now();
+    const current = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = current;
+    pipeLines(current, name);
+    current.on('exit', (code, signal) => {
+      if (stopping) return;
+      if (!startedOk()) {
+        say(`${name} exited (${signal ?? `code ${code}`}) while starting; stopping the rest`);
+        onFailedStart();
+        return;
+      }
+      if (Date.now() - startedAt >= restartPolicy.stableAfterMs) delay = restartPolicy.firstDelayMs;
+      restarts += 1;
+      say(`${name} exited (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s (restart ${restarts})`);
+      pending = setTimeout(() => {
+        pending = undefined;
+        if (stopping) return;
+        launch();
+        say(`${name} restarted (pid ${child?.pid})`);
+      }, delay);
+      delay = Math.min(delay * 2, restartPolicy.maxDelayMs);
+    });
+  };
+  launch();
+  say(`${name} started (pid ${child?.pid})`);
+
+  return {
+    stop: () => {
+      stopping = true;
+      clearTimeout(pending);
+      const current = child;
+      if (!current || current.exitCode !== null || current.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((done) => {
+        const killer = setTimeout(() => current.kill('SIGKILL'), 10_000);
+        current.once('exit', () => {
+          clearTimeout(killer);
+          done();
+        });
+        current.kill('SIGTERM');
+      });
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const parsed = launcherSchema.safeParse(process.env);
   if (!parsed.success) {
@@ -207,35 +279,19 @@ async function main(): Promise<void> {
 
   buildStudioIfNeeded();
 
-  const children: Array<{ name: string; child: ChildProcess }> = [];
-  const launch = (name: string, args: string[]) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    pipeLines(child, name);
-    children.push({ name, child });
-    return child;
-  };
-  launch('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)]);
-  launch('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')]);
-
+  let ready = false;
   let stopping = false;
+  const startedOk = () => ready;
+  const failedStart = () => void stopAll(1);
+  const studio = supervise('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)], env, startedOk, failedStart);
+  const worker = supervise('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')], env, startedOk, failedStart);
+
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping studio and worker…');
-    await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => {
-              clearTimeout(killer);
-              done();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    // Studio and worker first, so nothing is still talking to the database when it goes.
+    await Promise.all([studio.stop(), worker.stop()]);
     if (embedded) {
       say('stopping embedded PostgreSQL…');
       await embedded.stop();
@@ -245,18 +301,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  for (const { name, child } of children) {
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      say(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
-      void stopAll(1);
-    });
-  }
+  process.on('SIGHUP', () => void stopAll(0));
 
   const [studioUp, workerUp] = await Promise.all([
     waitForHttp(`http://127.0.0.1:${config.PORT}/sign-in`, 60_000),
     waitForHttp(`http://127.0.0.1:${config.WORKER_PORT}/ready`, 60_000),
   ]);
+  ready = true;
   if (studioUp && workerUp && !stopping) {
     say(`ready: studio http://localhost:${config.PORT} · worker http://localhost:${config.WORKER_PORT} (Ctrl-C stops both)`);
   }
