@@ -180,10 +180,13 @@ function Users() {
       ) : users.isError ? (
         <ErrorState message={users.error.message} />
       ) : (
-        <Table label="People" head={['Name', 'Email', 'Role', 'Access', 'Since', 'Actions']}>
+        <Table label="People" head={['Name', 'Email', 'Role', 'Access', 'Actions']}>
           {users.data.map((u) => (
             <tr key={u.id} data-testid={`person-${u.email}`} className={u.disabled ? 'bg-slate-50 text-slate-400' : undefined}>
-              <Td>{u.name}</Td>
+              <Td>
+                {u.name}
+                <span className="block text-xs text-slate-500">since {formatTime(u.createdAt)}</span>
+              </Td>
               <Td>{u.email}</Td>
               <Td>
                 <label className="sr-only" htmlFor={`role-${u.id}`}>
@@ -210,7 +213,6 @@ function Users() {
                   {u.activeSessions} session{u.activeSessions === 1 ? '' : 's'} · {u.activeTokens} token{u.activeTokens === 1 ? '' : 's'}
                 </span>
               </Td>
-              <Td className="whitespace-nowrap">{formatTime(u.createdAt)}</Td>
               <Td className="whitespace-nowrap">
                 {u.id === user.id ? (
                   <span className="text-xs text-slate-500">you</span>
