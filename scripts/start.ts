@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { applyMigrations, readMigrations } from '../prisma/migrator';
 import { describeDbError } from '../runtime/worker/db-errors';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+import { supervise } from './supervise';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -129,77 +130,6 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-/** Restart delays: doubling from the first, capped; reset once a process has run stably. */
-const restartPolicy = { firstDelayMs: 1_000, maxDelayMs: 30_000, stableAfterMs: 60_000 } as const;
-
-interface Supervised {
-  stop: () => Promise<void>;
-}
-
-/**
- * Runs one long-lived process (studio or worker) and restarts it whenever it exits on its
- * own, after a growing delay (1 s, 2 s, 4 s … 30 s; back to 1 s once it has run a minute),
- * saying so in the log. The other process keeps serving meanwhile.
- */
-function supervise(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  // Before the first "ready" a crash is a broken set-up, not bad luck: no restart then.
-  startedOk: () => boolean,
-  onFailedStart: () => void,
-): Supervised {
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  let delay: number = restartPolicy.firstDelayMs;
-  let restarts = 0;
-  let pending: NodeJS.Timeout | undefined;
-
-  const launch = () => {
-    const startedAt = Date.now();
-    const current = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = current;
-    pipeLines(current, name);
-    current.on('exit', (code, signal) => {
-      if (stopping) return;
-      if (!startedOk()) {
-        say(`${name} exited (${signal ?? `code ${code}`}) while starting; stopping the rest`);
-        onFailedStart();
-        return;
-      }
-      if (Date.now() - startedAt >= restartPolicy.stableAfterMs) delay = restartPolicy.firstDelayMs;
-      restarts += 1;
-      say(`${name} exited (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s (restart ${restarts})`);
-      pending = setTimeout(() => {
-        pending = undefined;
-        if (stopping) return;
-        launch();
-        say(`${name} restarted (pid ${child?.pid})`);
-      }, delay);
-      delay = Math.min(delay * 2, restartPolicy.maxDelayMs);
-    });
-  };
-  launch();
-  say(`${name} started (pid ${child?.pid})`);
-
-  return {
-    stop: () => {
-      stopping = true;
-      clearTimeout(pending);
-      const current = child;
-      if (!current || current.exitCode !== null || current.signalCode !== null) return Promise.resolve();
-      return new Promise<void>((done) => {
-        const killer = setTimeout(() => current.kill('SIGKILL'), 10_000);
-        current.once('exit', () => {
-          clearTimeout(killer);
-          done();
-        });
-        current.kill('SIGTERM');
-      });
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const parsed = launcherSchema.safeParse(process.env);
   if (!parsed.success) {
@@ -283,8 +213,20 @@ async function main(): Promise<void> {
   let stopping = false;
   const startedOk = () => ready;
   const failedStart = () => void stopAll(1);
-  const studio = supervise('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)], env, startedOk, failedStart);
-  const worker = supervise('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')], env, startedOk, failedStart);
+  const run = (name: string, args: string[]) =>
+    supervise({
+      name,
+      start: () => {
+        const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        pipeLines(child, name);
+        return child;
+      },
+      say,
+      startedOk,
+      onFailedStart: failedStart,
+    });
+  const studio = run('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)]);
+  const worker = run('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')]);
 
   const stopAll = async (code: number) => {
     if (stopping) return;
