@@ -10,12 +10,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../helpers/databases';
-import { repoRoot } from '../helpers/processes';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createScratchDatabase, freePort, waitFor } from '../helpers/databases';
+import { repoRoot, startNode } from '../helpers/processes';
 
 const CONNECTION_ERRORS =
   /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|connection ended|lost its connection|reconnect failed|idle database connection failed|claiming deliveries failed|the database system is shutting down/i;
+
+function signIn(studio: string, forwardedFor: string) {
+  return fetch(`${studio}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: studio, 'x-forwarded-for': forwardedFor },
+    body: JSON.stringify({ email: `nobody-${Math.random()}@example.com`, password: 'wrong-password' }),
+  });
+}
 
 async function answers(url: string): Promise<number | undefined> {
   try {
@@ -27,9 +35,9 @@ async function answers(url: string): Promise<number | undefined> {
 }
 
 describe('npm start supervision', () => {
-  const cleanups: Array<() => void> = [];
-  afterAll(() => {
-    for (const c of cleanups.reverse()) c();
+  const cleanups: Array<() => unknown> = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
   });
 
   it('restarts a killed worker while the studio keeps serving, and stops cleanly on Ctrl-C', async () => {
@@ -76,14 +84,7 @@ describe('npm start supervision', () => {
     // The studio's server decides the client address: rotating X-Forwarded-For does not
     // escape the per-address sign-in limit (MESHFLOW_TRUST_PROXY is unset here).
     const statuses: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      const res = await fetch(`${studio}/api/auth/sign-in/email`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: studio, 'x-forwarded-for': `198.51.100.${i + 1}` },
-        body: JSON.stringify({ email: `nobody-${i}@example.com`, password: 'wrong-password' }),
-      });
-      statuses.push(res.status);
-    }
+    for (let i = 0; i < 21; i++) statuses.push((await signIn(studio, `198.51.100.${i + 1}`)).status);
     expect(statuses.slice(0, 20).every((s) => s === 401), statuses.join(' ')).toBe(true);
     expect(statuses[20]).toBe(429);
 
@@ -120,4 +121,36 @@ describe('npm start supervision', () => {
     expect(shutdown.split('\n').filter((line) => CONNECTION_ERRORS.test(line))).toEqual([]);
     expect(shutdown).not.toMatch(/\n\s+at /);
   }, 480_000);
+
+  it('believes X-Forwarded-For from a proxy MESHFLOW_TRUST_PROXY names, one limit per forwarded client', async () => {
+    const scratch = await createScratchDatabase(inject('adminUrl'));
+    const [port, workerPort] = [await freePort(), await freePort()];
+    const running = startNode(['scripts/start.ts'], {
+      PORT: String(port),
+      WORKER_PORT: String(workerPort),
+      DATABASE_URL: scratch.url,
+      MESHFLOW_TRUST_PROXY: 'loopback',
+    });
+    cleanups.push(async () => {
+      await running.stop('SIGKILL');
+      await scratch.drop();
+    });
+    await Promise.race([
+      waitFor(async () => (running.output().includes('│ ready:') ? true : undefined), 240_000, 'npm start to report ready'),
+      running.exited.then(() => {
+        throw new Error(`npm start exited before it was ready:\n${running.output()}`);
+      }),
+    ]);
+    const studio = `http://127.0.0.1:${port}`;
+    // Each forwarded client counts on its own…
+    for (let i = 0; i < 22; i++) expect((await signIn(studio, `198.51.100.${i + 1}`)).status).toBe(401);
+    // …and one client behind the proxy is limited.
+    const one: number[] = [];
+    for (let i = 0; i < 21; i++) one.push((await signIn(studio, '203.0.113.7')).status);
+    expect(one.slice(0, 20).every((s) => s === 401), one.join(' ')).toBe(true);
+    expect(one[20]).toBe(429);
+    const result = await running.stop('SIGTERM');
+    expect(result.code).toBe(0);
+    expect(running.output()).toContain('meshflow │ stopped');
+  }, 300_000);
 });
