@@ -14,7 +14,7 @@ export function SettingsPage() {
   const user = useCurrentUser();
   return (
     <>
-      <PageHeader title="Settings" description="API tokens for the CLI and scripts; people and their roles." />
+      <PageHeader title="Settings" description="API tokens for the CLI and scripts; people, their roles and their access." />
       <ApiTokens />
       {user.role === 'admin' ? <Users /> : null}
     </>
@@ -185,7 +185,9 @@ function Users() {
             <tr key={u.id} data-testid={`person-${u.email}`} className={u.disabled ? 'bg-slate-50 text-slate-400' : undefined}>
               <Td>
                 {u.name}
-                <span className="block text-xs text-slate-500">since {formatTime(u.createdAt)}</span>
+                <span className="block whitespace-nowrap text-xs text-slate-500">
+                  since {new Date(u.createdAt).toLocaleDateString(undefined, { dateStyle: 'medium' })}
+                </span>
               </Td>
               <Td>{u.email}</Td>
               <Td>
@@ -209,7 +211,7 @@ function Users() {
                 ) : (
                   <span className="rounded bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800">Active</span>
                 )}
-                <span className="ml-2 text-xs text-slate-500" data-testid="access-counts">
+                <span className="mt-1 block text-xs text-slate-500" data-testid="access-counts">
                   {u.activeSessions} session{u.activeSessions === 1 ? '' : 's'} · {u.activeTokens} token{u.activeTokens === 1 ? '' : 's'}
                 </span>
               </Td>
