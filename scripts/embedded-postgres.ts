@@ -4,8 +4,9 @@
  * project's data dir and survives restarts. PostgreSQL refuses to run as root, so as root the
  * package runs it as a `postgres` user, creating one when the machine has none.
  */
+import childProcess, { type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -34,6 +35,27 @@ async function loadEmbeddedPostgres() {
     }
   }
   return EmbeddedPostgres;
+}
+
+/**
+ * Runs `start` with every process it spawns in a process group of its own. A Ctrl-C in a
+ * terminal signals the whole foreground group; PostgreSQL must not get it, or it shuts down
+ * while studio and worker are still connected (a burst of connection errors). `npm start`
+ * stops it itself, after them. The package spawns through its own import of child_process,
+ * so the export is swapped for the call (syncBuiltinESMExports updates ESM imports too).
+ */
+async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detachedSpawn = (command: string, args?: readonly string[], options?: childProcess.SpawnOptions) =>
+    original(command, args ?? [], { ...options, detached: true });
+  childProcess.spawn = detachedSpawn as typeof childProcess.spawn;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 /**
@@ -88,7 +110,7 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
   });
   try {
     if (!existsSync(join(dir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
+    await inOwnProcessGroup(() => server.start());
   } catch (error) {
     const tail = logs.join('').trim().split('\n').slice(-5).join('\n');
     throw new Error(`${(error as Error).message}${tail ? `\n${tail}` : ''}`);
@@ -103,6 +125,12 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
   }
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      // A Ctrl-C in a terminal signals the server directly too; when it is already gone, the
+      // package's stop() would wait forever for an exit that has happened.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await server.stop();
+    },
   };
 }

@@ -2,7 +2,8 @@
  * `npm start`: one command for a working Meshflow. It checks its ports, finds or starts a
  * database (embedded PostgreSQL when DATABASE_URL is unset), applies migrations, seeds a
  * fresh database, builds the studio when the build is missing or stale, then runs studio
- * and worker with their logs combined, and stops both on Ctrl-C.
+ * and worker with their logs combined, restarts either when it crashes (with backoff), and on
+ * Ctrl-C stops both before the database.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { z } from 'zod';
 import { applyMigrations, readMigrations } from '../prisma/migrator';
 import { describeDbError } from '../runtime/worker/db-errors';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+import { supervise } from './supervise';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -207,35 +209,31 @@ async function main(): Promise<void> {
 
   buildStudioIfNeeded();
 
-  const children: Array<{ name: string; child: ChildProcess }> = [];
-  const launch = (name: string, args: string[]) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    pipeLines(child, name);
-    children.push({ name, child });
-    return child;
-  };
-  launch('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)]);
-  launch('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')]);
-
+  let ready = false;
   let stopping = false;
+  const startedOk = () => ready;
+  const failedStart = () => void stopAll(1);
+  const run = (name: string, args: string[]) =>
+    supervise({
+      name,
+      start: () => {
+        const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        pipeLines(child, name);
+        return child;
+      },
+      say,
+      startedOk,
+      onFailedStart: failedStart,
+    });
+  const studio = run('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)]);
+  const worker = run('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')]);
+
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping studio and worker…');
-    await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => {
-              clearTimeout(killer);
-              done();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    // Studio and worker first, so nothing is still talking to the database when it goes.
+    await Promise.all([studio.stop(), worker.stop()]);
     if (embedded) {
       say('stopping embedded PostgreSQL…');
       await embedded.stop();
@@ -245,18 +243,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  for (const { name, child } of children) {
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      say(`${name} exited (${signal ?? `code ${code}`}); stopping the rest`);
-      void stopAll(1);
-    });
-  }
+  process.on('SIGHUP', () => void stopAll(0));
 
   const [studioUp, workerUp] = await Promise.all([
     waitForHttp(`http://127.0.0.1:${config.PORT}/sign-in`, 60_000),
     waitForHttp(`http://127.0.0.1:${config.WORKER_PORT}/ready`, 60_000),
   ]);
+  ready = true;
   if (studioUp && workerUp && !stopping) {
     say(`ready: studio http://localhost:${config.PORT} · worker http://localhost:${config.WORKER_PORT} (Ctrl-C stops both)`);
   }

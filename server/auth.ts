@@ -5,9 +5,58 @@
  */
 import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
+import { APIError, createAuthMiddleware, isAPIError } from 'better-auth/api';
 import { nextCookies } from 'better-auth/next-js';
+import { admin } from 'better-auth/plugins/admin';
+import { clientAddressHeader } from './client-address';
 import { db } from './db';
 import { env } from './env';
+import { accountLimit, accountRetryAfter, recordFailedSignIn, recordSuccessfulSignIn } from './login-limits';
+
+/** Sign-in attempts per client address and minute (better-auth's limiter). */
+export const addressLimit = { window: 60, max: 20 } as const;
+
+const signInEmail = (body: unknown) => {
+  const email = (body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' ? email.trim().toLowerCase() : null;
+};
+
+// Per-account limit: refuse before the password is checked once an email has too many failures.
+const beforeHook = createAuthMiddleware(async (ctx) => {
+  if (ctx.path !== '/sign-in/email') return;
+  const email = signInEmail(ctx.body);
+  const retryAfter = email ? accountRetryAfter(email) : null;
+  if (retryAfter !== null) {
+    throw new APIError(
+      'TOO_MANY_REQUESTS',
+      {
+        message: `too many failed sign-ins for this account (${accountLimit.failures} in ${accountLimit.windowSeconds / 60} minutes); try again in ${retryAfter} s or ask an admin to reset the password`,
+        code: 'ACCOUNT_SIGN_IN_LIMIT',
+      },
+      { 'Retry-After': String(retryAfter) },
+    );
+  }
+});
+
+const afterHook = createAuthMiddleware(async (ctx) => {
+  if (ctx.path !== '/sign-in/email') return;
+  const email = signInEmail(ctx.body);
+  if (!email) return;
+  const returned = ctx.context.returned;
+  if (isAPIError(returned)) {
+    if (returned.statusCode === 401) recordFailedSignIn(email);
+  } else {
+    recordSuccessfulSignIn(email);
+  }
+});
+
+const adminPlugin = admin({
+  defaultRole: 'viewer',
+  bannedUserMessage: 'this account is disabled; ask an admin of this studio to re-enable it',
+});
+
+/** The admin plugin's own HTTP routes (ban, set-role, impersonate, …): all closed. */
+export const closedAdminPaths = Object.values(adminPlugin.endpoints).map((endpoint) => endpoint.path);
 
 function createAuth() {
   const e = env();
@@ -25,9 +74,17 @@ function createAuth() {
       },
     },
     telemetry: { enabled: false },
-    // Slows password guessing without locking out a team that signs in and out often.
-    rateLimit: { enabled: true, window: 60, max: 200, customRules: { '/sign-in/email': { window: 60, max: 20 } } },
-    plugins: [nextCookies()],
+    // Slows password guessing without locking out a team that signs in and out often: per
+    // client address here, per account in the hooks. The address comes only from the header
+    // the studio's server stamps (server/client-address.ts), never from X-Forwarded-For as sent.
+    rateLimit: { enabled: true, window: 60, max: 200, customRules: { '/sign-in/email': addressLimit } },
+    advanced: { ipAddress: { ipAddressHeaders: [clientAddressHeader()] } },
+    hooks: { before: beforeHook, after: afterHook },
+    // The admin plugin supplies the `banned` fields and refuses a disabled person a new session.
+    // Its HTTP routes are closed: people are managed through the tRPC account router, which
+    // keeps the last admin and works the same for sessions and API tokens.
+    plugins: [adminPlugin, nextCookies()],
+    disabledPaths: closedAdminPaths,
   });
 }
 

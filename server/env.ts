@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { egressSettings } from '@/runtime/net/egress';
 import { sandboxSettingsShape } from '@/runtime/engine/host/sandbox-settings';
+import { trustProxySetting } from './client-address';
 
 const postgresUrl = z
   .string()
@@ -30,6 +31,8 @@ export const studioEnvSchema = z.object({
   ...egressSettings,
   /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
   ...sandboxSettingsShape,
+  /** Which X-Forwarded-For hops to believe for the client address (server/client-address.ts). */
+  MESHFLOW_TRUST_PROXY: trustProxySetting,
 });
 
 export type StudioEnv = z.infer<typeof studioEnvSchema>;

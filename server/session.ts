@@ -3,14 +3,13 @@ import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { auth } from './auth';
 import { db } from './db';
-import { needsOwner } from './services/accounts';
-import type { Role } from './services/roles';
+import { activeUser, needsOwner } from './services/accounts';
 import type { CurrentUser } from './trpc';
 
 export async function requireUser(): Promise<CurrentUser> {
   if (await needsOwner(db())) redirect('/setup');
   const session = await auth().api.getSession({ headers: await headers() });
-  if (!session) redirect('/sign-in');
-  const u = session.user as { id: string; name: string; email: string; role?: string };
-  return { id: u.id, name: u.name, email: u.email, role: (u.role ?? 'viewer') as Role };
+  const user = session ? await activeUser(db(), session.user.id) : null;
+  if (!user) redirect('/sign-in');
+  return user;
 }

@@ -9,6 +9,7 @@ import type { PrismaClient } from '@/prisma/generated/client';
 import { auth } from './auth';
 import { db } from './db';
 import { env } from './env';
+import { activeUser } from './services/accounts';
 import { authenticateToken } from './services/api-tokens';
 import { ServiceError } from './services/errors';
 import { hasRole, type Role } from './services/roles';
@@ -38,11 +39,9 @@ export async function createContext(headers: Headers): Promise<Context> {
     const owner = await authenticateToken(database, bearer);
     if (owner) user = { ...owner, role: owner.role as Role };
   } else {
+    // Role and disabled state are read fresh, not taken from the session.
     const session = await auth().api.getSession({ headers });
-    if (session) {
-      const u = session.user as { id: string; name: string; email: string; role?: string };
-      user = { id: u.id, name: u.name, email: u.email, role: (u.role ?? 'viewer') as Role };
-    }
+    if (session) user = await activeUser(database, session.user.id);
   }
   return {
     db: database,

@@ -14,7 +14,7 @@ export function SettingsPage() {
   const user = useCurrentUser();
   return (
     <>
-      <PageHeader title="Settings" description="API tokens for the CLI and scripts; people and their roles." />
+      <PageHeader title="Settings" description="API tokens for the CLI and scripts; people, their roles and their access." />
       <ApiTokens />
       {user.role === 'admin' ? <Users /> : null}
     </>
@@ -89,6 +89,7 @@ function ApiTokens() {
 }
 
 function Users() {
+  const user = useCurrentUser();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.account.users.queryOptions());
@@ -103,6 +104,36 @@ function Users() {
     }),
   );
   const setRole = useMutation(trpc.account.setRole.mutationOptions({ onSuccess: invalidate }));
+  const [notice, setNotice] = useState<string | null>(null);
+  const setDisabled = useMutation(
+    trpc.account.setDisabled.mutationOptions({
+      onSuccess: (r, input) => {
+        setNotice(
+          input.disabled
+            ? `Disabled: ${r.endedSessions} session(s) ended, ${r.revokedTokens} API token(s) revoked.`
+            : 'Re-enabled: they can sign in again (their old API tokens stay revoked).',
+        );
+        return invalidate();
+      },
+    }),
+  );
+  const endSessions = useMutation(
+    trpc.account.endSessions.mutationOptions({
+      onSuccess: (r) => {
+        setNotice(`Signed out everywhere: ${r.endedSessions} session(s) ended.`);
+        return invalidate();
+      },
+    }),
+  );
+  const revokeTokens = useMutation(
+    trpc.account.revokeUserTokens.mutationOptions({
+      onSuccess: (r) => {
+        setNotice(`${r.revokedTokens} API token(s) revoked.`);
+        return invalidate();
+      },
+    }),
+  );
+  const actionError = setRole.error ?? setDisabled.error ?? endSessions.error ?? revokeTokens.error;
   return (
     <section aria-labelledby="users-heading">
       <h2 id="users-heading" className="mb-3 text-lg font-semibold">
@@ -138,16 +169,26 @@ function Users() {
         </Button>
       </form>
       {create.error ? <ErrorState message={create.error.message} /> : null}
-      {setRole.error ? <ErrorState message={setRole.error.message} /> : null}
+      {actionError ? <ErrorState message={actionError.message} /> : null}
+      {notice && !actionError ? (
+        <div role="status" className="mb-4 rounded-md bg-emerald-50 p-3 text-sm text-emerald-900 ring-1 ring-emerald-200">
+          {notice}
+        </div>
+      ) : null}
       {users.isPending ? (
         <LoadingRows label="people" />
       ) : users.isError ? (
         <ErrorState message={users.error.message} />
       ) : (
-        <Table label="People" head={['Name', 'Email', 'Role', 'Since']}>
+        <Table label="People" head={['Name', 'Email', 'Role', 'Access', 'Actions']}>
           {users.data.map((u) => (
-            <tr key={u.id}>
-              <Td>{u.name}</Td>
+            <tr key={u.id} data-testid={`person-${u.email}`} className={u.disabled ? 'bg-slate-50 text-slate-400' : undefined}>
+              <Td>
+                {u.name}
+                <span className="block whitespace-nowrap text-xs text-slate-500">
+                  since {new Date(u.createdAt).toLocaleDateString(undefined, { dateStyle: 'medium' })}
+                </span>
+              </Td>
               <Td>{u.email}</Td>
               <Td>
                 <label className="sr-only" htmlFor={`role-${u.id}`}>
@@ -164,7 +205,61 @@ function Users() {
                   <option value="admin">admin</option>
                 </select>
               </Td>
-              <Td>{formatTime(u.createdAt)}</Td>
+              <Td className="whitespace-nowrap">
+                {u.disabled ? (
+                  <span className="rounded bg-rose-100 px-2 py-0.5 text-xs font-medium text-rose-800">Disabled</span>
+                ) : (
+                  <span className="rounded bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800">Active</span>
+                )}
+                <span className="mt-1 block text-xs text-slate-500" data-testid="access-counts">
+                  {u.activeSessions} session{u.activeSessions === 1 ? '' : 's'} · {u.activeTokens} token{u.activeTokens === 1 ? '' : 's'}
+                </span>
+              </Td>
+              <Td className="whitespace-nowrap">
+                {u.id === user.id ? (
+                  <span className="text-xs text-slate-500">you</span>
+                ) : (
+                  <div className="flex gap-1.5">
+                    {u.disabled ? (
+                      <Button
+                        variant="secondary"
+                        aria-label={`Enable ${u.email}`}
+                        onClick={() => setDisabled.mutate({ userId: u.id, disabled: false })}
+                      >
+                        Enable
+                      </Button>
+                    ) : (
+                      <Button
+                        variant="danger"
+                        aria-label={`Disable ${u.email}`}
+                        onClick={() => {
+                          if (window.confirm(`Disable ${u.email}? Their sessions end and their API tokens are revoked now; they cannot sign in until re-enabled.`)) {
+                            setDisabled.mutate({ userId: u.id, disabled: true });
+                          }
+                        }}
+                      >
+                        Disable
+                      </Button>
+                    )}
+                    <Button
+                      variant="secondary"
+                      aria-label={`End the sessions of ${u.email}`}
+                      disabled={u.activeSessions === 0}
+                      onClick={() => endSessions.mutate({ userId: u.id })}
+                    >
+                      End sessions
+                    </Button>
+                    <Button
+                      variant="secondary"
+                      aria-label={`Revoke the API tokens of ${u.email}`}
+                      disabled={u.activeTokens === 0}
+                      onClick={() => revokeTokens.mutate({ userId: u.id })}
+                    >
+                      Revoke tokens
+                    </Button>
+                  </div>
+                )}
+              </Td>
             </tr>
           ))}
         </Table>

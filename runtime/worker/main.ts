@@ -8,7 +8,7 @@ import { loadWorkerConfig } from './config';
 import { startDataPlane } from './data-plane';
 import { DeploymentWatcher } from './deployments';
 import { createWorkerServer } from './http-server';
-import { consoleLogger as log } from './log';
+import { consoleLogger, type Logger } from './log';
 import { describeDbError } from './db-errors';
 import { initTracing } from '../events/tracing';
 import { egressPolicy } from '../net/egress';
@@ -22,6 +22,18 @@ const loaded = loadWorkerConfig(process.env);
 if (!loaded.ok) fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
 const config = loaded.config;
 const stopTracing = initTracing(process.env, 'meshflow-worker');
+
+// Once shutdown begins, the database may go first (a terminal's Ctrl-C signals every process
+// at once): what then fails is counted and summed up in one line, not printed one by one.
+let stopping = false;
+let quietened = 0;
+const log: Logger = (level, message, fields) => {
+  if (stopping && level !== 'info') {
+    quietened += 1;
+    return;
+  }
+  consoleLogger(level, message, fields);
+};
 
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
 pool.on('error', (error) => log('warn', 'idle database connection failed', { error: error.message }));
@@ -83,17 +95,17 @@ server.listen(config.WORKER_PORT, config.WORKER_HOST, () => {
   log('info', 'worker listening', { url: `http://${config.WORKER_HOST}:${port}`, id: config.MESHFLOW_WORKER_ID });
 });
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log('info', 'worker stopping', { signal });
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await dataPlane.stop();
-  await watcher.stop();
-  await stopTracing?.();
-  await pool.end();
+  await dataPlane.stop().catch(() => {});
+  await watcher.stop().catch(() => {});
+  await stopTracing?.().catch(() => {});
+  await pool.end().catch(() => {});
+  consoleLogger('info', 'worker stopped', quietened ? { quietenedWhileStopping: quietened } : undefined);
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

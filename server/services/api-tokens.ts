@@ -37,14 +37,30 @@ export async function revokeToken(db: PrismaClient, userId: string, id: string) 
   if (count === 0) throw new ServiceError('NOT_FOUND', `no active token with id ${id}`);
 }
 
-/** The user a bearer token belongs to, or null when it is unknown or revoked. */
+/** Revokes every active token of a person (an admin's action); returns how many. */
+export async function revokeUserTokens(db: PrismaClient, userId: string) {
+  if (!(await db.user.findUnique({ where: { id: userId }, select: { id: true } }))) {
+    throw new ServiceError('NOT_FOUND', `no user with id ${userId}`);
+  }
+  const { count } = await db.apiToken.updateMany({
+    where: { userId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  return { revokedTokens: count };
+}
+
+/**
+ * The user a bearer token belongs to, read fresh on every request (role included), or null
+ * when the token is unknown or revoked or its owner is disabled.
+ */
 export async function authenticateToken(db: PrismaClient, token: string) {
   if (!token.startsWith(PREFIX)) return null;
   const row = await db.apiToken.findUnique({
     where: { tokenHash: digest(token) },
-    include: { user: { select: { id: true, name: true, email: true, role: true } } },
+    include: { user: { select: { id: true, name: true, email: true, role: true, banned: true } } },
   });
-  if (!row || row.revokedAt) return null;
+  if (!row || row.revokedAt || row.user.banned) return null;
   await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
-  return row.user;
+  const { banned: _banned, ...user } = row.user;
+  return user;
 }

@@ -83,12 +83,16 @@ export async function* tailEvents(pool: pg.Pool, input: z.infer<typeof tailInput
       yield row;
     }
     if (rows.length < 500) {
+      // One abort listener per wait, removed again when the wait ends by itself: a listener
+      // left behind per poll piles up on the subscription's signal (MaxListenersExceededWarning).
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, TAIL_POLL_MS);
-        signal?.addEventListener('abort', () => {
+        const done = () => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
           resolve();
-        }, { once: true });
+        };
+        const timer = setTimeout(done, TAIL_POLL_MS);
+        signal?.addEventListener('abort', done, { once: true });
       });
     }
   }

@@ -129,6 +129,37 @@ test('a filter is tested against a sample event without deploying', async ({ pag
   await expect(page.getByRole('list', { name: 'Problems' })).toContainText('/sql');
 });
 
+test('an admin disables a person: their open session ends and they cannot sign in until re-enabled', async ({ page, browser }) => {
+  // The viewer is signed in elsewhere.
+  const elsewhere = await browser.newContext();
+  const viewerPage = await elsewhere.newPage();
+  await signIn(viewerPage, viewer);
+
+  await signIn(page, owner);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  const row = page.getByTestId(`person-${viewer.email}`);
+  await expect(row.getByText('Active', { exact: true })).toBeVisible();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await row.getByRole('button', { name: `Disable ${viewer.email}` }).click();
+  await expect(row.getByText('Disabled', { exact: true })).toBeVisible();
+  await expect(page.getByText(/^Disabled: \d+ session\(s\) ended, \d+ API token\(s\) revoked\.$/)).toBeVisible();
+  await page.screenshot({ path: 'test-results/people-disabled.png', fullPage: true });
+
+  // Their next request is refused: the studio sends them to sign in, and sign-in says why.
+  await viewerPage.reload();
+  await expect(viewerPage).toHaveURL(/\/sign-in$/);
+  await viewerPage.getByLabel('Email').fill(viewer.email);
+  await viewerPage.getByLabel('Password').fill(viewer.password);
+  await viewerPage.getByRole('button', { name: 'Sign in' }).click();
+  await expect(viewerPage.getByRole('alert').filter({ hasText: /this account is disabled/ })).toBeVisible();
+
+  await row.getByRole('button', { name: `Enable ${viewer.email}` }).click();
+  await expect(row.getByText('Active', { exact: true })).toBeVisible();
+  await viewerPage.getByRole('button', { name: 'Sign in' }).click();
+  await expect(viewerPage).toHaveURL(/\/flows$/);
+  await elsewhere.close();
+});
+
 test('README screenshot of the studio', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await signIn(page, owner);
