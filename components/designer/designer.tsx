@@ -23,6 +23,7 @@ import { Palette } from './palette';
 import { ProblemsList } from './problems-list';
 import { emptyGraph } from './store';
 import { TestPanel } from './test-panel';
+import { usePreviewRun } from './preview-run';
 import { useUnsavedChangesGuard } from './unsaved-guard';
 import { VersionsPanel } from './versions-panel';
 import { YamlPanel } from './yaml-panel';
@@ -160,6 +161,7 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
   const [copied, setCopied] = useState(false);
   const dirty = revision !== savedRevision;
   useUnsavedChangesGuard(dirty && editable);
+  usePreviewRun(editable);
 
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.flows.pathKey() });
   const live = useQuery({ ...trpc.designer.liveStatus.queryOptions({ flowId: saved?.id ?? '00000000-0000-0000-0000-000000000000' }), enabled: saved !== undefined, refetchInterval: 5_000 });

@@ -81,9 +81,14 @@ function Wiring({ node, readOnly }: { node: FlowNode; readOnly: boolean }) {
   );
 }
 
-/** What `.` is for a node's expressions: its input in the last test run, else the test panel's sample event. */
+/**
+ * What `.` is for a node's expressions: what the node receives when the flow as it is now runs on
+ * the sample event (the preview run: upstream filters and transforms applied, calls stubbed);
+ * until that has run, its input in the last test run, else the sample event itself.
+ */
 function useExpressionInput(nodeId: string | undefined): ExpressionInput {
   const runInput = useDesigner((s) => (nodeId ? s.runResults[nodeId]?.input : undefined));
+  const preview = useDesigner((s) => s.previews);
   const sampleText = useDesigner((s) => s.sampleText);
   const sample = useMemo((): ExpressionInput => {
     try {
@@ -92,6 +97,13 @@ function useExpressionInput(nodeId: string | undefined): ExpressionInput {
       return { problem: 'the sample event in the Test run tab is not valid JSON' };
     }
   }, [sampleText]);
+  if (nodeId && preview && preview.sample === sampleText) {
+    const reached = preview.nodes[nodeId];
+    if (reached?.input !== undefined) return { value: reached.input, label: 'the sample event, as it reaches this node' };
+    const stoppedAt = Object.entries(preview.nodes).find(([, r]) => r.status === 'filtered' || r.status === 'faulted');
+    const why = preview.stoppedBy ?? (stoppedAt ? `${stoppedAt[0]} ${stoppedAt[1].status === 'filtered' ? 'filters it out' : 'fails on it'}` : 'an earlier node stops it');
+    return { problem: `the sample event does not reach this node (${why}); pick a sample that gets through in the Test run tab, or change what stops it` };
+  }
   return runInput === undefined ? sample : { value: runInput, label: "this node's input in the last test run" };
 }
 

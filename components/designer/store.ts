@@ -82,6 +82,11 @@ export interface DesignerState extends Snapshot {
   /** Message of the last refused action (a wire the rules forbid), for the live region. */
   notice: string | undefined;
   runResults: Record<string, NodeRunResult>;
+  /**
+   * What each node received when the current flow ran on the sample event with every external
+   * call stubbed (refreshed after each change): the inspector's previews evaluate on it.
+   */
+  previews: { revision: number; sample: string; nodes: Record<string, NodeRunResult>; stoppedBy?: string } | undefined;
   /** Node ids whose external calls a test run stubs instead of letting through. */
   stubbed: string[];
   /** The test panel's sample event as typed (JSON text); expression fields evaluate against it too. */
@@ -109,6 +114,7 @@ export interface DesignerState extends Snapshot {
   redo(): void;
   layout(): void;
   setRunResults(results: Record<string, NodeRunResult>): void;
+  setPreviews(previews: DesignerState['previews']): void;
   toggleStub(nodeId: string): void;
   setSampleText(text: string): void;
   setNotice(message: string | undefined): void;
@@ -165,6 +171,7 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
       revision: 0,
       notice: undefined,
       runResults: {},
+      previews: undefined,
       stubbed: [],
       sampleText: JSON.stringify(handTypedSample, null, 2),
       pendingWire: undefined,
@@ -373,6 +380,10 @@ export function createDesignerStore(initial: FlowGraph = emptyGraph()) {
 
       setRunResults(runResults) {
         set({ runResults });
+      },
+
+      setPreviews(previews) {
+        set({ previews });
       },
 
       toggleStub(nodeId) {

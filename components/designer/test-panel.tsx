@@ -48,15 +48,15 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
             id="sample-pick"
             defaultValue=""
             onChange={(e) => {
-              const sample = samples.data.find((x) => x.type === e.target.value);
+              const sample = samples.data.find((x) => x.key === e.target.value);
               if (sample) setText(JSON.stringify(sample.event, null, 2));
             }}
             className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-600 dark:bg-slate-900"
           >
             <option value="">Typed by hand</option>
             {samples.data.map((s) => (
-              <option key={s.type} value={s.type}>
-                {s.type}
+              <option key={s.key} value={s.key}>
+                {s.label}
               </option>
             ))}
           </select>

@@ -24,6 +24,7 @@ import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 import { workflowTrigger } from '@/runtime/worker/workflows/triggers';
 import { env } from '../env';
 import { schemasForGraph, webhookUrls } from '../services/flows';
+import { sampleEvents } from '../services/samples';
 import { resolveSecrets, secretsMasker } from '../services/secrets';
 import { editorProcedure, router, viewerProcedure, type Context } from '../trpc';
 
@@ -211,16 +212,8 @@ async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<ty
 }
 
 export const designerRouter = router({
-  /** Event types that carry an example, for the test panel's sample picker. */
-  sampleEvents: viewerProcedure.query(async ({ ctx }) => {
-    const types = await ctx.db.eventType.findMany({ orderBy: { type: 'asc' }, select: { type: true, source: true, examples: true } });
-    return types.flatMap((t) => {
-      const example: unknown = Array.isArray(t.examples) ? t.examples[0] : undefined;
-      if (example === undefined || example === null) return [];
-      const data = typeof example === 'object' && !Array.isArray(example) && 'data' in example ? (example as { data: unknown }).data : example;
-      return [{ type: t.type, event: { specversion: '1.0', id: 'sample-1', source: t.source || '/studio/test', type: t.type, datacontenttype: 'application/json', data } }];
-    });
-  }),
+  /** Samples for the test panel and the inspector's previews: catalog examples and the newest captured event of each type. */
+  sampleEvents: viewerProcedure.query(({ ctx }) => sampleEvents(ctx.db)),
 
   /** The latest catalog schema of each event type these sources consume, for type inference and completion in the canvas. */
   eventSchemas: viewerProcedure

@@ -25,7 +25,7 @@ test('a jq expression completes the fields of the source event type and shows it
 
   // The seeded catalog example of com.example.order.created becomes the sample event.
   await page.getByRole('tab', { name: 'Test run' }).click();
-  await page.getByLabel('Sample from the catalog').selectOption('com.example.order.created');
+  await page.getByLabel('Sample from the catalog').selectOption({ label: 'com.example.order.created (catalog example)' });
   await expect(page.getByLabel('Sample event (CloudEvent JSON)')).toHaveValue(/o-1001/);
   await page.getByRole('tab', { name: 'Inspector' }).click();
 

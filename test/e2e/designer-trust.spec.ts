@@ -188,3 +188,26 @@ test('a connector card names its button by what it does', async ({ page }) => {
     expect(await button.getAttribute('aria-label')).toMatch(new RegExp(`^${text} `));
   }
 });
+
+test("a node's preview evaluates on what the nodes before it produce from the sample", async ({ page }) => {
+  await page.goto('/flows/new');
+  for (const title of ['HTTP webhook', 'jq transform', 'HTTP request']) await addFromKeyboard(page, title);
+  await wireFromKeyboard(page, 'HTTP webhook: http-webhook-1', 'Out', 'jq transform: jq-transform-1');
+  await wireFromKeyboard(page, 'jq transform: jq-transform-1', 'Out', 'HTTP request: http-request-1');
+  // Until the webhook takes the sample's type, the preview says the sample never reaches the target.
+  await page.getByTestId('node-http-request-1').click();
+  await expect(page.getByTestId('inspector')).toContainText('the sample event does not reach this node (the source: accepts type');
+  await page.getByTestId('node-http-webhook-1').click();
+  await page.getByLabel('Event type', { exact: true }).fill('com.example.order.created');
+  await page.getByTestId('node-jq-transform-1').click();
+  const expression = page.getByTestId('inspector').getByRole('textbox', { name: /^Expression/ });
+  await expression.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText('{total: .data.amount, order: .data.id}');
+  // The HTTP request's body (jq `.`) previews on the transform's output, not on the raw event.
+  await page.getByTestId('node-http-request-1').click();
+  const result = page.getByTestId('expression-result').first();
+  await expect(result).toContainText('as it reaches this node');
+  await expect(result).toContainText('"total": 250');
+  await expect(result).not.toContainText('specversion');
+});
