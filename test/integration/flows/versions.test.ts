@@ -50,7 +50,7 @@ describe('flow versions', () => {
     const created = await api.flows.create({ name: `orders ${unique()}`, graph: demoFlowGraph() });
     expect(created).toMatchObject({ ok: true, version: 1 });
     if (!created.ok) return;
-    expect(created.yaml).toContain('dsl: 1.0.0');
+    expect(created.yaml).toContain('dsl: 1.0.3');
 
     const v2 = await api.flows.saveVersion({ flowId: created.flowId, graph: withUrl(demoFlowGraph(), 'http://localhost:4011/orders'), note: 'new endpoint' });
     expect(v2).toMatchObject({ ok: true, version: 2 });
