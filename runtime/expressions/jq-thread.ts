@@ -340,7 +340,9 @@ export class JqPool {
     try {
       return await thread.call(call);
     } finally {
-      if (!thread.dead) this.idle.push(thread);
+      // A thread stopped at its budget is replaced at once, so the next request finds a warm
+      // thread instead of paying jq's start-up behind a slow neighbour.
+      this.idle.push(thread.dead ? new JqThread(this.limits) : thread);
       this.busy--;
       this.waiting.shift()?.();
     }

@@ -290,12 +290,16 @@ describe('egress policy in the studio: connector tests and test runs', () => {
     const graph = {
       document: { name: 'egress-test-run' },
       nodes: [
-        { id: 'events', kind: 'cloudevents-endpoint', config: {} },
+        { id: 'events', kind: 'cloudevents-endpoint', config: { eventType: event.type } },
         { id: 'call', kind: 'http-request', config: { method: 'get', url: `http://127.0.0.1:${dbPort()}/` } },
       ],
       edges: [{ id: 'events-out-call', source: 'events', target: 'call' }],
     };
-    const result = await caller.designer.testRun({ graph, event });
+    // By default a test run sends nothing: the call is stubbed and shown.
+    const stubbed = await caller.designer.testRun({ graph, event });
+    expect(stubbed).toMatchObject({ ok: true, status: 'completed' });
+    // Asked to call real targets, the call meets the egress policy.
+    const result = await caller.designer.testRun({ graph, event, callRealTargets: true });
     expect(result).toMatchObject({ ok: true, status: 'faulted' });
     if (!result.ok) return;
     const detail = JSON.stringify(result.error);
