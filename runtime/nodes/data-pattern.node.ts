@@ -11,7 +11,8 @@ export default defineTaskNode({
   icon: 'scan-search',
   description: 'Keeps events matching a pattern on attributes and data: exact values, prefix, suffix, wildcard, numeric ranges, exists, anything-but, $or.',
   schema: z.object({
-    pattern: dataPatternSchema.default({ data: { amount: [{ numeric: ['>', 0] }] } }),
+    // A starting pattern on a CloudEvent attribute: it names no data field a catalog schema may lack.
+    pattern: dataPatternSchema.default({ source: [{ exists: true }] }),
   }),
   ports: () => filterPorts,
   compile: (config, ctx) => ({ task: filterTask(dataPatternToJq(config.pattern), ctx), meta: { pattern: config.pattern } }),

@@ -21,7 +21,8 @@ export default defineTaskNode({
     cases: z
       .array(caseSchema)
       .min(1)
-      .default([{ name: 'high', when: '.data.amount > 1000' }])
+      // A starting case on a CloudEvent attribute: every event has one, whatever its data's schema.
+      .default([{ name: 'created', when: '.type | endswith(".created")' }])
       .refine((cases) => new Set(cases.map((c) => c.name)).size === cases.length, 'case names must be unique'),
   }),
   ports: (config) => ({

@@ -211,3 +211,19 @@ test("a node's preview evaluates on what the nodes before it produce from the sa
   await expect(result).toContainText('"total": 250');
   await expect(result).not.toContainText('specversion');
 });
+
+test('a filter dropped after a typed source starts without warnings about fields its catalog type lacks', async ({ page }) => {
+  await page.goto('/flows/new');
+  await addFromKeyboard(page, 'HTTP webhook');
+  await page.getByTestId('node-http-webhook-1').click();
+  // The seeded catalog type names its amount `total`.
+  await page.getByLabel('Event type', { exact: true }).fill('com.example.order.created');
+  for (const title of ['Data pattern', 'Switch']) await addFromKeyboard(page, title);
+  await wireFromKeyboard(page, 'HTTP webhook: http-webhook-1', 'Out', 'Data pattern: data-pattern-1');
+  await wireFromKeyboard(page, 'Data pattern: data-pattern-1', 'Match', 'Switch: switch-1');
+  await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+  await expect(page.getByTestId('node-data-pattern-1').getByTestId('node-warnings')).toHaveCount(0);
+  await expect(page.getByTestId('node-switch-1').getByTestId('node-warnings')).toHaveCount(0);
+  await page.getByRole('tab', { name: /Problems/ }).click();
+  await expect(page.getByRole('tabpanel')).not.toContainText('not in the schema');
+});
