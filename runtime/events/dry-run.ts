@@ -201,3 +201,76 @@ export async function dryRun(document: WorkflowDocument, event: Record<string, u
     requests,
   };
 }
+
+/** What a version did with an event, in short: the outcome, why, and what it would send. */
+export interface ReplaySide {
+  outcome: 'filtered' | 'faulted' | 'delivered' | 'nothing sent' | 'cancelled';
+  /** Why: the source filter's reason, the fault, or the filters that dropped it. */
+  reason?: string;
+  requests: (WouldBeRequest & { node: string })[];
+}
+
+export type ReplayChange =
+  | { change: 'added'; node: string; request: WouldBeRequest }
+  | { change: 'removed'; node: string; request: WouldBeRequest }
+  | { change: 'changed'; node: string; fields: { path: string; live: unknown; candidate: unknown }[] }
+  | { change: 'outcome'; live: ReplaySide['outcome']; candidate: ReplaySide['outcome']; reason?: string };
+
+/** A dry run's result in short. A filter node is a switch that ends the run, so "nothing sent" names where it ended. */
+export function sideOf(result: DryRunResult): ReplaySide {
+  if (result.status === 'filtered') return { outcome: 'filtered', reason: result.filtered?.reason ?? 'the source does not take it', requests: [] };
+  if (result.status === 'faulted') {
+    const error = (result.error ?? {}) as { title?: string; detail?: string };
+    return { outcome: 'faulted', reason: [error.title, error.detail].filter(Boolean).join(': ') || 'the run faulted', requests: result.requests };
+  }
+  if (result.status === 'cancelled') return { outcome: 'cancelled', reason: 'the run was cancelled', requests: result.requests };
+  if (result.requests.length > 0) return { outcome: 'delivered', requests: result.requests };
+  const last = Object.keys(result.nodes).at(-1);
+  return { outcome: 'nothing sent', ...(last ? { reason: `the run ended at ${last} without sending anything` } : {}), requests: [] };
+}
+
+/** Field-level differences between two JSON values, by path (`body.amount`, `headers.ce-id`). */
+export function fieldDiff(live: unknown, candidate: unknown, path = ''): { path: string; live: unknown; candidate: unknown }[] {
+  if (JSON.stringify(live) === JSON.stringify(candidate)) return [];
+  if (isObj(live) && isObj(candidate)) {
+    const keys = [...new Set([...Object.keys(live), ...Object.keys(candidate)])].sort();
+    return keys.flatMap((k) => fieldDiff(live[k], candidate[k], path ? `${path}.${k}` : k));
+  }
+  if (Array.isArray(live) && Array.isArray(candidate) && live.length === candidate.length) {
+    return live.flatMap((v, i) => fieldDiff(v, candidate[i], `${path}[${i}]`));
+  }
+  return [{ path: path || '.', live, candidate }];
+}
+
+/** Requests are paired by the node that sends them and their order within it. */
+export function diffSides(live: ReplaySide, candidate: ReplaySide): ReplayChange[] {
+  const changes: ReplayChange[] = [];
+  if (live.outcome !== candidate.outcome) {
+    const reason = candidate.reason ?? live.reason;
+    changes.push({ change: 'outcome', live: live.outcome, candidate: candidate.outcome, ...(reason ? { reason } : {}) });
+  }
+  const keyed = (requests: ReplaySide['requests']) => {
+    const count = new Map<string, number>();
+    return new Map(
+      requests.map((r) => {
+        const n = count.get(r.node) ?? 0;
+        count.set(r.node, n + 1);
+        return [`${r.node}#${n}`, r] as const;
+      }),
+    );
+  };
+  const a = keyed(live.requests);
+  const b = keyed(candidate.requests);
+  const strip = ({ node: _node, ...request }: WouldBeRequest & { node: string }): WouldBeRequest => request;
+  for (const [key, request] of a) {
+    const other = b.get(key);
+    if (!other) changes.push({ change: 'removed', node: request.node, request: strip(request) });
+    else {
+      const fields = fieldDiff(strip(request), strip(other));
+      if (fields.length > 0) changes.push({ change: 'changed', node: request.node, fields });
+    }
+  }
+  for (const [key, request] of b) if (!a.has(key)) changes.push({ change: 'added', node: request.node, request: strip(request) });
+  return changes;
+}
+
