@@ -11,7 +11,8 @@
  * cancel change the row's status; a step of a job that is not running does nothing.
  *
  * Idempotent: `backfill_mark` holds (event, flow version) for each event a backfill queued, so
- * an event replayed twice to the same version is delivered once, unless the job is forced.
+ * an event replayed twice to the same version is delivered once, unless the job is forced; an
+ * event that version delivered when it arrived is not sent again either.
  * Each event passes the deployment's ingress filters as the worker's ingress would decide (the
  * source's type filter and the filters before any transform: a delivery row means "passed");
  * those it drops are counted as filtered and not queued.
@@ -191,13 +192,17 @@ export async function stepBackfill(ctx: { db: PrismaClient; pool: pg.Pool }, id:
       if (consider(toRecord(row), row.ingress)?.queued === true) accepted.push(row.seq);
       else filtered += 1;
     }
-    // Mark first: only events this version has not had from a backfill (or all, when forced) go on to the queue.
+    // Mark first: only events this version has not had — from a backfill, or delivered when they
+    // arrived — go on to the queue; when forced, all of them.
     const { rows: marked } = await client.query<{ eventSeq: string }>(
       `INSERT INTO backfill_mark ("eventSeq", "flowVersionId", "backfillId")
        SELECT s::bigint, $2, $3 FROM unnest($1::text[]) s
+        WHERE $4 OR NOT EXISTS (
+          SELECT 1 FROM delivery_outcome o JOIN deployment d ON d.id = o."deploymentId"
+           WHERE o."eventSeq" = s::bigint AND o.outcome = 'delivered' AND d."flowVersionId" = $2)
        ON CONFLICT ("eventSeq", "flowVersionId") DO ${job.force ? `UPDATE SET "backfillId" = EXCLUDED."backfillId", at = LOCALTIMESTAMP` : 'NOTHING'}
        RETURNING "eventSeq"::text AS "eventSeq"`,
-      [accepted, job.flowVersionId, job.id],
+      [accepted, job.flowVersionId, job.id, job.force],
     );
     if (marked.length > 0) {
       await client.query(`INSERT INTO delivery ("eventSeq", "deploymentId") SELECT s::bigint, $2 FROM unnest($1::text[]) s`, [marked.map((m) => m.eventSeq), job.deploymentId]);

@@ -189,6 +189,19 @@ describe('try a change on past events', () => {
     expect(at('/v2', 'a60')[0]!.headers['ce-id']).toBe(idOf('a60'));
   });
 
+  it('does not backfill to a version what it delivered when the events arrived, unless forced', async () => {
+    const eventIds = (Object.keys(amounts) as (keyof typeof amounts)[]).map(idOf);
+    let job = await api.replay.startBackfill({ flowId, version: 1, eventIds, ratePerSecond: 100 });
+    while (job.status === 'running') {
+      const step = await api.replay.stepBackfill({ id: job.id });
+      job = step;
+      if (step.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, step.waitMs));
+    }
+    expect(job).toMatchObject({ version: 1, status: 'done', queued: 0, skipped: 2, filtered: 4 });
+    expect((await pool.query(`SELECT 1 FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE e.type = $1`, [type])).rowCount).toBe(0);
+    await expect(api.replay.startBackfill({ flowId, version: 9, eventIds })).rejects.toThrow(/flow .* has no version 9|v9 of flow .* was never deployed/);
+  });
+
   it('pauses, resumes and cancels a backfill, and refuses what its state does not allow', async () => {
     const job = await api.replay.startBackfill({ flowId, eventIds: [idOf('a30')], force: true });
     const paused = await api.replay.controlBackfill({ id: job.id, action: 'pause' });
