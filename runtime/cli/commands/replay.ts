@@ -4,7 +4,8 @@
  * version, on the studio, with every external call stubbed: nothing reaches a target. Prints
  * one JSON line per event — `eventId`, `live`, `candidate` (the requests each version would
  * send) and `changes` (empty when nothing differs) — then a summary line. By default every
- * retained event the flow's sources received; `--since`/`--until`/`--limit` narrow it.
+ * retained event the flow's sources received; `--since`/`--until`, `--source` (the events of
+ * one producer), `--type` and `--limit` narrow it.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,7 @@ import { describeStudioError, studioClient, studioOptions } from '../studio-clie
 import { readFlowFile } from './deploy.ts';
 
 const USAGE =
-  'Usage: meshflow replay --flow <flow id> --candidate <flow.json|workflow.yaml|version> [--against <version>] [--since <ISO time>] [--until <ISO time>] [--limit <n>] [--server <studio URL>] [--token <API token>]\n';
+  'Usage: meshflow replay --flow <flow id> --candidate <flow.json|workflow.yaml|version> [--against <version>] [--since <ISO time>] [--until <ISO time>] [--source <CloudEvents source>] [--type <event type>] [--limit <n>] [--server <studio URL>] [--token <API token>]\n';
 
 /** Events per call to the studio (its own bound). */
 const PAGE = 500;
@@ -31,6 +32,8 @@ const replay: Command = async (args, io) => {
         since: { type: 'string' },
         until: { type: 'string' },
         limit: { type: 'string' },
+        source: { type: 'string' },
+        type: { type: 'string' },
         server: { type: 'string' },
         token: { type: 'string' },
         help: { type: 'boolean' },
@@ -102,6 +105,8 @@ const replay: Command = async (args, io) => {
         ...(against !== undefined ? { against } : {}),
         ...(v.since ? { since: new Date(v.since).toISOString() } : {}),
         ...(v.until ? { until: new Date(v.until).toISOString() } : {}),
+        ...(v.source ? { source: v.source } : {}),
+        ...(v.type ? { type: v.type } : {}),
         limit: Math.min(PAGE, left),
         ...(after ? { after } : {}),
       });

@@ -147,6 +147,9 @@ describe('try a change on past events', () => {
     expect(limited.stdout.trim().split('\n')).toHaveLength(3);
     expect(JSON.parse(limited.stdout.trim().split('\n').at(-1)!)).toMatchObject({ events: 2, more: true });
 
+    const oneProducer = await cli('replay', '--flow', flowId, '--candidate', file, '--source', '/elsewhere', '--server', studio.url, '--token', token);
+    expect(JSON.parse(oneProducer.stdout.trim())).toMatchObject({ summary: true, events: 0 });
+
     const wrong = await cli('replay', '--flow', flowId, '--candidate', join(dir, 'missing.json'), '--server', studio.url, '--token', token);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('cannot read');
