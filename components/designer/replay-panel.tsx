@@ -50,10 +50,12 @@ export function ReplayPanel({ flowId, flowFileName, canRun }: { flowId: string; 
   const [since, setSince] = useState('');
   const [until, setUntil] = useState('');
   const [limit, setLimit] = useState(50);
+  const [against, setAgainst] = useState('');
   const [showUnchanged, setShowUnchanged] = useState(false);
   const replay = useMutation(trpc.replay.dryRun.mutationOptions());
 
-  const start = () => replay.mutate({ flowId, candidate: { graph: store.getState().graph() }, since: isoOf(since), until: isoOf(until), limit });
+  const start = () =>
+    replay.mutate({ flowId, candidate: { graph: store.getState().graph() }, since: isoOf(since), until: isoOf(until), limit, ...(against ? { against: Number(against) } : {}) });
 
   const pin = (e: ReplayedEvent) => {
     const c: PinnedCase = {
@@ -93,6 +95,12 @@ export function ReplayPanel({ flowId, flowFileName, canRun }: { flowId: string; 
             At most (events)
           </label>
           <input id="replay-limit" type="number" min={1} max={500} value={limit} onChange={(e) => setLimit(Math.max(1, Math.min(500, Number(e.target.value) || 1)))} className={inputClass} />
+        </div>
+        <div>
+          <label htmlFor="replay-against" className="block text-xs font-medium text-slate-700 dark:text-slate-200">
+            Compare with version
+          </label>
+          <input id="replay-against" type="number" min={1} placeholder="live" value={against} onChange={(e) => setAgainst(e.target.value.replace(/\D/g, ''))} className={inputClass} />
         </div>
       </div>
       <Button type="button" disabled={!canRun || replay.isPending} onClick={start}>

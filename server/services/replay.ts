@@ -186,7 +186,7 @@ export async function dryRunReplay(
   else {
     const now = await liveVersion(ctx.db, input.flowId);
     if (!('version' in now) || now.version === undefined) {
-      throw new ServiceError('PRECONDITION_FAILED', `flow “${now.name}” is not deployed, so there is no live version to compare with: deploy it, or name a version to compare with (against)`);
+      throw new ServiceError('PRECONDITION_FAILED', `flow “${now.name}” is not deployed, so there is no live version to compare with: deploy it, or name a saved version to compare with (“Compare with version” in the designer, --against on the command line)`);
     }
     live = await versionOf(ctx.db, input.flowId, now.version);
     live.label = `live v${now.version}`;

@@ -126,6 +126,15 @@ describe('try a change on past events', () => {
     expect(summary.retentionHours).toBe(168);
   });
 
+  it('compares with a named version, and says what to do when nothing is live', async () => {
+    const same = await api.replay.dryRun({ flowId, candidate: { version: 1 }, against: 1 });
+    expect(same.summary).toMatchObject({ events: 6, changed: 0, live: { label: 'v1' }, candidate: { label: 'v1' } });
+    const other = await api.flows.create({ name: `Idle ${tag}`, graph: orders(100, '/idle') });
+    if (!other.ok) throw new Error(JSON.stringify(other.diagnostics));
+    await expect(api.replay.dryRun({ flowId: other.flowId, candidate: { version: 1 } })).rejects.toThrow(/is not deployed, so there is no live version to compare with/);
+    await expect(api.replay.dryRun({ flowId, candidate: { version: 7 } })).rejects.toThrow(/has no version 7/);
+  });
+
   it('`meshflow replay` prints a line per event and a summary, with nothing sent', async () => {
     const file = join(dir, 'candidate.flow.json');
     await writeFile(file, JSON.stringify(orders(50, '/v1')));
