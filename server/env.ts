@@ -28,6 +28,8 @@ export const studioEnvSchema = z.object({
   /** The worker's `/metrics` token (the same MESHFLOW_METRICS_TOKEN the worker reads), for the overview's figures. */
   MESHFLOW_METRICS_TOKEN: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** How long events stay in the log, and so replayable: the same setting the worker's retention sweep reads. */
+  MESHFLOW_EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
   ...egressSettings,
   /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
   ...sandboxSettingsShape,

@@ -22,6 +22,7 @@ import { Inspector } from './inspector';
 import { Palette } from './palette';
 import { ProblemsList } from './problems-list';
 import { emptyGraph } from './store';
+import { ReplayPanel } from './replay-panel';
 import { TestPanel } from './test-panel';
 import { usePreviewRun } from './preview-run';
 import { useUnsavedChangesGuard } from './unsaved-guard';
@@ -34,7 +35,7 @@ interface SavedFlow {
   liveVersion: number | undefined;
 }
 
-type Tab = 'inspector' | 'test' | 'versions' | 'problems';
+type Tab = 'inspector' | 'test' | 'replay' | 'versions' | 'problems';
 
 /** The designer for a saved flow: opens its newest version. */
 export function FlowDesigner({ flowId }: { flowId: string }) {
@@ -358,6 +359,11 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
                 Test run
               </TabButton>
               {saved ? (
+                <TabButton id="replay" active={tab === 'replay'} onSelect={setTab}>
+                  Past events
+                </TabButton>
+              ) : null}
+              {saved ? (
                 <TabButton id="versions" active={tab === 'versions'} onSelect={setTab}>
                   Versions
                 </TabButton>
@@ -368,7 +374,8 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
             </div>
             <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="min-h-0 flex-[3] overflow-y-auto">
               {tab === 'inspector' ? <Inspector readOnly={!editable} fields={compiled.fields} /> : null}
-              {tab === 'test' ? <TestPanel canRun={editable} /> : null}
+              {tab === 'test' ? <TestPanel canRun={editable} flowFileName={fileBase} /> : null}
+              {tab === 'replay' && saved ? <ReplayPanel flowId={saved.id} flowFileName={fileBase} canRun={editable} /> : null}
               {tab === 'versions' && saved ? <VersionsPanel flowId={saved.id} editable={editable} /> : null}
               {tab === 'problems' ? <ProblemsList diagnostics={diagnostics} /> : null}
             </div>

@@ -6,10 +6,12 @@ import { useTRPC } from '@/components/trpc-provider';
 import { Button } from '@/components/ui/button';
 import { ErrorState } from '@/components/ui/states';
 import { useDesigner, useDesignerStore } from './designer-provider';
+import { download } from './flow-file';
+import { outcomeOf, testFileText } from './flow-test-file';
 import type { NodeRunResult } from './store';
 
 /** Runs the unsaved flow in the engine on a sample event; each node then shows what it did. */
-export function TestPanel({ canRun }: { canRun: boolean }) {
+export function TestPanel({ canRun, flowFileName = 'flow' }: { canRun: boolean; flowFileName?: string }) {
   const trpc = useTRPC();
   const store = useDesignerStore();
   const results = useDesigner((s) => s.runResults);
@@ -18,6 +20,7 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
   const setText = (value: string) => store.getState().setSampleText(value);
   const [parseError, setParseError] = useState<string>();
   const [callRealTargets, setCallRealTargets] = useState(false);
+  const [ranEvent, setRanEvent] = useState<unknown>();
   const run = useMutation(
     trpc.designer.testRun.mutationOptions({
       onSuccess: (result) => store.getState().setRunResults(result.ok ? (result.nodes as Record<string, NodeRunResult>) : {}),
@@ -34,7 +37,16 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
       return;
     }
     const s = store.getState();
+    setRanEvent(event);
     run.mutate({ graph: s.graph(), event, stubs: s.stubbed, callRealTargets });
+  };
+
+  /** "Pin it": this run's event and what it would send, as a `meshflow test` case. */
+  const pin = () => {
+    if (!run.data?.ok) return;
+    const deliveries = Object.entries(results).flatMap(([node, r]) => (r.requests ?? []).map((q) => ({ node, method: q.method, url: q.url, body: q.body })));
+    const name = `test run of ${String((ranEvent as { id?: unknown } | undefined)?.id ?? 'an event')}`;
+    download(`${flowFileName}.test.yaml`, testFileText(`${flowFileName}.flow.json`, [{ name, event: ranEvent, outcome: outcomeOf(run.data.status, deliveries.length), deliveries }]), 'application/yaml');
   };
 
   return (
@@ -93,9 +105,14 @@ export function TestPanel({ canRun }: { canRun: boolean }) {
       {run.data && !run.data.ok ? <ErrorState message={`The flow does not compile: ${run.data.diagnostics.map((d) => d.message).join('; ')}`} /> : null}
       {run.data?.ok ? (
         <div role="status" className="space-y-2">
-          <p className="font-medium" data-testid="test-run-status">
-            Run {run.data.status}
-          </p>
+          <div className="flex items-center justify-between gap-2">
+            <p className="font-medium" data-testid="test-run-status">
+              Run {run.data.status}
+            </p>
+            <Button type="button" variant="secondary" className="px-2 py-0.5 text-xs" onClick={pin} title="Download this run as a meshflow test case (.test.yaml)">
+              Save as test
+            </Button>
+          </div>
           {run.data.filtered ? (
             <p className="text-xs text-amber-800 dark:text-amber-200" data-testid="test-run-filtered">
               The source would not take this event: {run.data.filtered.reason}

@@ -16,8 +16,29 @@ export function SettingsPage() {
     <>
       <PageHeader title="Settings" description="API tokens for the CLI and scripts; people, their roles and their access." />
       <ApiTokens />
+      <EventRetention />
       {user.role === 'admin' ? <Users /> : null}
     </>
+  );
+}
+
+/** How long events stay in the log, and so replayable and backfillable: the worker's retention sweep setting. */
+function EventRetention() {
+  const trpc = useTRPC();
+  const retention = useQuery(trpc.replay.retention.queryOptions());
+  return (
+    <section aria-labelledby="retention-heading" className="mb-10">
+      <h2 id="retention-heading" className="mb-3 text-lg font-semibold">
+        Event retention
+      </h2>
+      {retention.error ? <ErrorState message={retention.error.message} /> : null}
+      {retention.data ? (
+        <p className="text-sm" data-testid="settings-retention">
+          Accepted events are kept for {retention.data.hours} hours ({Math.round((retention.data.hours / 24) * 10) / 10} days), then the worker removes them; until then they can be
+          replayed in the designer (“Past events”), with <code>meshflow replay</code>, and backfilled. Set <code>{retention.data.setting}</code> for the studio and the worker to change it.
+        </p>
+      ) : null}
+    </section>
   );
 }
 

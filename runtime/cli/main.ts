@@ -18,7 +18,9 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   filter: { summary: 'Test an event filter against a CloudEvent', load: () => import('./commands/filter.ts') },
   flows: { summary: "List a studio's flows and their deployments", load: () => import('./commands/flows.ts') },
   graph: { summary: 'Print the graph JSON of a DSL document', load: () => import('./commands/graph.ts') },
+  replay: { summary: 'Dry-run logged events through a candidate version and the live one, and show what would change', load: () => import('./commands/replay.ts') },
   run: { summary: 'Run a workflow file in-process', load: () => import('./commands/run.ts') },
+  test: { summary: 'Run flow tests (<flow>.test.yaml) in-process; non-zero exit on a failure', load: () => import('./commands/test.ts') },
   undeploy: { summary: 'Stop a deployed flow', load: () => import('./commands/undeploy.ts') },
   validate: { summary: 'Validate a workflow file', load: () => import('./commands/validate.ts') },
 };

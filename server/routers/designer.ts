@@ -11,26 +11,14 @@
 import { z } from 'zod';
 import { compile } from '@/runtime/compiler/compile';
 import { hasErrors } from '@/runtime/compiler/diagnostics';
-import { runWorkflow } from '@/runtime/engine/runner';
-import { JqEvaluationError, loadJqRuntime, runJqAsync, withTotalBudget, type JqValue } from '@/runtime/expressions/jq';
-import { fetchHttp } from '@/runtime/engine/host/node-ports';
-import { sandboxSettings } from '@/runtime/engine/host/sandbox-settings';
-import { ProcessScriptRunner } from '@/runtime/engine/host/script-runner';
-import type { CloudEvent, Json, WorkflowDocument } from '@/runtime/engine/types';
-import type { AsyncApiPort, HttpPort, LifecyclePort } from '@/runtime/engine/ports';
-import { BrokerPublishPort } from '@/runtime/connectors/publish-port';
-import { compileIngressFilters, firstMiss } from '@/runtime/events/subscriptions';
-import type { CloudEventRecord } from '@/runtime/events/cloudevent';
-import { workflowTrigger } from '@/runtime/worker/workflows/triggers';
+import { JqEvaluationError, runJqAsync, type JqValue } from '@/runtime/expressions/jq';
+import type { WorkflowDocument } from '@/runtime/engine/types';
 import { env } from '../env';
+import { studioDryRun } from '../services/dry-run';
 import { schemasForGraph, webhookUrls } from '../services/flows';
 import { sampleEvents } from '../services/samples';
-import { resolveSecrets, secretsMasker } from '../services/secrets';
 import { editorProcedure, router, viewerProcedure, type Context } from '../trpc';
 
-const TEST_RUN_TIMEOUT_MS = 15_000;
-/** jq time a whole test run may use, in expression budgets (MESHFLOW_EXPRESSION_TIMEOUT_MS). */
-const TEST_RUN_JQ_BUDGETS = 3;
 
 const testRunInput = z.object({
   graph: z.unknown(),
@@ -63,152 +51,27 @@ async function evaluate(input: z.infer<typeof evaluateInput>) {
   }
 }
 
-/** A request a stubbed node would have sent: an HTTP request, or a broker publish (method `PUBLISH`). */
-export interface WouldBeRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-export interface NodeRunRecord {
-  status: 'completed' | 'skipped' | 'faulted' | 'stubbed' | 'filtered';
-  input?: unknown;
-  output?: unknown;
-  error?: { title?: string; detail?: string; type?: string };
-  /** What a stubbed node would have sent, in order. */
-  requests?: WouldBeRequest[];
-}
-
-/** Why the source would not take this event (its type filter), as the worker would record it; undefined when it would. */
-async function sourceMiss(document: unknown, event: Record<string, unknown>) {
-  const trigger = workflowTrigger(document);
-  if (!trigger?.filter) return undefined;
-  const filters = await compileIngressFilters([{ task: trigger.task ?? 'schedule', source: true, filter: trigger.filter }]);
-  return firstMiss(filters, event as CloudEventRecord);
-}
-
-/** The node a task reference (`/do/2/http-request-1/try/0/request`) belongs to: its deepest segment that is a node id. */
-function nodeOfRef(ref: string, nodeIds: ReadonlySet<string>): string | undefined {
-  return ref
-    .split('/')
-    .reverse()
-    .find((part) => nodeIds.has(part));
-}
-
-function decodeBody(body: string | Uint8Array | undefined): unknown {
-  if (body === undefined) return undefined;
-  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
+export type { NodeRunRecord, WouldBeRequest } from '@/runtime/events/dry-run';
 
 /**
- * `$secrets` holds the user-defined secrets the document's `use.secrets` names, from the
- * secret store (never this process's environment); every secret value in the result is masked.
+ * The unsaved graph compiled and dry-run (services/dry-run.ts): stubbed calls unless the user
+ * calls real targets, `$secrets` from the secret store, every secret value masked.
  */
 async function testRun(ctx: Pick<Context, 'db' | 'secretKey'>, input: z.infer<typeof testRunInput>) {
   const compiled = compile(input.graph);
   if (!compiled.document || hasErrors(compiled.diagnostics)) return { ok: false as const, diagnostics: compiled.diagnostics };
   const document = compiled.document as unknown as WorkflowDocument;
   const nodeIds = new Set(((input.graph as { nodes?: { id?: unknown }[] }).nodes ?? []).map((n) => String(n.id)));
-  const stubs = new Set(input.stubs);
-  const nodes: Record<string, NodeRunRecord> = {};
-  const miss = await sourceMiss(compiled.document, input.event);
-  if (miss) {
-    nodes[miss.task] = { status: 'filtered', input: input.event, error: { title: 'Filtered by the source', detail: miss.reason } };
-    return { ok: true as const, status: 'filtered', output: undefined, error: undefined, filtered: miss, nodes, diagnostics: compiled.diagnostics };
-  }
-  const stubbed = (nodeId: string | undefined) => !input.callRealTargets || (nodeId !== undefined && stubs.has(nodeId));
-  const recordStub = (request: WouldBeRequest) => {
-    const nodeId = current ?? 'flow';
-    const record = nodes[nodeId];
-    nodes[nodeId] = { ...record, status: 'stubbed', requests: [...(record?.requests ?? []), request] };
+  const result = await studioDryRun(ctx, document, input.event, { nodeIds, stubs: input.stubs, callRealTargets: input.callRealTargets });
+  return {
+    ok: true as const,
+    status: result.status,
+    output: result.output,
+    error: result.error,
+    filtered: result.filtered,
+    nodes: result.nodes,
+    diagnostics: compiled.diagnostics,
   };
-  // The engine's lifecycle events carry outputs, not inputs: a task's input is what the task before it produced.
-  let lastOutput: unknown = input.event;
-  let current: string | undefined;
-
-  const lifecycle: LifecyclePort = {
-    publish(event: CloudEvent) {
-      const data = (event.data ?? {}) as { task?: string; output?: unknown; error?: NodeRunRecord['error']; skipped?: boolean };
-      const nodeId = data.task === undefined ? undefined : nodeOfRef(data.task, nodeIds);
-      if (!nodeId) return;
-      const kind = event.type.replace(/^io\.serverlessworkflow\.task\./, '').replace(/\.v1$/, '');
-      const record = nodes[nodeId];
-      if (kind === 'started') {
-        current = nodeId;
-        if (!record) nodes[nodeId] = { status: 'completed', input: lastOutput };
-      } else if (kind === 'completed') {
-        const status = data.skipped ? 'skipped' : record?.status === 'stubbed' ? 'stubbed' : 'completed';
-        nodes[nodeId] = { ...record, status, output: data.output };
-        lastOutput = data.output;
-      } else if (kind === 'faulted') {
-        nodes[nodeId] = { ...record, status: 'faulted', ...(data.error ? { error: data.error } : {}) };
-      }
-    },
-  };
-  // The engine sends lifecycle events a microtask late; waiting a turn lets `current` name the calling task.
-  const lifecycleSettled = () => new Promise<void>((resolve) => setImmediate(resolve));
-  const http: HttpPort = {
-    async request(request, signal) {
-      await lifecycleSettled();
-      if (!stubbed(current)) return fetchHttp.request(request, signal);
-      const wouldBe = { method: request.method, url: request.url, headers: request.headers, body: decodeBody(request.body) };
-      recordStub(wouldBe);
-      const echo = { stubbed: true, ...wouldBe };
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(echo)) };
-    },
-  };
-  const brokers = new BrokerPublishPort();
-  const asyncapi: AsyncApiPort = {
-    document: (reference) => brokers.document(reference),
-    async publish(request, signal) {
-      await lifecycleSettled();
-      if (!stubbed(current)) return brokers.publish(request);
-      const server = (request.server ?? {}) as { variables?: { url?: unknown; channel?: unknown } };
-      const channel = request.channel ?? server.variables?.channel;
-      const message = (request.message ?? {}) as { payload?: { data?: unknown }; headers?: unknown };
-      recordStub({
-        method: 'PUBLISH',
-        url: `${String(server.variables?.url ?? request.protocol ?? 'broker')}${channel === undefined ? '' : ` → ${String(channel)}`}`,
-        headers: (message.headers ?? {}) as Record<string, string>,
-        body: message.payload?.data,
-      });
-      if (signal.aborted) throw new Error('test run ended');
-    },
-    subscribe() {
-      throw new Error('test runs do not subscribe to brokers; deploy the flow to consume from one');
-    },
-  };
-  // Scripts never run in this process: only in a locked-down child process, and only where an administrator enabled them.
-  const settings = sandboxSettings(process.env);
-  const scripts =
-    settings.MESHFLOW_SCRIPTS === 'enabled' ? new ProcessScriptRunner({ timeoutMs: settings.MESHFLOW_SCRIPT_TIMEOUT_MS, memoryMb: settings.MESHFLOW_SCRIPT_MEMORY_MB }) : undefined;
-  // Each jq call has its own budget; together they may hold the studio's thread for a few budgets at most.
-  const jq = withTotalBudget(await loadJqRuntime(), settings.MESHFLOW_EXPRESSION_TIMEOUT_MS * TEST_RUN_JQ_BUDGETS, 'this test run');
-  try {
-    const result = await runWorkflow(document, input.event as Json, {
-      jq,
-      timeoutMs: TEST_RUN_TIMEOUT_MS,
-      ports: { http, lifecycle, asyncapi, secrets: { resolve: (names) => resolveSecrets(ctx.db, ctx.secretKey, names) }, ...(scripts ? { scripts } : {}) },
-    });
-    const mask = await secretsMasker(ctx.db, ctx.secretKey);
-    return {
-      ok: true as const,
-      status: result.status as string,
-      output: mask('output' in result ? (result.output as unknown) : undefined),
-      error: mask('error' in result ? (result.error as unknown) : undefined),
-      filtered: undefined,
-      nodes: mask(nodes),
-      diagnostics: compiled.diagnostics,
-    };
-  } finally {
-    await brokers.close();
-  }
 }
 
 export const designerRouter = router({

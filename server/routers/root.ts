@@ -8,6 +8,7 @@ import { designerRouter } from './designer';
 import { eventsRouter } from './events';
 import { flowsRouter } from './flows';
 import { overviewRouter } from './overview';
+import { replayRouter } from './replay';
 import { runsRouter } from './runs';
 import { secretsRouter } from './secrets';
 import { systemRouter } from './system';
@@ -22,6 +23,7 @@ export const appRouter = router({
   runs: runsRouter,
   events: eventsRouter,
   deadLetters: deadLettersRouter,
+  replay: replayRouter,
   overview: overviewRouter,
   system: systemRouter,
 });
