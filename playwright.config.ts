@@ -20,7 +20,7 @@ const workerPort = Number(process.env.MESHFLOW_E2E_WORKER_PORT ?? 8310);
 
 export default defineConfig({
   testDir: 'test/e2e',
-  testMatch: '**/*.spec.ts',
+  testMatch: ['**/*.spec.ts', '**/*.setup.ts'],
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -31,7 +31,14 @@ export default defineConfig({
   // before every other spec, which signs in as that owner or creates it when run alone.
   projects: [
     { name: 'first-visit', testMatch: 'studio.spec.ts' },
-    { name: 'studio', testIgnore: 'studio.spec.ts', dependencies: ['first-visit'] },
+    // The owner signs in once; the other specs start signed in (their sign-ins would meet the login limit).
+    { name: 'owner-session', testMatch: 'owner.setup.ts', dependencies: ['first-visit'] },
+    {
+      name: 'studio',
+      testIgnore: ['studio.spec.ts', 'owner.setup.ts'],
+      dependencies: ['owner-session'],
+      use: { storageState: join(process.env.MESHFLOW_E2E_DATA_DIR!, 'owner-state.json') },
+    },
   ],
   use: {
     baseURL: `http://localhost:${studioPort}`,

@@ -203,6 +203,8 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
     setImportProblems(reading.problems.filter((p) => p.severity === 'error').map((p) => `${file.name}, line ${p.line}: ${p.message}`));
     if (!reading.graph) return;
     store.getState().replaceGraph(reading.graph, 'load');
+    // A new flow takes the imported document's name (the DSL name follows the flow's title).
+    if (!saved) setName(reading.name ?? reading.graph.document.title ?? reading.graph.document.name);
     window.requestAnimationFrame(() => void flow.fitView(FIT_VIEW));
   };
 

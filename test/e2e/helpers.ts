@@ -1,7 +1,12 @@
 /** What the browser specs share: the owner studio.spec creates, and signing in as them. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 
 export const owner = { name: 'Olive Owner', email: 'owner@example.com', password: 'owner-password-1' };
+
+/** The owner's signed-in browser state, written by owner.setup.ts in the run's temporary data dir. */
+export const OWNER_STATE = join(process.env.MESHFLOW_E2E_DATA_DIR ?? tmpdir(), 'owner-state.json');
 
 /**
  * Signs in as the owner, creating the account when the studio is fresh (a spec run on its
