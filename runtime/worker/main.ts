@@ -12,12 +12,18 @@ import { consoleLogger as log } from './log';
 import { describeDbError } from './db-errors';
 import { initTracing } from '../events/tracing';
 import { egressPolicy } from '../net/egress';
+import { within } from './drain';
+import { localStartEnv } from './local-env';
+
+let stopping = false;
 
 function fail(message: string): never {
   process.stderr.write(`meshflow worker: ${message}\n`);
   process.exit(1);
 }
 
+const local = localStartEnv(process.env);
+if (local) process.stderr.write(`meshflow worker: DATABASE_URL unset; using the database and key of \`npm start\` from ${local}\n`);
 const loaded = loadWorkerConfig(process.env);
 if (!loaded.ok) fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
 const config = loaded.config;
@@ -54,6 +60,7 @@ const server = createWorkerServer({
   // The body deadline of the ingress answers first, with a problem naming it; this is the backstop.
   requestTimeoutMs: config.MESHFLOW_HEADERS_TIMEOUT_MS + config.MESHFLOW_BODY_TIMEOUT_MS + 5_000,
   readiness: async () => {
+    if (stopping) return { ready: false, checks: { shutdown: { ok: false, detail: 'draining: finishing in-flight deliveries before exit' } } };
     const checks: Record<string, { ok: boolean; detail: string }> = {};
     try {
       await pool.query('SELECT 1');
@@ -83,14 +90,24 @@ server.listen(config.WORKER_PORT, config.WORKER_HOST, () => {
   log('info', 'worker listening', { url: `http://${config.WORKER_HOST}:${port}`, id: config.MESHFLOW_WORKER_ID });
 });
 
-let stopping = false;
+/**
+ * Draining: stop accepting connections; requests being answered get their acknowledgement
+ * (it comes after the commit); in-flight deliveries get MESHFLOW_DRAIN_TIMEOUT_MS to finish,
+ * and those still open then go back to the queue for the other workers. A second signal
+ * still waits for the drain; SIGKILL loses nothing either, only the leases run out first.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log('info', 'worker stopping', { signal });
+  const deadline = Date.now() + config.MESHFLOW_DRAIN_TIMEOUT_MS;
+  log('info', 'worker draining', { signal, drainMs: config.MESHFLOW_DRAIN_TIMEOUT_MS });
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections close as soon as their current request is answered.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  await within(closed, Math.min(5_000, config.MESHFLOW_DRAIN_TIMEOUT_MS));
+  clearInterval(idle);
   server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await dataPlane.stop();
+  await dataPlane.stop({ drainMs: Math.max(0, deadline - Date.now()) });
   await watcher.stop();
   await stopTracing?.();
   await pool.end();
