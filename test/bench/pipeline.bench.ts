@@ -13,6 +13,7 @@ import { compile } from '../../runtime/compiler/compile.ts';
 import { createScratchDatabase, freePort, waitFor } from '../helpers/databases.ts';
 import { startNode, type Running } from '../helpers/processes.ts';
 import { deploy } from '../integration/events/helpers.ts';
+import { startCpuMeter } from './cpu.ts';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
@@ -149,10 +150,13 @@ async function main(): Promise<void> {
     const bases = await startWorkers(workersFlag(process.argv), scratch.url, children);
 
     process.stdout.write(`meshflow ${bases.length} worker(s): ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
+    const cpu = await startCpuMeter(pool, children.map((c) => c.child.pid ?? 0), bases);
     const meshflow = await load(bases.map((base) => `${base}/hooks/bench`), 'mf', sink, async () => {
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'hook:bench' AND (data->>'bucket')::int < 7`);
       return rows[0]!.n;
     });
+
+    process.stdout.write(await cpu.report(meshflow.accepted));
 
     const basePort = await freePort();
     const baseline = startNode(['test/bench/pipeline-baseline.ts', String(basePort), sink.url], {});
