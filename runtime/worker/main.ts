@@ -13,7 +13,7 @@ import { describeDbError } from './db-errors';
 import { initTracing } from '../events/tracing';
 import { egressPolicy } from '../net/egress';
 import { within } from './drain';
-import { localStartEnv } from './local-env';
+import { LOCAL_WORKER_FILE, localStartEnv } from './local-env';
 
 let stopping = false;
 
@@ -25,7 +25,12 @@ function fail(message: string): never {
 const local = localStartEnv(process.env);
 if (local) process.stderr.write(`meshflow worker: DATABASE_URL unset; using the database and key of \`npm start\` from ${local}\n`);
 const loaded = loadWorkerConfig(process.env);
-if (!loaded.ok) fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
+if (!loaded.ok) {
+  const hint = process.env.DATABASE_URL
+    ? ''
+    : `\nTo add a worker to a running \`npm start\`, run \`WORKER_PORT=<free port> npm run worker\` in its directory (it reads ${LOCAL_WORKER_FILE} from MESHFLOW_DATA_DIR, default .data), or set DATABASE_URL and MESHFLOW_SECRET_KEY.`;
+  fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}${hint}`);
+}
 const config = loaded.config;
 const stopTracing = initTracing(process.env, 'meshflow-worker');
 
