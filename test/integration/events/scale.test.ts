@@ -87,14 +87,25 @@ describe('three workers on one PostgreSQL: SIGKILL loses nothing, SIGTERM hands 
     await sleep(1_000);
 
     // SIGTERM with deliveries stuck in flight: a slow target keeps b's claims open well past its drain deadline.
+    const holdFrom = Date.now();
     sink.delayMs = 15_000;
-    await waitFor(async () => ((await leasedBy(ids.b)) >= 5 ? true : undefined), 30_000, 'deliveries in flight at b');
-    const inFlightAtB = await leasedBy(ids.b);
+    // Held: at the sink since the slow-down, unanswered. In flight at b: held, and leased to b.
+    const heldAtB = async () => {
+      const held = new Set(sink.received.filter((r) => r.at >= holdFrom).map((r) => String(r.headers['ce-id'])));
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT e.id FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE d."leaseOwner" = $1 AND d."availableAt" > LOCALTIMESTAMP`,
+        [ids.b],
+      );
+      return rows.filter((r) => held.has(r.id)).map((r) => r.id);
+    };
+    const stuck = await waitFor(async () => ((await heldAtB()).length >= 3 ? heldAtB() : undefined), 30_000, 'deliveries held in flight at b');
+    const inFlightAtB = stuck.length;
     const exit = await b.running.stop('SIGTERM');
     expect(exit.code).toBe(0);
     // Its leases were handed back, not left to expire.
     expect(await leasedBy(ids.b)).toBe(0);
-    expect(b.running.output()).toMatch(/drain deadline reached; the rest handed back .*released=[1-9]/);
+    const drainLine = b.running.output().split('\n').find((l) => /deliveries drained|drain deadline reached/.test(l));
+    expect(drainLine, b.running.output().slice(-2_000)).toMatch(/drain deadline reached; the rest handed back .*released=[1-9]/);
     sink.delayMs = 30;
 
     await sleep(1_000);
@@ -102,9 +113,10 @@ describe('three workers on one PostgreSQL: SIGKILL loses nothing, SIGTERM hands 
     await Promise.all(lanes);
 
     const wanted = [...accepted.keys()];
-    const seen = () => new Set(sink.received.map((r) => String(r.headers['ce-id'])));
-    // b's lease is ten minutes: its deliveries arrive now only because they were released.
-    await waitFor(async () => (wanted.every((id) => seen().has(id)) ? true : undefined), 90_000, 'every accepted event at the sink');
+    // Delivered: answered on a live connection (b's held requests died with it).
+    const seen = () => new Set(sink.received.filter((r) => r.answered).map((r) => String(r.headers['ce-id'])));
+    // b's lease is ten minutes: what it held arrives now only because it was released.
+    await waitFor(async () => (wanted.every((id) => seen().has(id)) && stuck.every((id) => seen().has(id)) ? true : undefined), 90_000, 'every accepted event delivered');
 
     const byId = new Map<string, string[]>();
     for (const r of sink.received) byId.set(String(r.headers['ce-id']), [...(byId.get(String(r.headers['ce-id'])) ?? []), r.body]);
@@ -112,6 +124,8 @@ describe('three workers on one PostgreSQL: SIGKILL loses nothing, SIGTERM hands 
     expect(wanted.filter((id) => !byId.has(id))).toEqual([]);
     expect([...byId.keys()].every((id) => sent.has(id))).toBe(true);
     for (const bodies of repeats) expect(new Set(bodies.map(canonical)).size).toBe(1);
+    // What b held when it stopped went out again, from another worker.
+    for (const id of stuck) expect(byId.get(id)?.length ?? 0, id).toBeGreaterThanOrEqual(2);
     // Each of the three ingress ports acknowledged events.
     expect(acceptedBy.size).toBe(3);
     await waitFor(async () => (Number((await pool.query(`SELECT count(*) AS n FROM delivery`)).rows[0].n) === 0 ? true : undefined), 30_000, 'an empty queue');
