@@ -26,6 +26,7 @@ ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 WORKER_PORT=8080 WOR
 COPY --from=build --chown=node:node /app/package.json /app/package-lock.json /app/next.config.ts /app/tsconfig.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/.next ./.next
+COPY --from=build --chown=node:node /app/.build ./.build
 COPY --from=build --chown=node:node /app/app ./app
 COPY --from=build --chown=node:node /app/components ./components
 COPY --from=build --chown=node:node /app/server ./server
