@@ -17,6 +17,7 @@ import { applyMigrations, readMigrations } from '../prisma/migrator';
 import { describeDbError } from '../runtime/worker/db-errors';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
 import { supervise } from './supervise';
+import { LOCAL_WORKER_FILE } from '../runtime/worker/local-env';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -188,8 +189,12 @@ async function main(): Promise<void> {
     WORKER_PORT: String(config.WORKER_PORT),
     MESHFLOW_WORKER_URL: process.env.MESHFLOW_WORKER_URL ?? `http://127.0.0.1:${config.WORKER_PORT}`,
     MESHFLOW_WORKER_MIGRATE: 'false',
+    // The worker drains within the 10 s this launcher gives it on Ctrl-C.
+    MESHFLOW_DRAIN_TIMEOUT_MS: process.env.MESHFLOW_DRAIN_TIMEOUT_MS ?? '8000',
     NEXT_TELEMETRY_DISABLED: '1',
   };
+  // More workers on this database: `WORKER_PORT=8081 npm run worker` reads these (runtime/worker/local-env.ts).
+  writeFileSync(join(dataDir, LOCAL_WORKER_FILE), JSON.stringify({ DATABASE_URL: databaseUrl, MESHFLOW_SECRET_KEY: secrets.MESHFLOW_SECRET_KEY }, null, 2), { mode: 0o600 });
 
   const { EnvError, parseEnv, studioEnvSchema } = await import('../server/env');
   try {
@@ -252,6 +257,7 @@ async function main(): Promise<void> {
   ready = true;
   if (studioUp && workerUp && !stopping) {
     say(`ready: studio http://localhost:${config.PORT} · worker http://localhost:${config.WORKER_PORT} (Ctrl-C stops both)`);
+    say(`more workers on this database: WORKER_PORT=${config.WORKER_PORT + 1} npm run worker (reads ${join(config.MESHFLOW_DATA_DIR, LOCAL_WORKER_FILE)})`);
   }
 }
 

@@ -31,6 +31,12 @@ export const workerConfigSchema = z.object({
   MESHFLOW_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
   /** How long a claimed delivery stays with its worker before another may take it over. */
   MESHFLOW_DELIVERY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * On SIGTERM/SIGINT: how long the worker lets its in-flight deliveries finish before it hands
+   * the rest back (releases their leases, so another worker sends them at once) and exits.
+   * Keep it below the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds).
+   */
+  MESHFLOW_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(20_000),
   /** How often an idle worker looks for due deliveries (retries, other workers' expired leases). */
   MESHFLOW_DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(250),
   /** Workflow instances one worker holds in memory at once. */

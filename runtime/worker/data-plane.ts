@@ -15,6 +15,7 @@ import { planFromDocument, type DeploymentPlan } from '../events/plan.ts';
 import { Subscription, SubscriptionSet, type HookBinding } from '../events/subscriptions.ts';
 import type { WorkerConfig } from './config.ts';
 import { DeliveryLoop } from './delivery.ts';
+import { releaseDeliveryLeases } from './drain.ts';
 import { CatalogGate } from '../catalog/gate.ts';
 import { BrokerPublishPort } from '../connectors/publish-port.ts';
 import { ConnectorHost } from './connectors.ts';
@@ -32,7 +33,8 @@ import { ProcessScriptRunner } from '../engine/host/script-runner.ts';
 
 export interface DataPlane {
   handle: (req: IncomingMessage, res: ServerResponse) => boolean;
-  stop: () => Promise<void>;
+  /** With `drainMs`, in-flight deliveries get that long to finish; the rest are handed back to the queue. */
+  stop: (options?: { drainMs?: number }) => Promise<void>;
 }
 
 interface DeploymentRow {
@@ -278,12 +280,20 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
 
   return {
     handle,
-    stop: async () => {
+    stop: async (options) => {
       clearInterval(sweeper);
       await scheduler.stop();
       await connectors.stop();
       await catalog.stop();
-      await loop.stop();
+      const inFlight = loop.inFlightCount;
+      const drained = await loop.stop(options?.drainMs);
+      if (options?.drainMs !== undefined) {
+        const released = await releaseDeliveryLeases(pool, config.MESHFLOW_WORKER_ID).catch((error: Error) => {
+          log('warn', 'handing back deliveries failed; they go out again when their lease ends', { error: error.message });
+          return 0;
+        });
+        log('info', drained ? 'deliveries drained' : 'drain deadline reached; the rest handed back', { inFlight, released, drainMs: options.drainMs });
+      }
       await executor.stop();
       await brokers.close();
       await secrets.stop();

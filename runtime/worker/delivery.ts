@@ -12,6 +12,7 @@ import { RateLimiter } from '../events/rate-limit.ts';
 import { startDeliverySpan, traceContextOf } from '../events/tracing.ts';
 import type { ChainResult, Subscription } from '../events/subscriptions.ts';
 import type { Logger } from './log.ts';
+import { within } from './drain.ts';
 
 export interface DeliveryLoopDeps {
   queue: DeliveryQueue;
@@ -69,12 +70,24 @@ export class DeliveryLoop {
     this.wakeUp?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits for the deliveries in flight: all of them, or those that settle
+   * within `deadlineMs`. True when none is left in flight; the rest keep their leases, for the
+   * caller to release (drain.ts) or to expire.
+   */
+  async stop(deadlineMs?: number): Promise<boolean> {
     this.stopped = true;
     this.wake();
     await this.running;
-    await Promise.all(this.settled);
+    const settled = Promise.all(this.settled);
+    const all = deadlineMs === undefined ? await settled.then(() => true) : await within(settled, deadlineMs);
     await this.flushDone();
+    return all && this.settled.size === 0;
+  }
+
+  /** Deliveries being sent now. */
+  get inFlightCount(): number {
+    return this.inFlight;
   }
 
   private async pump(): Promise<void> {

@@ -12,14 +12,23 @@ import { consoleLogger, type Logger } from './log';
 import { describeDbError } from './db-errors';
 import { initTracing } from '../events/tracing';
 import { egressPolicy } from '../net/egress';
+import { within } from './drain';
+import { LOCAL_WORKER_FILE, localStartEnv } from './local-env';
 
 function fail(message: string): never {
   process.stderr.write(`meshflow worker: ${message}\n`);
   process.exit(1);
 }
 
+const local = localStartEnv(process.env);
+if (local) process.stderr.write(`meshflow worker: DATABASE_URL unset; using the database and key of \`npm start\` from ${local}\n`);
 const loaded = loadWorkerConfig(process.env);
-if (!loaded.ok) fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}`);
+if (!loaded.ok) {
+  const hint = process.env.DATABASE_URL
+    ? ''
+    : `\nTo add a worker to a running \`npm start\`, run \`WORKER_PORT=<free port> npm run worker\` in its directory (it reads ${LOCAL_WORKER_FILE} from MESHFLOW_DATA_DIR, default .data), or set DATABASE_URL and MESHFLOW_SECRET_KEY.`;
+  fail(`invalid configuration\n${loaded.problems.map((p) => `  - ${p}`).join('\n')}${hint}`);
+}
 const config = loaded.config;
 const stopTracing = initTracing(process.env, 'meshflow-worker');
 
@@ -66,6 +75,7 @@ const server = createWorkerServer({
   // The body deadline of the ingress answers first, with a problem naming it; this is the backstop.
   requestTimeoutMs: config.MESHFLOW_HEADERS_TIMEOUT_MS + config.MESHFLOW_BODY_TIMEOUT_MS + 5_000,
   readiness: async () => {
+    if (stopping) return { ready: false, checks: { shutdown: { ok: false, detail: 'draining: finishing in-flight deliveries before exit' } } };
     const checks: Record<string, { ok: boolean; detail: string }> = {};
     try {
       await pool.query('SELECT 1');
@@ -95,13 +105,24 @@ server.listen(config.WORKER_PORT, config.WORKER_HOST, () => {
   log('info', 'worker listening', { url: `http://${config.WORKER_HOST}:${port}`, id: config.MESHFLOW_WORKER_ID });
 });
 
+/**
+ * Draining: stop accepting connections; requests being answered get their acknowledgement
+ * (it comes after the commit); in-flight deliveries get MESHFLOW_DRAIN_TIMEOUT_MS to finish,
+ * and those still open then go back to the queue for the other workers. A second signal
+ * still waits for the drain; SIGKILL loses nothing either, only the leases run out first.
+ */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log('info', 'worker stopping', { signal });
+  const deadline = Date.now() + config.MESHFLOW_DRAIN_TIMEOUT_MS;
+  log('info', 'worker draining', { signal, drainMs: config.MESHFLOW_DRAIN_TIMEOUT_MS });
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections close as soon as their current request is answered.
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  await within(closed, Math.min(5_000, config.MESHFLOW_DRAIN_TIMEOUT_MS));
+  clearInterval(idle);
   server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await dataPlane.stop().catch(() => {});
+  await dataPlane.stop({ drainMs: Math.max(0, deadline - Date.now()) }).catch(() => {});
   await watcher.stop().catch(() => {});
   await stopTracing?.().catch(() => {});
   await pool.end().catch(() => {});

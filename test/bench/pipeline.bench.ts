@@ -13,6 +13,7 @@ import { compile } from '../../runtime/compiler/compile.ts';
 import { createScratchDatabase, freePort, waitFor } from '../helpers/databases.ts';
 import { startNode, type Running } from '../helpers/processes.ts';
 import { deploy } from '../integration/events/helpers.ts';
+import { startCpuMeter } from './cpu.ts';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
@@ -68,11 +69,12 @@ interface Figures {
   errors: number;
 }
 
-async function load(url: string, run: string, sink: Sink, expected: (accepted: number) => Promise<number>): Promise<Figures> {
+async function load(url: string | string[], run: string, sink: Sink, expected: (accepted: number) => Promise<number>): Promise<Figures> {
   let n = 0;
   const started = Date.now();
   const result = await autocannon({
-    url,
+    // autocannon spreads connections round-robin over several URLs; its types know only one.
+    url: url as string,
     connections: CONNECTIONS,
     duration: DURATION_S,
     requests: [
@@ -112,6 +114,31 @@ async function load(url: string, run: string, sink: Sink, expected: (accepted: n
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
+/** `--workers N` (1–8, default 1): how many worker processes share the database and the load. */
+function workersFlag(argv: string[]): number {
+  const at = argv.indexOf('--workers');
+  if (at === -1) return 1;
+  const n = Number(argv[at + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`--workers takes a whole number from 1 to 8, not ${argv[at + 1] ?? 'nothing'}`);
+  return n;
+}
+
+/** Starts `n` workers on the scratch database, each on its own port, and waits for their webhooks; returns their base URLs. */
+async function startWorkers(n: number, databaseUrl: string, children: Running[]): Promise<string[]> {
+  const bases: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const port = await freePort();
+    children.push(
+      startNode(['runtime/worker/main.ts'], { DATABASE_URL: databaseUrl, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1', MESHFLOW_WORKER_MIGRATE: 'false', MESHFLOW_WORKER_ID: `bench-${i + 1}` }),
+    );
+    bases.push(`http://127.0.0.1:${port}`);
+  }
+  for (const base of bases) {
+    await waitFor(async () => ((await fetch(`${base}/hooks/bench`, { method: 'POST' })).status === 415 ? true : undefined), 30_000, `the worker at ${base} and its webhook`);
+  }
+  return bases;
+}
+
 async function main(): Promise<void> {
   const scratch = await createScratchDatabase(adminUrl);
   const sink = await startSink();
@@ -120,17 +147,16 @@ async function main(): Promise<void> {
   try {
     await applyMigrations(scratch.url);
     await deploy(pool, pipelineDocument(sink.url));
-    const port = await freePort();
-    const worker = startNode(['runtime/worker/main.ts'], { DATABASE_URL: scratch.url, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1', MESHFLOW_WORKER_MIGRATE: 'false' });
-    children.push(worker);
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${base}/hooks/bench`, { method: 'POST' })).status === 415 ? true : undefined), 30_000, 'the worker and its webhook');
+    const bases = await startWorkers(workersFlag(process.argv), scratch.url, children);
 
-    process.stdout.write(`meshflow worker: ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
-    const meshflow = await load(`${base}/hooks/bench`, 'mf', sink, async () => {
+    process.stdout.write(`meshflow ${bases.length} worker(s): ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
+    const cpu = await startCpuMeter(pool, children.map((c) => c.child.pid ?? 0), bases);
+    const meshflow = await load(bases.map((base) => `${base}/hooks/bench`), 'mf', sink, async () => {
       const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'hook:bench' AND (data->>'bucket')::int < 7`);
       return rows[0]!.n;
     });
+
+    process.stdout.write(await cpu.report(meshflow.accepted));
 
     const basePort = await freePort();
     const baseline = startNode(['test/bench/pipeline-baseline.ts', String(basePort), sink.url], {});
@@ -160,6 +186,7 @@ async function main(): Promise<void> {
         p50_ms: meshflow.p50,
         p99_ms: meshflow.p99,
         lost,
+        workers: bases.length,
         baseline_accepted_per_s: round(bare.acceptedPerS),
         baseline_delivered_per_s: round(bare.deliveredPerS),
       })}\n`,

@@ -34,6 +34,8 @@ export interface Received {
   at: number;
   /** The status the sink answered with. */
   status: number;
+  /** Set once the answer went out on a live connection (not when the sender was gone by then). */
+  answered?: boolean;
 }
 
 export interface Sink {
@@ -54,10 +56,11 @@ export async function startSink(): Promise<Sink> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(), status: 0 };
+      const request: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(), status: 0 };
       request.status = sink.respond(request);
       sink.received.push(request);
       const answer = () => {
+        request.answered = !res.socket?.destroyed;
         res.writeHead(request.status);
         res.end();
       };
