@@ -1,0 +1,193 @@
+/**
+ * Egress for brokers (SECURITY.md, "Egress policy"): a broker connection is checked on the
+ * address its socket actually connects to, not only on what the connection string's name
+ * resolved to a moment before. A flow editor who controls a name's DNS answers it with an
+ * allowed address when the registry checks it and with the product's database when the client
+ * connects (DNS rebinding); or a broker advertises another server (NATS `connect_urls`, Kafka
+ * metadata brokers). Both are refused, and no socket reaches the refused address.
+ *
+ * Traffic goes to loopback only. "The product's database" here is a trap: a TCP listener on
+ * 127.0.0.1 that the policy names as the database and that counts every connection it gets.
+ * Names resolve through a stubbed resolver: `rebind.test` answers 127.0.0.2 the first time
+ * (opened at the trap's port by an exact MESHFLOW_EGRESS_ALLOW entry, so the check passes) and
+ * the trap's address 127.0.0.1 after that; `db.test` always answers the trap's address;
+ * `broker.test` answers 127.0.0.1, where the real brokers listen.
+ */
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { drivers } from '../../runtime/connectors/index';
+import { kafkaSocketFactory } from '../../runtime/connectors/kafka';
+import { natsConnect } from '../../runtime/connectors/nats';
+import type { ConnectorSystem } from '../../runtime/connectors/types';
+import { EgressRefused, egressPolicyFromEnv, egressRefusal, setEgressPolicy, type EgressPolicy, type Resolver } from '../../runtime/net/egress';
+import { waitFor } from '../helpers/databases';
+
+const databaseUrl = () => inject('databaseUrl');
+const dbPort = () => Number(new URL(databaseUrl()).port || 5432);
+
+/** A listener that stands for one of the product's own services and counts who reaches it. */
+interface Trap {
+  port: number;
+  connections: number;
+  close: () => Promise<void>;
+}
+
+async function listen(onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer(onConnection);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+async function startTrap(): Promise<Trap> {
+  const sockets = new Set<net.Socket>();
+  const trap = { port: 0, connections: 0, close: async () => {} };
+  const { server, port } = await listen((socket) => {
+    trap.connections++;
+    sockets.add(socket);
+    socket.destroy();
+  });
+  trap.port = port;
+  trap.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return trap;
+}
+
+const lookups = new Map<string, number>();
+
+const rebindingDns: Resolver = async (host) => {
+  const seen = (lookups.get(host) ?? 0) + 1;
+  lookups.set(host, seen);
+  if (host === 'rebind.test') return seen === 1 ? ['127.0.0.2'] : ['127.0.0.1'];
+  if (host === 'broker.test' || host === 'db.test' || host === 'localhost') return ['127.0.0.1'];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+};
+
+let trap: Trap;
+let policy: EgressPolicy;
+
+beforeAll(async () => {
+  trap = await startTrap();
+  // The worker's policy on this database, with the trap as the database too; the real one is
+  // opened by exact host:port for the PostgreSQL control case, the trap's port at 127.0.0.2
+  // for rebind.test's first answer.
+  policy = egressPolicyFromEnv({ DATABASE_URL: databaseUrl(), MESHFLOW_EGRESS_ALLOW: `broker.test:${dbPort()},127.0.0.2:${trap.port}` }, { resolve: rebindingDns });
+  policy.addOwn({ what: "the product's database", host: '127.0.0.1', port: trap.port });
+  setEgressPolicy(policy);
+});
+afterAll(async () => {
+  setEgressPolicy(undefined);
+  await trap.close();
+});
+beforeEach(() => lookups.clear());
+
+/** A connector config for `system` at host:port, with what its test needs besides. */
+function configFor(system: Exclude<ConnectorSystem, 'http'>, host: string, port: number) {
+  switch (system) {
+    case 'mqtt':
+      return { connection: `mqtt://${host}:${port}`, topic: 'meshflow/egress' };
+    case 'nats':
+      return { connection: `nats://${host}:${port}`, subject: 'meshflow.egress' };
+    case 'amqp':
+      return { connection: `amqp://guest:guest@${host}:${port}`, queue: 'meshflow-egress' };
+    case 'redis':
+      return { connection: `redis://${host}:${port}`, stream: 'meshflow-egress', group: 'g' };
+    case 'kafka':
+      return { connection: `${host}:${port}`, topic: 'meshflow-egress', groupId: 'g' };
+    case 'postgres': {
+      const url = new URL(databaseUrl());
+      url.hostname = host;
+      url.port = String(port);
+      return { connection: url.toString(), table: 'pg_catalog.pg_class' };
+    }
+  }
+}
+
+const REAL_PORTS = { mqtt: 1883, nats: 4222, amqp: 5672, redis: 6379 } as const;
+
+describe('broker connections resolve through the policy and are checked when they connect', () => {
+  for (const system of ['mqtt', 'nats', 'amqp', 'redis', 'postgres'] as const) {
+    it(`${system}: a name the policy resolves to an allowed loopback broker connects`, async () => {
+      // broker.test exists only in the stubbed resolver: connecting proves the client used it.
+      const port = system === 'postgres' ? dbPort() : REAL_PORTS[system];
+      await expect(drivers[system].test(configFor(system, 'broker.test', port), {})).resolves.toBeUndefined();
+      expect(lookups.get('broker.test')).toBeGreaterThanOrEqual(1);
+    });
+  }
+
+  for (const system of ['mqtt', 'nats', 'amqp', 'redis', 'postgres', 'kafka'] as const) {
+    it(`${system}: a name that rebinds to the database between the check and the connect is refused, and nothing reaches it`, async () => {
+      const before = trap.connections;
+      const error = await drivers[system].test(configFor(system, 'rebind.test', trap.port), {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(egressRefusal(error), String(error)).toBeInstanceOf(EgressRefused);
+      expect((error as Error).message).toBe(`egress policy refuses rebind.test:${trap.port} → 127.0.0.1:${trap.port} (the product's database)`);
+      // The registry's check saw the allowed answer; the one at connect time saw the trap.
+      expect(lookups.get('rebind.test')).toBeGreaterThanOrEqual(2);
+      expect(trap.connections).toBe(before);
+    });
+  }
+});
+
+describe('servers a broker advertises are checked before they are dialled', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('Kafka: the socket factory (every broker kafkajs dials, bootstrap or from metadata) refuses the database, named or by address, and connects to an allowed broker', async () => {
+    // No Kafka broker runs here: the factory kafkajs is configured with is driven directly,
+    // as kafkajs drives it for a broker the cluster metadata names (host and port as given).
+    const before = trap.connections;
+    for (const host of ['127.0.0.1', 'db.test']) {
+      const socket = kafkaSocketFactory()({ host, port: trap.port, ssl: false as never, onConnect: () => {} });
+      const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
+      expect(egressRefusal(error), host).toBeInstanceOf(EgressRefused);
+      expect(error.message).toContain(`127.0.0.1:${trap.port} (the product's database)`);
+    }
+    expect(trap.connections).toBe(before);
+
+    let accepted = 0;
+    const broker = await listen((socket) => {
+      accepted++;
+      socket.end();
+    });
+    try {
+      const socket = kafkaSocketFactory()({ host: 'broker.test', port: broker.port, ssl: false as never, onConnect: () => {} });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      });
+      socket.destroy();
+      await waitFor(async () => (accepted === 1 ? true : undefined), 10_000, 'the broker to accept');
+    } finally {
+      broker.server.close();
+    }
+  });
+
+  it('NATS: a server that advertises the database in `connect_urls` gets the client refused there on reconnect; nothing reaches it', async () => {
+    // Just enough of a NATS server: INFO naming the trap as a cluster peer, PONG to each PING,
+    // then it goes away, so a client that reconnects turns to the peer it was told about.
+    let served = 0;
+    const fake = await listen((socket) => {
+      served++;
+      socket.write(`INFO ${JSON.stringify({ server_id: 'fake', version: '2.10.0', proto: 1, max_payload: 1048576, headers: true, connect_urls: [`127.0.0.1:${trap.port}`] })}\r\n`);
+      socket.on('data', (chunk) => {
+        const pings = String(chunk).split('PING\r\n').length - 1;
+        if (pings === 0) return;
+        socket.write('PONG\r\n'.repeat(pings));
+        // Connected: now vanish, listener and all.
+        fake.server.close();
+        setTimeout(() => socket.destroy(), 50);
+      });
+    });
+    const check = vi.spyOn(policy, 'check');
+    const before = trap.connections;
+    const nc = await natsConnect({ servers: `127.0.0.1:${fake.port}`, reconnect: true, maxReconnectAttempts: 3, reconnectTimeWait: 50, timeout: 5_000 });
+    await nc.closed();
+    expect(served).toBe(1);
+    // The advertised peer was asked about, at its address, and refused: the trap saw nobody.
+    await expect(Promise.all(check.mock.results.map((r) => r.value as Promise<unknown>).map((p) => p.then(() => 'ok', (e: Error) => e.message)))).resolves.toContain(
+      `egress policy refuses 127.0.0.1:${trap.port} (the product's database)`,
+    );
+    expect(check.mock.calls.some(([host, port]) => host === '127.0.0.1' && port === trap.port)).toBe(true);
+    expect(trap.connections).toBe(before);
+  });
+});
