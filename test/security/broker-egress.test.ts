@@ -129,6 +129,36 @@ describe('broker connections resolve through the policy and are checked when the
   }
 });
 
+describe('a deployed source that rebinds is refused, not retried', () => {
+  for (const system of ['mqtt', 'nats', 'amqp', 'redis', 'postgres', 'kafka'] as const) {
+    it(`${system}: the consuming session ends with the policy's refusal (the worker marks such a connector failed instead of reconnecting)`, async () => {
+      const before = trap.connections;
+      const abort = new AbortController();
+      const connected = vi.fn();
+      const session = drivers[system].consume!({
+        config: configFor(system, 'rebind.test', trap.port),
+        secrets: {},
+        signal: abort.signal,
+        connected,
+        deliver: async () => {},
+        unreadable: () => {},
+        backlog: () => {},
+        consumerName: 'egress-test',
+        consumerKey: 'egress-test',
+      });
+      const error = await session.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      abort.abort();
+      expect(egressRefusal(error), String(error)).toBeInstanceOf(EgressRefused);
+      expect((error as Error).message).toBe(`egress policy refuses rebind.test:${trap.port} → 127.0.0.1:${trap.port} (the product's database)`);
+      expect(connected).not.toHaveBeenCalled();
+      expect(trap.connections).toBe(before);
+    });
+  }
+});
+
 describe('servers a broker advertises are checked before they are dialled', () => {
   afterEach(() => vi.restoreAllMocks());
 
