@@ -159,6 +159,115 @@ describe('a deployed source that rebinds is refused, not retried', () => {
   }
 });
 
+/** The server name (SNI) a TLS ClientHello carries, or '' when it names none; undefined until the record is complete. */
+function clientHelloName(data: Buffer): string | undefined {
+  if (data.length < 5 || data.length < 5 + data.readUInt16BE(3)) return undefined;
+  let at = 5 + 4 + 2 + 32; // record header, handshake header, version, random
+  at += 1 + data[at]!; // session id
+  at += 2 + data.readUInt16BE(at); // cipher suites
+  at += 1 + data[at]!; // compression methods
+  const end = at + 2 + data.readUInt16BE(at);
+  for (at += 2; at + 4 <= end; ) {
+    const type = data.readUInt16BE(at);
+    const length = data.readUInt16BE(at + 2);
+    // server_name: list length (2), name type (1), name length (2), name.
+    if (type === 0) return data.subarray(at + 9, at + 9 + data.readUInt16BE(at + 7)).toString();
+    at += 4 + length;
+  }
+  return '';
+}
+
+/**
+ * A loopback listener that records the server name of each TLS handshake it is offered, then
+ * hangs up. `preamble` answers what a protocol sends before TLS (PostgreSQL's SSLRequest, the
+ * NATS INFO that asks for TLS).
+ */
+async function sniRecorder(preamble?: (socket: net.Socket, data: Buffer) => Buffer | undefined) {
+  const names: string[] = [];
+  const { server, port } = await listen((socket) => {
+    let buffer: Buffer = Buffer.alloc(0);
+    let started = preamble === undefined;
+    if (!started) preamble!(socket, buffer);
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (!started) {
+        const rest = preamble!(socket, buffer);
+        if (rest === undefined) return;
+        started = true;
+        buffer = rest;
+      }
+      const name = buffer[0] === 0x16 ? clientHelloName(buffer) : undefined;
+      if (name !== undefined) {
+        names.push(name);
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => {});
+  });
+  return { names, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('TLS to a broker reached by name keeps the name (SNI and certificate) while connecting to the checked address', () => {
+  const tlsCases = [
+    ['mqtt', (port: number) => ({ connection: `mqtts://broker.test:${port}`, topic: 't' })],
+    ['redis', (port: number) => ({ connection: `rediss://broker.test:${port}`, stream: 's', group: 'g' })],
+    ['amqp', (port: number) => ({ connection: `amqps://guest:guest@broker.test:${port}`, queue: 'q' })],
+  ] as const;
+  for (const [system, config] of tlsCases) {
+    it(`${system}: the handshake names broker.test`, async () => {
+      const recorder = await sniRecorder();
+      try {
+        await expect(drivers[system].test(config(recorder.port), {})).rejects.toThrow();
+        expect(recorder.names).toEqual(['broker.test']);
+      } finally {
+        await recorder.close();
+      }
+    });
+  }
+
+  it('postgres (sslmode=require): the handshake after SSLRequest names broker.test', async () => {
+    const recorder = await sniRecorder((socket, data) => {
+      if (data.length < 8) return undefined;
+      socket.write('S');
+      return data.subarray(8);
+    });
+    try {
+      const config = { connection: `postgresql://postgres@broker.test:${recorder.port}/x?sslmode=require`, table: 'public.x' };
+      await expect(drivers.postgres.test(config, {})).rejects.toThrow();
+      expect(recorder.names).toEqual(['broker.test']);
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('nats (a server that requires TLS): the handshake names broker.test', async () => {
+    const recorder = await sniRecorder((socket, data) => {
+      if (data.length === 0) {
+        socket.write(`INFO ${JSON.stringify({ server_id: 'fake', version: '2.10.0', proto: 1, max_payload: 1048576, tls_required: true })}\r\n`);
+        return undefined;
+      }
+      return data;
+    });
+    try {
+      await expect(drivers.nats.test({ connection: `nats://broker.test:${recorder.port}`, subject: 's' }, {})).rejects.toThrow();
+      expect(recorder.names).toEqual(['broker.test']);
+    } finally {
+      await recorder.close();
+    }
+  });
+
+  it('kafka (ssl): the socket factory names broker.test', async () => {
+    const recorder = await sniRecorder();
+    try {
+      const socket = kafkaSocketFactory()({ host: 'broker.test', port: recorder.port, ssl: {} as never, onConnect: () => {} });
+      await new Promise((resolve) => socket.once('error', resolve));
+      expect(recorder.names).toEqual(['broker.test']);
+    } finally {
+      await recorder.close();
+    }
+  });
+});
+
 describe('servers a broker advertises are checked before they are dialled', () => {
   afterEach(() => vi.restoreAllMocks());
 
