@@ -129,6 +129,19 @@ describe('broker connections resolve through the policy and are checked when the
   }
 });
 
+describe('MQTT over WebSocket checks in the socket lookup', () => {
+  it('a ws:// name that rebinds to the database is refused, and nothing reaches it', async () => {
+    const before = trap.connections;
+    const error = await drivers.mqtt.test({ connection: `ws://rebind.test:${trap.port}/mqtt`, topic: 't' }, {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(egressRefusal(error), String(error)).toBeInstanceOf(EgressRefused);
+    expect((error as Error).message).toBe(`egress policy refuses rebind.test:${trap.port} → 127.0.0.1:${trap.port} (the product's database)`);
+    expect(trap.connections).toBe(before);
+  });
+});
+
 describe('a deployed source that rebinds is refused, not retried', () => {
   for (const system of ['mqtt', 'nats', 'amqp', 'redis', 'postgres', 'kafka'] as const) {
     it(`${system}: the consuming session ends with the policy's refusal (the worker marks such a connector failed instead of reconnecting)`, async () => {
