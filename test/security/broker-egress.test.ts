@@ -314,6 +314,82 @@ describe('servers a broker advertises are checked before they are dialled', () =
     }
   });
 
+  it('Kafka: a consumer whose cluster metadata names the database as a broker is refused there, through the driver', async () => {
+    // Just enough of a Kafka broker for kafkajs: ApiVersions, Metadata v0 (broker 1 is the trap,
+    // leading the topic's partition) and FindCoordinator v0 (broker 1 again). kafkajs then dials
+    // broker 1, known only from the metadata, through the driver's socket factory.
+    const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+    const int32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(n);
+      return b;
+    };
+    const str = (s: string) => Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]);
+    const array = (items: Buffer[]) => Buffer.concat([int32(items.length), ...items]);
+    const answers: Record<number, (version: number) => Buffer> = {
+      18: (version) =>
+        Buffer.concat([
+          int16(0),
+          array([
+            [18, 0, 2],
+            [3, 0, 0],
+            [10, 0, 0],
+          ].map(([key, min, max]) => Buffer.concat([int16(key!), int16(min!), int16(max!)]))),
+          ...(version >= 1 ? [int32(0)] : []),
+        ]),
+      3: () =>
+        Buffer.concat([
+          array([Buffer.concat([int32(1), str('127.0.0.1'), int32(trap.port)])]),
+          array([Buffer.concat([int16(0), str('meshflow-egress'), array([Buffer.concat([int16(0), int32(0), int32(1), array([int32(1)]), array([int32(1)])])])])]),
+        ]),
+      10: () => Buffer.concat([int16(0), int32(1), str('127.0.0.1'), int32(trap.port)]),
+    };
+    const asked: number[] = [];
+    const fake = await listen((socket) => {
+      let buffer: Buffer = Buffer.alloc(0);
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        while (buffer.length >= 4 && buffer.length >= 4 + buffer.readInt32BE(0)) {
+          const size = buffer.readInt32BE(0);
+          const [key, version, correlation] = [buffer.readInt16BE(4), buffer.readInt16BE(6), buffer.readInt32BE(8)];
+          buffer = buffer.subarray(4 + size);
+          asked.push(key);
+          const body = answers[key]?.(version);
+          if (!body) continue;
+          socket.write(Buffer.concat([int32(4 + body.length), int32(correlation), body]));
+        }
+      });
+    });
+    const before = trap.connections;
+    const abort = new AbortController();
+    try {
+      const session = drivers.kafka.consume!({
+        config: { connection: `127.0.0.1:${fake.port}`, topic: 'meshflow-egress', groupId: 'g' },
+        secrets: {},
+        signal: abort.signal,
+        connected: () => {},
+        deliver: async () => {},
+        unreadable: () => {},
+        backlog: () => {},
+        consumerName: 'egress-test',
+        consumerKey: 'egress-test',
+      });
+      const error = await session.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(egressRefusal(error), String(error)).toBeInstanceOf(EgressRefused);
+      expect((error as Error).message).toBe(`egress policy refuses 127.0.0.1:${trap.port} (the product's database)`);
+      // The fake was asked for metadata: the refused broker is one the cluster named.
+      expect(asked).toContain(3);
+      expect(trap.connections).toBe(before);
+    } finally {
+      abort.abort();
+      fake.server.close();
+    }
+  });
+
   it('NATS: a server that advertises the database in `connect_urls` gets the client refused there on reconnect; nothing reaches it', async () => {
     // Just enough of a NATS server: INFO naming the trap as a cluster peer, PONG to each PING,
     // then it goes away, so a client that reconnects turns to the peer it was told about.
