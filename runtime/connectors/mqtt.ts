@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { egressPolicy, egressRefusal } from '../net/egress.ts';
+import { EgressRefused, egressPolicy, egressRefusal } from '../net/egress.ts';
 import { fromMqtt, sourceUri, toMqtt } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets, Publisher, SessionContext } from './types.ts';
 
@@ -34,6 +34,7 @@ const MQTT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'tcp:': 1883, 'mqtts
  */
 async function egressOptions(connection: string): Promise<IClientOptions> {
   const url = new URL(connection);
+  if (url.protocol.includes('+unix')) throw new EgressRefused(connection, 'a Unix socket; the egress policy allows TCP connections only');
   const host = decodeURIComponent(url.hostname).replace(/^\[|\]$/g, '') || 'localhost';
   const port = Number(url.port) || MQTT_PORTS[url.protocol] || 1883;
   if (url.protocol === 'ws:' || url.protocol === 'wss:') {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
-import { egressPolicy, egressRefusal } from '../net/egress.ts';
+import { EgressRefused, egressPolicy, egressRefusal } from '../net/egress.ts';
 import { sourceUri } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets } from './types.ts';
 
@@ -26,12 +26,15 @@ function parts(config: ConnectorConfig): { schema: string; table: string; channe
 /**
  * pg's socket, whose `connect(port, host)` goes through the egress policy: the host is resolved
  * and checked when pg connects, and the socket opens only to the checked addresses (pg then
- * upgrades this socket to TLS itself, with the host name).
+ * upgrades this socket to TLS itself, with the host name). A Unix socket (`?host=/var/run/…`,
+ * where pg connects to a path) cannot be checked, and could be the product's own database: it
+ * is refused.
  */
 function checkedStream(): net.Socket {
   const socket = new net.Socket();
-  socket.connect = ((port: number, host: string) => {
-    egressPolicy().connectChecked(socket, host, Number(port));
+  socket.connect = ((port: number | string, host?: string) => {
+    if (host === undefined) socket.destroy(new EgressRefused(String(port), 'a Unix socket; the egress policy allows TCP connections only'));
+    else egressPolicy().connectChecked(socket, host, Number(port));
     return socket;
   }) as typeof socket.connect;
   return socket;

@@ -29,6 +29,8 @@ const CLAIM_AFTER_MS = 30_000;
  */
 async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<Redis> {
   const url = new URL(config.connection);
+  // Another scheme makes ioredis read the path as a Unix socket, which the policy cannot check.
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${url.protocol}// is not a Redis URL; use redis:// or rediss://`);
   const host = decodeURIComponent(url.hostname).replace(/^\[|\]$/g, '') || 'localhost';
   const [address] = await egressPolicy().check(host, Number(url.port) || 6379);
   // ioredis takes a URL's host over an option's: the URL names the checked address instead.

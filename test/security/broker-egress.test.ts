@@ -129,6 +129,24 @@ describe('broker connections resolve through the policy and are checked when the
   }
 });
 
+describe('Unix sockets, which the policy cannot check (the database listens on one), are refused', () => {
+  it("a PostgreSQL source at the database's socket directory is refused, before pg connects", async () => {
+    const error = await drivers.postgres.test({ connection: 'postgresql://postgres@/postgres?host=/var/run/postgresql', table: 'public.run' }, {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(egressRefusal(error), String(error)).toBeInstanceOf(EgressRefused);
+    expect((error as Error).message).toMatch(/^egress policy refuses \/var\/run\/postgresql\/\.s\.PGSQL\.5432 \(a Unix socket; the egress policy allows TCP connections only\)$/);
+  });
+
+  it('MQTT over a Unix socket is refused, and a Redis URL of another scheme (read as a socket path) is not accepted', async () => {
+    await expect(drivers.mqtt.test({ connection: 'mqtt+unix:///var/run/postgresql/.s.PGSQL.5432', topic: 't' }, {})).rejects.toThrow(/egress policy refuses .*a Unix socket/);
+    await expect(drivers.redis.test({ connection: 'unix://localhost/var/run/postgresql/.s.PGSQL.5432', stream: 's', group: 'g' }, {})).rejects.toThrow(
+      'unix:// is not a Redis URL; use redis:// or rediss://',
+    );
+  });
+});
+
 describe('MQTT over WebSocket checks in the socket lookup', () => {
   it('a ws:// name that rebinds to the database is refused, and nothing reaches it', async () => {
     const before = trap.connections;
