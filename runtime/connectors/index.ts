@@ -29,7 +29,8 @@ export function connectionEndpoints(system: ConnectorSystem, connection: string)
       : [new URL(connection)];
   return urls.map((url) => {
     const scheme = url.protocol.replace(/:$/, '');
-    // libpq's `?host=` overrides the URL's host (pg reads it too); a socket directory is no network address.
+    // libpq's `?host=` overrides the URL's host (pg reads it too); a socket directory is no network
+    // address (the driver refuses it).
     const host = (system === 'postgres' ? url.searchParams.get('host') : null) ?? decodeURIComponent(url.hostname);
     return { host: host || 'localhost', port: url.port ? Number(url.port) : (DEFAULT_PORTS[scheme] ?? DEFAULT_PORTS[system] ?? 0) };
   }).filter((e) => !e.host.startsWith('/'));

@@ -15,7 +15,10 @@
  * hands back the checked list), so a name that resolves differently the second time
  * (DNS rebinding) gains nothing. IPv6 forms that carry an IPv4 address (mapped, translated,
  * NAT64, 6to4, compatible) are checked as that IPv4 address too. Redirects are followed by
- * hand, each hop connecting through the same check.
+ * hand, each hop connecting through the same check. Broker clients get the same: a checked
+ * `lookup` for their sockets (`lookupFor`), or sockets that connect only once the check has
+ * passed (`connectChecked`, `socket`), so every broker socket, including one to a server the
+ * broker advertised, is checked on the address it connects to.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
