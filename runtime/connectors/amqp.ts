@@ -6,6 +6,7 @@
  * broker has taken responsibility for the message.
  */
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { egressPolicy, egressRefusal } from '../net/egress.ts';
 import { binaryHeaders, dataBytes, fromHeaders, sourceUri } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets, Publisher } from './types.ts';
 
@@ -21,9 +22,13 @@ function brokerUrl(config: ConnectorConfig, secrets: ConnectorSecrets): string {
 
 async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<ChannelModel> {
   try {
-    return await amqp.connect(brokerUrl(config, secrets), { timeout: 5_000 });
+    const url = new URL(config.connection);
+    const port = Number(url.port) || (url.protocol === 'amqps:' ? 5671 : 5672);
+    // amqplib hands its socket options to net/tls.connect: the name is resolved and checked by the
+    // egress policy when the socket connects (an address literal was checked by the registry).
+    return await amqp.connect(brokerUrl(config, secrets), { timeout: 5_000, lookup: egressPolicy().lookupFor(port) });
   } catch (error) {
-    throw new Error(`AMQP broker ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(error as Error).message}`);
+    throw egressRefusal(error) ?? new Error(`AMQP broker ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(error as Error).message}`);
   }
 }
 

@@ -29,18 +29,21 @@ export function connectionEndpoints(system: ConnectorSystem, connection: string)
       : [new URL(connection)];
   return urls.map((url) => {
     const scheme = url.protocol.replace(/:$/, '');
-    // libpq's `?host=` overrides the URL's host (pg reads it too); a socket directory is no network address.
+    // libpq's `?host=` overrides the URL's host (pg reads it too); a socket directory is no network
+    // address (the driver refuses it).
     const host = (system === 'postgres' ? url.searchParams.get('host') : null) ?? decodeURIComponent(url.hostname);
     return { host: host || 'localhost', port: url.port ? Number(url.port) : (DEFAULT_PORTS[scheme] ?? DEFAULT_PORTS[system] ?? 0) };
   }).filter((e) => !e.host.startsWith('/'));
 }
 
 /**
- * Broker clients resolve and connect on their own, so each connection's servers are checked
- * against the egress policy just before the client opens them (HTTP sinks are checked at
- * connect time by their agent). The client resolves the name once more: unlike HTTP, a name
- * whose answer changes in between (DNS rebinding) is not caught here. A name that cannot be
- * resolved is left to the client, whose error says more.
+ * Each connection's servers are checked against the egress policy before the client starts,
+ * so a refusal comes at once with the policy's reason. This is not the only check: every
+ * driver also checks the address its sockets actually connect to (the policy's lookup, a
+ * checked socket factory or transport, or a checked address the client is pointed at), which
+ * is what stops DNS rebinding and servers a broker advertises. HTTP sinks are checked at
+ * connect time by their agent. A name that cannot be resolved is left to the client, whose
+ * error says more.
  */
 async function checkConnection(system: ConnectorSystem, connection: string): Promise<void> {
   let endpoints: { host: string; port: number }[];

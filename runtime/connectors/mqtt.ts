@@ -5,7 +5,9 @@
  * a crash left unanswered. Reconnecting is the host's job: the client's own is turned off.
  */
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { EgressRefused, egressPolicy, egressRefusal } from '../net/egress.ts';
 import { fromMqtt, sourceUri, toMqtt } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets, Publisher, SessionContext } from './types.ts';
 
@@ -21,12 +23,40 @@ function options(config: ConnectorConfig, secrets: ConnectorSecrets, clientId: s
   };
 }
 
-function connect(config: ConnectorConfig, secrets: ConnectorSecrets, clientId: string, clean: boolean): Promise<MqttClient> {
+const MQTT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'tcp:': 1883, 'mqtts:': 8883, 'ssl:': 8883, 'tls:': 8883, 'ws:': 80, 'wss:': 443 };
+
+/**
+ * Where the client connects, through the egress policy. mqtt.js hands net.connect only host
+ * and port, so for TCP and TLS the name is resolved and checked here, once, and the client
+ * connects to the checked address (TLS keeps the name for SNI and the certificate). Over
+ * WebSocket the Host header needs the name: the socket's lookup checks it when it connects.
+ * The client's own reconnecting is off, so it opens no other socket.
+ */
+async function egressOptions(connection: string): Promise<IClientOptions> {
+  const url = new URL(connection);
+  if (url.protocol.includes('+unix')) throw new EgressRefused(connection, 'a Unix socket; the egress policy allows TCP connections only');
+  const host = decodeURIComponent(url.hostname).replace(/^\[|\]$/g, '') || 'localhost';
+  const port = Number(url.port) || MQTT_PORTS[url.protocol] || 1883;
+  if (url.protocol === 'ws:' || url.protocol === 'wss:') {
+    if (net.isIP(host)) await egressPolicy().check(host, port);
+    return { wsOptions: { lookup: egressPolicy().lookupFor(port) } };
+  }
+  const [address] = await egressPolicy().check(host, port);
+  return { host: address!, ...(net.isIP(host) ? {} : { servername: host }) };
+}
+
+async function connect(config: ConnectorConfig, secrets: ConnectorSecrets, clientId: string, clean: boolean): Promise<MqttClient> {
+  let where: IClientOptions;
+  try {
+    where = await egressOptions(config.connection);
+  } catch (error) {
+    throw egressRefusal(error) ?? new Error(`MQTT broker ${config.connection}: ${(error as Error).message}`);
+  }
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(config.connection, options(config, secrets, clientId, clean));
+    const client = mqtt.connect(config.connection, { ...options(config, secrets, clientId, clean), ...where });
     const fail = (error: Error) => {
       client.end(true);
-      reject(new Error(`MQTT broker ${config.connection}: ${error.message}`));
+      reject(egressRefusal(error) ?? new Error(`MQTT broker ${config.connection}: ${error.message}`));
     };
     client.once('connect', () => {
       client.off('error', fail);

@@ -4,17 +4,56 @@
  * with explicit acks, sent only after the event is committed; the stream is created on first
  * use when it does not exist, capturing the configured subject.
  */
-import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import net from 'node:net';
+import { headers as natsHeaders, NatsConnectionImpl, setTransportFactory, type MsgHdrs, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { NodeTransport } from '@nats-io/transport-node/lib/node_transport.js';
+import { EgressRefused, egressPolicy, egressRefusal } from '../net/egress.ts';
 import { AckPolicy, jetstream, jetstreamManager, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
 import { binaryHeaders, dataBytes, fromHeaders, sourceUri, type HeaderBag } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets, Inbound, Publisher, SessionContext } from './types.ts';
 
 const PREFIXES = ['ce-'];
 
+/**
+ * The Node transport, but every server it dials — the configured one and any a cluster
+ * advertises (`connect_urls`) — is checked by the egress policy at the address it dials. The
+ * client resolves names through the policy's resolver (and keeps the name for TLS), so the
+ * address checked is the address dialled, and a refused one is never dialled.
+ */
+class CheckedTransport extends NodeTransport {
+  override async connect(hp: { hostname: string; port: number; tlsName: string }, options: NodeConnectionOptions): Promise<void> {
+    const host = hp.hostname.replace(/^\[|\]$/g, '');
+    let address: string | undefined;
+    try {
+      [address] = await egressPolicy().check(host, hp.port);
+    } catch (error) {
+      const refusal = egressRefusal(error);
+      // The client resolved the name (hp.tlsName) to this address: a refusal names both.
+      if (refusal && hp.tlsName && net.isIP(host) && !net.isIP(hp.tlsName)) throw new EgressRefused(`${hp.tlsName}:${hp.port} → ${refusal.target}`, refusal.reason);
+      throw error;
+    }
+    // A name the client did not resolve itself (it does unless told not to) goes to its checked address.
+    return super.connect(net.isIP(host) ? hp : { hostname: address!, port: hp.port, tlsName: hp.tlsName || host }, options);
+  }
+}
+
+/**
+ * `connect` of @nats-io/transport-node with the checked transport and the policy's resolver.
+ * The transport factory is global to the NATS client: every NATS connection the product
+ * opens comes through here, so it is always this one.
+ */
+export function natsConnect(options: NodeConnectionOptions): Promise<NatsConnection> {
+  setTransportFactory({
+    factory: () => new CheckedTransport(),
+    dnsResolveFn: (host: string) => egressPolicy().resolve(host),
+  });
+  return NatsConnectionImpl.connect({ ...options, resolve: true });
+}
+
 async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<NatsConnection> {
   const url = new URL(config.connection);
   try {
-    return await connect({
+    return await natsConnect({
       servers: `${url.hostname}:${url.port || '4222'}`,
       reconnect: false,
       timeout: 5_000,
@@ -23,7 +62,7 @@ async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise
       ...(secrets.token ? { token: secrets.token } : {}),
     });
   } catch (error) {
-    throw new Error(`NATS server ${config.connection}: ${(error as Error).message}`);
+    throw egressRefusal(error) ?? new Error(`NATS server ${config.connection}: ${(error as Error).message}`);
   }
 }
 

@@ -7,7 +7,9 @@
  * its values (only its key columns would fit, and which they are is not known here).
  */
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
+import { EgressRefused, egressPolicy, egressRefusal } from '../net/egress.ts';
 import { sourceUri } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets } from './types.ts';
 
@@ -21,14 +23,31 @@ function parts(config: ConnectorConfig): { schema: string; table: string; channe
   return { schema, table, channel: `meshflow_${schema}_${table}`.slice(0, 63).toLowerCase() };
 }
 
+/**
+ * pg's socket, whose `connect(port, host)` goes through the egress policy: the host is resolved
+ * and checked when pg connects, and the socket opens only to the checked addresses (pg then
+ * upgrades this socket to TLS itself, with the host name). A Unix socket (`?host=/var/run/…`,
+ * where pg connects to a path) cannot be checked, and could be the product's own database: it
+ * is refused.
+ */
+function checkedStream(): net.Socket {
+  const socket = new net.Socket();
+  socket.connect = ((port: number | string, host?: string) => {
+    if (host === undefined) socket.destroy(new EgressRefused(String(port), 'a Unix socket; the egress policy allows TCP connections only'));
+    else egressPolicy().connectChecked(socket, host, Number(port));
+    return socket;
+  }) as typeof socket.connect;
+  return socket;
+}
+
 async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: config.connection, connectionTimeoutMillis: 5_000, ...(secrets.password ? { password: secrets.password } : {}) });
+  const client = new pg.Client({ connectionString: config.connection, connectionTimeoutMillis: 5_000, stream: checkedStream, ...(secrets.password ? { password: secrets.password } : {}) });
   client.on('error', () => {});
   try {
     await client.connect();
     return client;
   } catch (error) {
-    throw new Error(`PostgreSQL ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(error as Error).message}`);
+    throw egressRefusal(error) ?? new Error(`PostgreSQL ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(error as Error).message}`);
   }
 }
 

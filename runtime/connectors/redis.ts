@@ -12,15 +12,31 @@
  * history therefore reads that history; entry ids are event ids, so entries the event log
  * already holds are recognised as repeats.)
  */
+import net from 'node:net';
 import { Redis } from 'ioredis';
+import { egressPolicy, egressRefusal } from '../net/egress.ts';
 import { fromHeaders, sourceUri, STRUCTURED_TYPE } from './mapping.ts';
 import type { ConnectorConfig, ConnectorDriver, ConnectorSecrets, Inbound, Publisher, SessionContext } from './types.ts';
 
 const PREFIXES = ['ce-', 'ce_'];
 const CLAIM_AFTER_MS = 30_000;
 
-function open(config: ConnectorConfig, secrets: ConnectorSecrets): Redis {
-  return new Redis(config.connection, {
+/**
+ * ioredis hands only host, port and family to net.connect (no lookup), so the name is resolved
+ * and checked here, once, and the client connects to the checked address; TLS keeps the name
+ * for SNI and the certificate. The client never reconnects (the host does, through here) and
+ * standalone mode follows no cluster or sentinel redirections, so it reaches no other address.
+ */
+async function open(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<Redis> {
+  const url = new URL(config.connection);
+  // Another scheme makes ioredis read the path as a Unix socket, which the policy cannot check.
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${url.protocol}// is not a Redis URL; use redis:// or rediss://`);
+  const host = decodeURIComponent(url.hostname).replace(/^\[|\]$/g, '') || 'localhost';
+  const [address] = await egressPolicy().check(host, Number(url.port) || 6379);
+  // ioredis takes a URL's host over an option's: the URL names the checked address instead.
+  url.hostname = net.isIPv6(address!) ? `[${address!}]` : address!;
+  return new Redis(url.toString(), {
+    ...(url.protocol === 'rediss:' && !net.isIP(host) ? { tls: { servername: host } } : {}),
     lazyConnect: true,
     // The host reconnects with backoff; a lost connection must end the session, not queue commands.
     retryStrategy: () => null,
@@ -33,7 +49,12 @@ function open(config: ConnectorConfig, secrets: ConnectorSecrets): Redis {
 }
 
 async function connected(config: ConnectorConfig, secrets: ConnectorSecrets): Promise<Redis> {
-  const client = open(config, secrets);
+  let client: Redis;
+  try {
+    client = await open(config, secrets);
+  } catch (error) {
+    throw egressRefusal(error) ?? new Error(`Redis ${sourceUri(config.connection, '').replace(/\/$/, '')}: ${(error as Error).message}`);
+  }
   // The socket's own error (ECONNREFUSED, auth…) says more than connect()'s "Connection is closed".
   let cause: Error | undefined;
   client.on('error', (error: Error) => (cause ??= error));

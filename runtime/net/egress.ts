@@ -15,7 +15,10 @@
  * hands back the checked list), so a name that resolves differently the second time
  * (DNS rebinding) gains nothing. IPv6 forms that carry an IPv4 address (mapped, translated,
  * NAT64, 6to4, compatible) are checked as that IPv4 address too. Redirects are followed by
- * hand, each hop connecting through the same check.
+ * hand, each hop connecting through the same check. Broker clients get the same: a checked
+ * `lookup` for their sockets (`lookupFor`), or sockets that connect only once the check has
+ * passed (`connectChecked`, `socket`), so every broker socket, including one to a server the
+ * broker advertised, is checked on the address it connects to.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
@@ -272,6 +275,12 @@ export class EgressPolicy {
     return addresses;
   }
 
+  /** The addresses a name stands for, unchecked: for a client's own resolving, whose every connection is then checked. */
+  resolve(host: string): Promise<string[]> {
+    const bare = host.replace(/^\[|\]$/g, '');
+    return ipaddr.isValid(bare) ? Promise.resolve([bare]) : this.resolver(bare);
+  }
+
   /** Checks every address of a URL's host at its port (the scheme's default when it gives none). */
   checkUrl(url: URL, defaultPort: number): Promise<string[]> {
     return this.check(url.hostname, url.port === '' ? defaultPort : Number(url.port));
@@ -338,7 +347,61 @@ export class EgressPolicy {
   httpsAgent(options: https.AgentOptions = {}): https.Agent {
     return checkedConnections(new https.Agent(options), this, true);
   }
+
+  /**
+   * A `lookup` for `net.connect`/`tls.connect` to `port`: it resolves the name through the
+   * policy and checks every address when the socket connects, so a client that resolves on
+   * its own (a broker client) connects only to addresses checked at that moment. A refusal
+   * fails the socket with the EgressRefused. Node skips `lookup` for an IP address: callers
+   * check an address literal beforehand (a literal cannot change in between) or use
+   * `connectChecked`.
+   */
+  lookupFor(port: number): LookupFunction {
+    return (host, options, callback) => {
+      this.check(host, port).then(
+        (addresses) => checkedLookup(addresses)(host, options, callback),
+        (error: Error) => callback(error as NodeJS.ErrnoException, []),
+      );
+    };
+  }
+
+  /**
+   * Connects an unconnected socket to `host:port` once the check has passed, to the checked
+   * addresses, IP literals included; a refusal destroys the socket with the EgressRefused
+   * (its 'error' event) before anything is connected.
+   */
+  connectChecked(socket: net.Socket, host: string, port: number, onConnect?: () => void): void {
+    const bare = host.replace(/^\[|\]$/g, '');
+    this.check(bare, port).then(
+      (addresses) => {
+        // The prototype's connect: a caller may have replaced the socket's own with one that comes here.
+        const connect = net.Socket.prototype.connect as (options: net.TcpSocketConnectOpts, listener?: () => void) => net.Socket;
+        if (!socket.destroyed) connect.call(socket, { host: bare, port, lookup: checkedLookup(addresses) }, onConnect);
+      },
+      (error: Error) => socket.destroy(error),
+    );
+  }
+
+  /**
+   * A socket factory for broker clients: a socket to `host:port` (TLS when `secure` is given)
+   * that connects only after the check, to the checked addresses. TLS keeps the name for SNI
+   * and the certificate check. The socket is returned at once, unconnected; `onConnect` runs
+   * once it is connected (after the handshake, for TLS).
+   */
+  socket(host: string, port: number, secure?: tls.ConnectionOptions, onConnect?: () => void): net.Socket {
+    const plain = new net.Socket();
+    if (!secure) {
+      this.connectChecked(plain, host, port, onConnect);
+      return plain;
+    }
+    const bare = host.replace(/^\[|\]$/g, '');
+    const wrapped = tls.connect({ ...(net.isIP(bare) ? {} : { servername: bare }), ...secure, host: bare, port, socket: plain }, onConnect);
+    this.connectChecked(plain, bare, port);
+    return wrapped;
+  }
 }
+
+type LookupFunction = (host: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => void;
 
 /** A lookup that answers with addresses already checked, so the socket connects to nothing else. */
 export function checkedLookup(addresses: string[]) {
