@@ -228,7 +228,8 @@ export class EventLog {
     );
     let result: pg.QueryResult<{ i: number; queued: number; leasedIds: string[] | null; leasedDeployments: string[] | null }>;
     try {
-      result = await this.pool.query(APPEND, [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0]);
+      // Named: each connection parses and plans the statement once, not once per batch.
+      result = await this.pool.query({ name: 'meshflow-event-append', text: APPEND, values: [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0] });
     } catch (error) {
       if (reserved > 0) lease!.adopt([], reserved);
       throw error;
