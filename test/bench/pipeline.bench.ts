@@ -341,8 +341,8 @@ async function main(): Promise<void> {
       ['DB CPU ms/1k', round(mf.dbCpuPer1k), round(wf.dbCpuPer1k), '', ''],
       ['total CPU ms/1k', round(mf.cpuPer1k + mf.dbCpuPer1k), round(wf.cpuPer1k + wf.dbCpuPer1k), round(bare.cpuPer1k), ratio(mf.cpuPer1k + mf.dbCpuPer1k, bare.cpuPer1k)],
       ['accepted', mf.accepted, wf.accepted, bare.accepted, ''],
-      ['to deliver', mf.shouldDeliver, wf.shouldDeliver, '', ''],
-      ['delivered', mf.delivered, wf.delivered, '', ''],
+      ['to deliver (sum)', mf.shouldDeliver, wf.shouldDeliver, '', ''],
+      ['delivered (sum)', mf.delivered, wf.delivered, '', ''],
       ['non-2xx/errors', mf.errors, wf.errors, bare.errors, ''],
       ['bench loop p99 ms', round(mf.benchLoopP99), round(wf.benchLoopP99), round(bare.benchLoopP99), ''],
     ];
