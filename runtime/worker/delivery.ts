@@ -128,7 +128,11 @@ export class DeliveryLoop {
   /** Runs each deployment's filters and transforms over its part of the claim at once, then sends. */
   private async launchAll(claimed: ClaimedDelivery[]): Promise<void> {
     const groups = new Map<string, ClaimedDelivery[]>();
-    for (const delivery of claimed) groups.set(delivery.deploymentId, [...(groups.get(delivery.deploymentId) ?? []), delivery]);
+    for (const delivery of claimed) {
+      const group = groups.get(delivery.deploymentId);
+      if (group) group.push(delivery);
+      else groups.set(delivery.deploymentId, [delivery]);
+    }
     for (const [deploymentId, deliveries] of groups) {
       const subscription = await this.deps.subscriptionFor(deploymentId);
       if (typeof subscription === 'string') {
