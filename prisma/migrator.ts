@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+/** Next to this file, or, run from a bundle in .build/<target>/ (scripts/build-cli.mjs), in the repository's prisma/. */
+export const MIGRATIONS_DIR = [new URL('./migrations', import.meta.url), new URL('../../prisma/migrations', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('./migrations', import.meta.url));
 const LOCK_KEY = 7_246_001;
 
 interface Migration {

@@ -100,6 +100,17 @@ function buildStudioIfNeeded(): void {
   if (result.status !== 0) fail('the studio build failed (see the output above)');
 }
 
+/** The worker's command line: its compiled bundle, rebuilt when sources changed; tsx when it cannot be built. */
+async function workerEntry(): Promise<string[]> {
+  // @ts-expect-error: a plain .mjs script without type declarations
+  const { buildIsFresh, ensureBuild } = (await import('./build-cli.mjs')) as { buildIsFresh: (t: string) => boolean; ensureBuild: (t: string) => Promise<string | undefined> };
+  if (!buildIsFresh('worker')) say('compiling the worker…');
+  const built = await ensureBuild('worker');
+  if (built) return [built];
+  say('the worker could not be compiled; running it from its TypeScript sources');
+  return ['--import', 'tsx', join(root, 'runtime/worker/main.ts')];
+}
+
 function pipeLines(child: ChildProcess, label: string): void {
   const prefix = `${label.padEnd(8)} │ `;
   for (const [stream, out] of [
@@ -213,6 +224,7 @@ async function main(): Promise<void> {
   }
 
   buildStudioIfNeeded();
+  const workerCommand = await workerEntry();
 
   let ready = false;
   let stopping = false;
@@ -231,7 +243,7 @@ async function main(): Promise<void> {
       onFailedStart: failedStart,
     });
   const studio = run('studio', [join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT)]);
-  const worker = run('worker', ['--import', 'tsx', join(root, 'runtime/worker/main.ts')]);
+  const worker = run('worker', workerCommand);
 
   const stopAll = async (code: number) => {
     if (stopping) return;

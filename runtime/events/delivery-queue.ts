@@ -63,6 +63,14 @@ UPDATE delivery d
 RETURNING d.id::text AS id, d."deploymentId", d.attempts, ${EVENT_COLUMNS},
           extract(epoch FROM LOCALTIMESTAMP - e."receivedAt")::float8 * 1000 AS "ageMs"`;
 
+const COMPLETE = `
+WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[])
+                AS x(id, outcome, task, reason, output, duration, steps)),
+     gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id
+              RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome, done.task, done.reason, done.output, done.duration, done.steps)
+INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, output, "durationMs", "stepsMs", "at")
+SELECT "eventSeq", "deploymentId", outcome, attempts, task, reason, output, duration, steps, LOCALTIMESTAMP FROM gone`;
+
 /** A logged event back in its structured form. */
 export function toRecord(row: EventRow): CloudEventRecord {
   const event: CloudEventRecord = { specversion: '1.0', id: row.eventId, source: row.source, type: row.type, ...row.extensions };
@@ -106,21 +114,18 @@ export class DeliveryQueue {
   ) {}
 
   async claim(limit: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.pool.query<ClaimRow>(CLAIM, [limit, this.leaseMs, this.workerId]);
+    // Named statements are parsed and planned once per connection: these two run for every batch.
+    const { rows } = await this.pool.query<ClaimRow>({ name: 'meshflow-delivery-claim', text: CLAIM, values: [limit, this.leaseMs, this.workerId] });
     return rows.map((row) => ({ id: row.id, deploymentId: row.deploymentId, attempts: row.attempts, event: toRecord(row), ageMs: row.ageMs }));
   }
 
   /** Delivered (or dropped by a later filter): the rows go, leaving their outcome on record, one statement for all. */
   async complete(done: CompletedDelivery[]): Promise<void> {
     if (done.length === 0) return;
-    await this.pool.query(
-      `WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[])
-                       AS x(id, outcome, task, reason, output, duration, steps)),
-            gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id
-                     RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome, done.task, done.reason, done.output, done.duration, done.steps)
-       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, output, "durationMs", "stepsMs", "at")
-       SELECT "eventSeq", "deploymentId", outcome, attempts, task, reason, output, duration, steps, LOCALTIMESTAMP FROM gone`,
-      [
+    await this.pool.query({
+      name: 'meshflow-delivery-complete',
+      text: COMPLETE,
+      values: [
         done.map((d) => d.id),
         done.map((d) => d.outcome),
         done.map((d) => d.task),
@@ -129,7 +134,7 @@ export class DeliveryQueue {
         done.map((d) => d.durationMs ?? null),
         done.map((d) => d.stepsMs ?? null),
       ],
-    );
+    });
   }
 
   /** Not sent yet (a rate limit): back in the queue after `delayMs`, the claim not counted as an attempt. */

@@ -228,7 +228,8 @@ export class EventLog {
     );
     let result: pg.QueryResult<{ i: number; queued: number; leasedIds: string[] | null; leasedDeployments: string[] | null }>;
     try {
-      result = await this.pool.query(APPEND, [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0]);
+      // Named: each connection parses and plans the statement once, not once per batch.
+      result = await this.pool.query({ name: 'meshflow-event-append', text: APPEND, values: [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0] });
     } catch (error) {
       if (reserved > 0) lease!.adopt([], reserved);
       throw error;
@@ -239,11 +240,12 @@ export class EventLog {
       const event = entries[row.i]!.event;
       row.leasedIds?.forEach((id, k) => adopted.push({ id, deploymentId: row.leasedDeployments![k]!, attempts: 1, event, ageMs: 0 }));
     }
+    // The acknowledgements first: what follows (metrics, starting deliveries) need not delay them.
+    batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
     // Only the deliveries nobody holds yet are news for the claiming loop.
     this.options.onCommit?.(rows.length, (result.rows[0]?.queued ?? 0) - adopted.length);
     this.options.onStored?.(result.rows.map((row) => entries[row.i]!));
     if (reserved > 0) lease!.adopt(adopted, reserved);
-    batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Compiles the jq expressions workflows use most (paths, literals, comparisons, `and`/`or`,
- * `not`) to JavaScript, so that they cost microseconds instead of a jq-wasm call. Anything
+ * `not`, and object construction such as `{ id: .id, amount: .data.amount }`) to JavaScript, so that they cost microseconds instead of a jq-wasm call. Anything
  * outside that subset returns undefined and runs in real jq; so does any evaluation that
  * would be a jq error (e.g. indexing a number), so error messages stay jq's own. The
  * differential test against the jq binary keeps both paths in agreement.
@@ -17,11 +17,12 @@ type Node =
   | { kind: 'path'; root: string | null; steps: (string | number)[] }
   | { kind: 'compare'; op: string; left: Node; right: Node }
   | { kind: 'and' | 'or'; left: Node; right: Node }
-  | { kind: 'not'; operand: Node };
+  | { kind: 'not'; operand: Node }
+  | { kind: 'object'; entries: [string, Node][] };
 
 type Token = { t: 'op' | 'num' | 'str' | 'ident' | 'var' | 'dot' | 'field' | 'punct'; v: string };
 
-const TOKEN = /\s*(?:(==|!=|<=|>=|<|>)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|("(?:[^"\\]|\\[^(])*")|\$([A-Za-z_][A-Za-z0-9_]*)|\.([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)|(\.)|([[\]()|]))/y;
+const TOKEN = /\s*(?:(==|!=|<=|>=|<|>)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|("(?:[^"\\]|\\[^(])*")|\$([A-Za-z_][A-Za-z0-9_]*)|\.([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)|(\.)|([[\]()|{}:,]))/y;
 
 function tokenize(source: string): Token[] | undefined {
   const tokens: Token[] = [];
@@ -119,6 +120,7 @@ class Parser {
         if (token.v === 'null') return { kind: 'literal', value: null };
         return undefined;
       case 'punct':
+        if (token.v === '{') return this.object();
         if (token.v !== '(') return undefined;
         {
           const inner = this.pipe();
@@ -136,6 +138,34 @@ class Parser {
       }
       default:
         return undefined;
+    }
+  }
+
+  /**
+   * `{ key: value, … }` after its `{`: keys are names or plain strings, values are terms (a path,
+   * a literal, a parenthesised expression, another object), as jq's grammar has them unparenthesised.
+   */
+  private object(): Node | undefined {
+    const entries: [string, Node][] = [];
+    if (this.peek()?.v === '}') {
+      this.take();
+      return { kind: 'object', entries };
+    }
+    for (;;) {
+      const key = this.take();
+      let name: string;
+      if (key?.t === 'ident') name = key.v;
+      else if (key?.t === 'str') name = JSON.parse(key.v) as string;
+      else return undefined;
+      // A JavaScript object would take this key for its prototype, or put integer keys first: left to jq.
+      if (name === '__proto__' || /^(0|[1-9][0-9]*)$/.test(name)) return undefined;
+      if (this.take()?.v !== ':') return undefined;
+      const value = this.term();
+      if (!value) return undefined;
+      entries.push([name, value]);
+      const next = this.take();
+      if (next?.v === '}' && next.t === 'punct') return { kind: 'object', entries };
+      if (next?.v !== ',' || next.t !== 'punct') return undefined;
     }
   }
 
@@ -271,6 +301,14 @@ function build(node: Node): FastExpression {
     case 'not': {
       const operand = build(node.operand);
       return (input, vars) => !truthy(operand(input, vars));
+    }
+    case 'object': {
+      const entries = node.entries.map(([key, value]) => [key, build(value)] as const);
+      return (input, vars) => {
+        const out: Record<string, JqValue> = {};
+        for (const [key, value] of entries) out[key] = value(input, vars);
+        return out;
+      };
     }
   }
 }

@@ -43,6 +43,14 @@ export class DeliveryLoop {
   private readonly settled = new Set<Promise<void>>();
   /** Slots promised to deliveries the event log is inserting already leased to this worker. */
   private reserved = 0;
+  /**
+   * Whether a claim may find rows: set by a wake-up (a commit queued rows nobody holds) and by
+   * the poll (retries and expired leases fall due with time), cleared by a claim that found
+   * fewer rows than it had room for with no wake-up meanwhile. Freed slots claim only while it
+   * is set, so deliveries handed over by the event log do not cost a claim each.
+   */
+  private mayBeDue = true;
+  private signals = 0;
 
   constructor(private readonly deps: DeliveryLoopDeps) {}
 
@@ -67,7 +75,14 @@ export class DeliveryLoop {
 
   /** New work may be due (an ingress commit queued deliveries). */
   wake(): void {
+    this.signals += 1;
+    this.mayBeDue = true;
     this.wakeUp?.();
+  }
+
+  /** A slot freed up: worth a claim only when rows may be waiting (else the next signal or poll brings them). */
+  private slotFreed(): void {
+    if (this.mayBeDue || this.stopped) this.wakeUp?.();
   }
 
   /**
@@ -93,11 +108,13 @@ export class DeliveryLoop {
   private async pump(): Promise<void> {
     while (!this.stopped) {
       const room = this.deps.concurrency - this.inFlight - this.reserved;
+      const seen = this.signals;
       let claimed: ClaimedDelivery[] = [];
       // Claiming in batches (a quarter of the slots at least) keeps queries and jq calls few.
-      if (room > 0 && (room * 4 >= this.deps.concurrency || this.inFlight === 0)) {
+      if (this.mayBeDue && room > 0 && (room * 4 >= this.deps.concurrency || this.inFlight === 0)) {
         try {
           claimed = await this.deps.queue.claim(room);
+          if (claimed.length < room && seen === this.signals) this.mayBeDue = false;
           await this.launchAll(claimed);
         } catch (error) {
           this.deps.log('warn', 'claiming deliveries failed', { error: (error as Error).message });
@@ -105,8 +122,13 @@ export class DeliveryLoop {
       }
       // A full claim suggests more is due: go again at once.
       if (claimed.length > 0 && claimed.length === room) continue;
+      // A wake-up while claiming found no one waiting for it: take it now.
+      if (seen !== this.signals && !this.stopped) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.deps.pollMs);
+        const timer = setTimeout(() => {
+          this.mayBeDue = true;
+          resolve();
+        }, this.deps.pollMs);
         this.wakeUp = () => {
           clearTimeout(timer);
           resolve();
@@ -119,7 +141,11 @@ export class DeliveryLoop {
   /** Runs each deployment's filters and transforms over its part of the claim at once, then sends. */
   private async launchAll(claimed: ClaimedDelivery[]): Promise<void> {
     const groups = new Map<string, ClaimedDelivery[]>();
-    for (const delivery of claimed) groups.set(delivery.deploymentId, [...(groups.get(delivery.deploymentId) ?? []), delivery]);
+    for (const delivery of claimed) {
+      const group = groups.get(delivery.deploymentId);
+      if (group) group.push(delivery);
+      else groups.set(delivery.deploymentId, [delivery]);
+    }
     for (const [deploymentId, deliveries] of groups) {
       const subscription = await this.deps.subscriptionFor(deploymentId);
       if (typeof subscription === 'string') {
@@ -141,7 +167,7 @@ export class DeliveryLoop {
       .finally(() => {
         this.inFlight -= 1;
         this.settled.delete(task);
-        this.wake();
+        this.slotFreed();
       });
     this.settled.add(task);
   }

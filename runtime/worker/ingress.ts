@@ -137,7 +137,6 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       if (error instanceof IngressError) return refuse(res, error);
       throw error;
     }
-    deps.catalog?.observe(events.filter((_, i) => outcomes[i]?.stored));
     const stored = outcomes.filter((o) => o.stored).length;
     metrics.accepted.inc(labels, stored);
     if (stored < outcomes.length) metrics.duplicates.inc(labels, outcomes.length - stored);
@@ -145,6 +144,8 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       outcomes[i]?.stored ? entry.filtered.filter((f) => f.deploymentId === owner).map((f) => ({ id: entry.event.id, node: f.task, reason: f.reason })) : [],
     );
     sendJson(res, 202, { accepted: outcomes.length, duplicates: outcomes.length - stored, ...(filtered.length > 0 ? { filtered } : {}) });
+    // Schema discovery after the reply: the sender need not wait for it.
+    deps.catalog?.observe(events.filter((_, i) => outcomes[i]?.stored));
   }
 
   function handleAsync(res: ServerResponse, work: Promise<void>): void {

@@ -1,23 +1,34 @@
 /**
  * `npm run bench:pipeline`: webhook → data-pattern filter (70 % pass) → jq transform → HTTP
  * sink on localhost, through a real worker on a scratch database, driven by autocannon at 50
- * connections for 15 s; then the same pipeline as a bare in-memory Node.js server. Every
- * worker acknowledgement comes after its commit. The last line of output is one JSON object.
- * Needs the PostgreSQL of MESHFLOW_TEST_ADMIN_URL (default postgres@127.0.0.1:5432).
+ * connections for 15 s; the same flow as a workflow (schedule.on + `call: http`, one engine run
+ * per event) through the same worker; and the pipeline as a bare in-memory Node.js server.
+ * BENCH_ROUNDS rounds (default 3) alternate the three; figures are medians. Every worker
+ * acknowledgement comes after its commit. Besides throughput and latency it reports the CPU
+ * time per 1,000 accepted events of the worker and of its database backends (from
+ * /proc/<pid>/stat, sampled until the deliveries have drained) and their peak RSS. The last
+ * line of output is one JSON object.
+ * Needs the PostgreSQL of MESHFLOW_TEST_ADMIN_URL (default postgres@127.0.0.1:5432), on this
+ * machine (its backends' CPU is read from /proc). BENCH_CPU_PROF=<dir> writes worker CPU profiles.
  */
 import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { applyMigrations } from '../../prisma/migrator.ts';
 import { compile } from '../../runtime/compiler/compile.ts';
 import { createScratchDatabase, freePort, waitFor } from '../helpers/databases.ts';
-import { startNode, type Running } from '../helpers/processes.ts';
+import { repoRoot, startNode, type Running } from '../helpers/processes.ts';
 import { deploy } from '../integration/events/helpers.ts';
-import { startCpuMeter } from './cpu.ts';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'pipeline,workflow,bare').split(',');
 const adminUrl = process.env.MESHFLOW_TEST_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
 
 interface Sink {
   url: string;
@@ -26,12 +37,22 @@ interface Sink {
   close: () => void;
 }
 
+/** Counts each delivered event once, by its `ce-id` header or else the `id` of its JSON body. */
 async function startSink(): Promise<Sink> {
   const sink: Sink = { url: '', ids: new Set(), lastAt: 0, close: () => {} };
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      sink.ids.add(String(req.headers['ce-id']));
+      let id = req.headers['ce-id'];
+      if (typeof id !== 'string') {
+        try {
+          id = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id);
+        } catch {
+          id = 'unreadable';
+        }
+      }
+      sink.ids.add(id);
       sink.lastAt = Date.now();
       res.writeHead(200).end();
     });
@@ -58,6 +79,80 @@ function pipelineDocument(sinkUrl: string): unknown {
   return document;
 }
 
+/** The same flow for the workflow engine: a run per event of the type, the filter an `if`, the reshape the call's body. */
+function workflowDocument(sinkUrl: string): unknown {
+  return {
+    document: { dsl: '1.0.0', namespace: 'bench', name: 'workflow', version: '0.1.0' },
+    schedule: { on: { one: { with: { type: 'com.example.bench.workflow' } } } },
+    do: [
+      {
+        send: {
+          if: '${ .data.bucket < 7 }',
+          call: 'http',
+          with: { method: 'post', endpoint: sinkUrl, body: '${ { id: .id, bucket: .data.bucket, amount: .data.amount } }' },
+        },
+      },
+    ],
+  };
+}
+
+/** CPU ticks (user + system) of a process, or undefined once it is gone. */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return hwm ? Math.round(Number(hwm[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Samples the CPU of a set of processes until stopped: `pids()` is asked each time (database
+ * backends come and go); a process first seen after the start counts from zero.
+ */
+function cpuMeter(pids: () => Promise<number[]>): { stop: () => Promise<number> } {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let stopped = false;
+  const sample = async () => {
+    for (const pid of await pids().catch(() => [])) {
+      const ticks = cpuTicks(pid);
+      if (ticks === undefined) continue;
+      if (!first.has(pid)) first.set(pid, started ? 0 : ticks);
+      last.set(pid, ticks);
+    }
+  };
+  let started = false;
+  const loop = (async () => {
+    await sample();
+    started = true;
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, 200));
+      await sample();
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      await sample();
+      let ticks = 0;
+      for (const [pid, value] of last) ticks += value - (first.get(pid) ?? 0);
+      return ticks * TICK_MS;
+    },
+  };
+}
+
 interface Figures {
   acceptedPerS: number;
   deliveredPerS: number;
@@ -67,14 +162,29 @@ interface Figures {
   shouldDeliver: number;
   delivered: number;
   errors: number;
+  /** CPU ms per 1,000 accepted events, from the start of the load until the deliveries drained. */
+  cpuPer1k: number;
+  dbCpuPer1k: number;
+  /** The load generator's own event-loop delay (p99 ms): when high, latency figures include the bench's own stalls. */
+  benchLoopP99: number;
 }
 
-async function load(url: string | string[], run: string, sink: Sink, expected: (accepted: number) => Promise<number>): Promise<Figures> {
+interface Target {
+  url: string;
+  headers: (i: number, run: string) => Record<string, string>;
+  pid: number;
+  dbPids?: () => Promise<number[]>;
+}
+
+async function load(target: Target, run: string, sink: Sink, expected: (accepted: number) => Promise<number>): Promise<Figures> {
   let n = 0;
   const started = Date.now();
+  const cpu = cpuMeter(async () => [target.pid]);
+  const dbCpu = target.dbPids ? cpuMeter(target.dbPids) : undefined;
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const result = await autocannon({
-    // autocannon spreads connections round-robin over several URLs; its types know only one.
-    url: url as string,
+    url: target.url,
     connections: CONNECTIONS,
     duration: DURATION_S,
     requests: [
@@ -82,24 +192,23 @@ async function load(url: string | string[], run: string, sink: Sink, expected: (
         method: 'POST',
         setupRequest: (request) => {
           const i = n++;
-          return {
-            ...request,
-            headers: { 'ce-specversion': '1.0', 'ce-id': `${run}-${i}`, 'ce-source': '/bench', 'ce-type': 'com.example.bench', 'content-type': 'application/json' },
-            body: JSON.stringify({ bucket: i % 10, amount: i, note: 'order placed' }),
-          };
+          return { ...request, headers: target.headers(i, run), body: JSON.stringify({ bucket: i % 10, amount: i, note: 'order placed' }) };
         },
       },
     ],
   });
+  loopDelay.disable();
   const accepted = result['2xx'];
   const mine = () => [...sink.ids].filter((id) => id.startsWith(`${run}-`)).length;
   // Requests still in flight when autocannon stops may commit after it: wait for them first.
   await new Promise((r) => setTimeout(r, 500));
   let shouldDeliver = await expected(accepted);
-  await waitFor(async () => (mine() >= shouldDeliver ? true : undefined), 120_000, 'deliveries to drain').catch(() => undefined);
+  await waitFor(async () => (mine() >= shouldDeliver ? true : undefined), 180_000, 'deliveries to drain').catch(() => undefined);
   shouldDeliver = await expected(accepted);
   const delivered = mine();
   const elapsed = (sink.lastAt - started) / 1000;
+  const cpuMs = await cpu.stop();
+  const dbMs = (await dbCpu?.stop()) ?? 0;
   return {
     acceptedPerS: accepted / DURATION_S,
     deliveredPerS: delivered / Math.max(elapsed, DURATION_S),
@@ -109,86 +218,159 @@ async function load(url: string | string[], run: string, sink: Sink, expected: (
     shouldDeliver,
     delivered,
     errors: result.errors + result.non2xx,
+    cpuPer1k: (cpuMs / Math.max(accepted, 1)) * 1000,
+    dbCpuPer1k: (dbMs / Math.max(accepted, 1)) * 1000,
+    benchLoopP99: loopDelay.percentile(99) / 1e6,
   };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
-
-/** `--workers N` (1–8, default 1): how many worker processes share the database and the load. */
-function workersFlag(argv: string[]): number {
-  const at = argv.indexOf('--workers');
-  if (at === -1) return 1;
-  const n = Number(argv[at + 1]);
-  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`--workers takes a whole number from 1 to 8, not ${argv[at + 1] ?? 'nothing'}`);
-  return n;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+function medians(all: Figures[]): Figures {
+  const out = {} as Record<string, number>;
+  for (const key of Object.keys(all[0]!) as (keyof Figures)[]) out[key] = median(all.map((f) => f[key]));
+  // Lost events add up over the rounds rather than taking a median.
+  out.shouldDeliver = all.reduce((a, f) => a + f.shouldDeliver, 0);
+  out.delivered = all.reduce((a, f) => a + f.delivered, 0);
+  return out as unknown as Figures;
 }
 
-/** Starts `n` workers on the scratch database, each on its own port, and waits for their webhooks; returns their base URLs. */
-async function startWorkers(n: number, databaseUrl: string, children: Running[]): Promise<string[]> {
-  const bases: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const port = await freePort();
-    children.push(
-      startNode(['runtime/worker/main.ts'], { DATABASE_URL: databaseUrl, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1', MESHFLOW_WORKER_MIGRATE: 'false', MESHFLOW_WORKER_ID: `bench-${i + 1}` }),
-    );
-    bases.push(`http://127.0.0.1:${port}`);
+/** The worker as it ships, compiled (scripts/build-cli.mjs); BENCH_WORKER=tsx runs its TypeScript through tsx instead. */
+async function startWorker(nodeArgs: string[], env: Record<string, string>): Promise<Running> {
+  let built: string | undefined;
+  if (process.env.BENCH_WORKER !== 'tsx') {
+    // @ts-expect-error: a plain .mjs script without type declarations
+    const { ensureBuild } = (await import('../../scripts/build-cli.mjs')) as { ensureBuild: (target: string) => Promise<string | undefined> };
+    built = await ensureBuild('worker');
   }
-  for (const base of bases) {
-    await waitFor(async () => ((await fetch(`${base}/hooks/bench`, { method: 'POST' })).status === 415 ? true : undefined), 30_000, `the worker at ${base} and its webhook`);
-  }
-  return bases;
+  if (!built) return startNode([...nodeArgs, 'runtime/worker/main.ts'], env);
+  const child = spawn(process.execPath, [...nodeArgs, built], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function binaryHeaders(type: string) {
+  return (i: number, run: string) => ({ 'ce-specversion': '1.0', 'ce-id': `${run}-${i}`, 'ce-source': '/bench', 'ce-type': type, 'content-type': 'application/json' });
 }
 
 async function main(): Promise<void> {
   const scratch = await createScratchDatabase(adminUrl);
   const sink = await startSink();
   const children: Running[] = [];
-  const pool = new pg.Pool({ connectionString: scratch.url });
+  const pool = new pg.Pool({ connectionString: scratch.url, max: 2, application_name: 'meshflow-bench' });
   try {
     await applyMigrations(scratch.url);
     await deploy(pool, pipelineDocument(sink.url));
-    const bases = await startWorkers(workersFlag(process.argv), scratch.url, children);
-
-    process.stdout.write(`meshflow ${bases.length} worker(s): ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
-    const cpu = await startCpuMeter(pool, children.map((c) => c.child.pid ?? 0), bases);
-    const meshflow = await load(bases.map((base) => `${base}/hooks/bench`), 'mf', sink, async () => {
-      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'hook:bench' AND (data->>'bucket')::int < 7`);
-      return rows[0]!.n;
-    });
-
-    process.stdout.write(await cpu.report(meshflow.accepted));
+    await deploy(pool, workflowDocument(sink.url));
+    const port = await freePort();
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const worker = await startWorker(profile, { DATABASE_URL: scratch.url, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1', MESHFLOW_WORKER_MIGRATE: 'false' });
+    children.push(worker);
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => ((await fetch(`${base}/hooks/bench`, { method: 'POST' })).status === 415 ? true : undefined), 30_000, 'the worker and its webhook');
+    // The worker's backends: every connection to the scratch database but the bench's own.
+    const dbPids = async () => {
+      const { rows } = await pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'meshflow-bench'`,
+      );
+      return rows.map((r) => r.pid);
+    };
 
     const basePort = await freePort();
     const baseline = startNode(['test/bench/pipeline-baseline.ts', String(basePort), sink.url], {});
     children.push(baseline);
     await waitFor(async () => (baseline.output().includes('listening') ? true : undefined), 30_000, 'the baseline server');
-    process.stdout.write(`bare in-memory server: ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
-    // Ids are numbered in sending order and 7 of every 10 pass; near enough for a server that keeps nothing.
-    const bare = await load(`http://127.0.0.1:${basePort}/`, 'bare', sink, async (accepted) => Math.floor(accepted * 0.7) - CONNECTIONS);
 
-    const lost = meshflow.shouldDeliver - meshflow.delivered;
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'hook:bench'`);
+    const results: Record<string, Figures[]> = { pipeline: [], workflow: [], bare: [] };
+    for (let r = 1; r <= ROUNDS; r++) {
+      if (SCENARIOS.includes('pipeline')) {
+        process.stdout.write(`round ${r}: meshflow pipeline, ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
+        results.pipeline!.push(
+          await load({ url: `${base}/hooks/bench`, headers: binaryHeaders('com.example.bench'), pid: worker.child.pid!, dbPids }, `mf${r}`, sink, async () => {
+            const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'hook:bench' AND id LIKE $1 AND (data->>'bucket')::int < 7`, [`mf${r}-%`]);
+            return rows[0]!.n;
+          }),
+        );
+      }
+      if (SCENARIOS.includes('workflow')) {
+        process.stdout.write(`round ${r}: meshflow workflow runs, ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
+        results.workflow!.push(
+          await load({ url: `${base}/events`, headers: binaryHeaders('com.example.bench.workflow'), pid: worker.child.pid!, dbPids }, `wf${r}`, sink, async () => {
+            const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'events' AND id LIKE $1 AND (data->>'bucket')::int < 7`, [`wf${r}-%`]);
+            return rows[0]!.n;
+          }),
+        );
+      }
+      if (SCENARIOS.includes('bare')) {
+        process.stdout.write(`round ${r}: bare in-memory server, ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
+        // Ids are numbered in sending order and 7 of every 10 pass; near enough for a server that keeps nothing.
+        results.bare!.push(
+          await load({ url: `http://127.0.0.1:${basePort}/`, headers: binaryHeaders('com.example.bench'), pid: baseline.child.pid! }, `bare${r}`, sink, async (accepted) => Math.floor(accepted * 0.7) - CONNECTIONS),
+        );
+      }
+    }
+    const workerRss = peakRssMb(worker.child.pid!);
+    const bareRss = peakRssMb(baseline.child.pid!);
+    const empty: Figures = { acceptedPerS: 0, deliveredPerS: 0, p50: 0, p99: 0, accepted: 0, shouldDeliver: 0, delivered: 0, errors: 0, cpuPer1k: 0, dbCpuPer1k: 0, benchLoopP99: 0 };
+    const mf = results.pipeline!.length ? medians(results.pipeline!) : empty;
+    const wf = results.workflow!.length ? medians(results.workflow!) : empty;
+    const bare = results.bare!.length ? medians(results.bare!) : empty;
+    const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 100) / 100 : '');
     const table = [
-      ['', 'meshflow', 'bare in-memory', 'ratio'],
-      ['accepted/s', round(meshflow.acceptedPerS), round(bare.acceptedPerS), round(meshflow.acceptedPerS / bare.acceptedPerS * 100) / 100],
-      ['delivered/s', round(meshflow.deliveredPerS), round(bare.deliveredPerS), round(meshflow.deliveredPerS / bare.deliveredPerS * 100) / 100],
-      ['p50 ack ms', meshflow.p50, bare.p50, ''],
-      ['p99 ack ms', meshflow.p99, bare.p99, ''],
-      ['accepted', meshflow.accepted, bare.accepted, ''],
-      ['non-2xx/errors', meshflow.errors, bare.errors, ''],
+      ['', 'pipeline', 'workflow runs', 'bare in-memory', 'pipeline/bare'],
+      ['accepted/s', round(mf.acceptedPerS), round(wf.acceptedPerS), round(bare.acceptedPerS), ratio(mf.acceptedPerS, bare.acceptedPerS)],
+      ['delivered/s', round(mf.deliveredPerS), round(wf.deliveredPerS), round(bare.deliveredPerS), ratio(mf.deliveredPerS, bare.deliveredPerS)],
+      ['p50 ack ms', mf.p50, wf.p50, bare.p50, ''],
+      ['p99 ack ms', mf.p99, wf.p99, bare.p99, ''],
+      ['worker CPU ms/1k', round(mf.cpuPer1k), round(wf.cpuPer1k), round(bare.cpuPer1k), ratio(mf.cpuPer1k, bare.cpuPer1k)],
+      ['DB CPU ms/1k', round(mf.dbCpuPer1k), round(wf.dbCpuPer1k), '', ''],
+      ['total CPU ms/1k', round(mf.cpuPer1k + mf.dbCpuPer1k), round(wf.cpuPer1k + wf.dbCpuPer1k), round(bare.cpuPer1k), ratio(mf.cpuPer1k + mf.dbCpuPer1k, bare.cpuPer1k)],
+      ['accepted', mf.accepted, wf.accepted, bare.accepted, ''],
+      ['to deliver (sum)', mf.shouldDeliver, wf.shouldDeliver, '', ''],
+      ['delivered (sum)', mf.delivered, wf.delivered, '', ''],
+      ['non-2xx/errors', mf.errors, wf.errors, bare.errors, ''],
+      ['bench loop p99 ms', round(mf.benchLoopP99), round(wf.benchLoopP99), round(bare.benchLoopP99), ''],
     ];
-    for (const row of table) process.stdout.write(`${row.map((c) => String(c).padStart(16)).join('')}\n`);
-    process.stdout.write(`events in the log ${rows[0]!.n}; to deliver after the filter ${meshflow.shouldDeliver}; delivered ${meshflow.delivered}\n`);
+    process.stdout.write(`medians of ${ROUNDS} round(s); CPU per 1,000 accepted events until drained\n`);
+    for (const row of table) process.stdout.write(`${row.map((c, i) => String(c).padStart(i === 0 ? 18 : 16)).join('')}\n`);
+    process.stdout.write(`peak RSS: worker ${workerRss} MB, bare server ${bareRss} MB\n`);
     process.stdout.write(
       `${JSON.stringify({
-        accepted_per_s: round(meshflow.acceptedPerS),
-        delivered_per_s: round(meshflow.deliveredPerS),
-        p50_ms: meshflow.p50,
-        p99_ms: meshflow.p99,
-        lost,
-        workers: bases.length,
+        accepted_per_s: round(mf.acceptedPerS),
+        delivered_per_s: round(mf.deliveredPerS),
+        p50_ms: mf.p50,
+        p99_ms: mf.p99,
+        lost: mf.shouldDeliver - mf.delivered,
+        worker_cpu_ms_per_1k: round(mf.cpuPer1k),
+        db_cpu_ms_per_1k: round(mf.dbCpuPer1k),
+        workflow_accepted_per_s: round(wf.acceptedPerS),
+        workflow_delivered_per_s: round(wf.deliveredPerS),
+        workflow_p99_ms: wf.p99,
+        workflow_lost: wf.shouldDeliver - wf.delivered,
+        workflow_worker_cpu_ms_per_1k: round(wf.cpuPer1k),
+        workflow_db_cpu_ms_per_1k: round(wf.dbCpuPer1k),
+        worker_peak_rss_mb: workerRss,
         baseline_accepted_per_s: round(bare.acceptedPerS),
         baseline_delivered_per_s: round(bare.deliveredPerS),
+        baseline_p99_ms: bare.p99,
+        baseline_cpu_ms_per_1k: round(bare.cpuPer1k),
+        baseline_peak_rss_mb: bareRss,
+        rounds: ROUNDS,
       })}\n`,
     );
   } finally {
