@@ -20,8 +20,10 @@
  * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
  * spans more than 24 hours before an event is dead-lettered (a unit test holds that).
  */
+import { nodeOfTask } from '../compiler/decompile.ts';
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
+import type { PipelineMeaning } from '../nodes/types.ts';
 import type { TransformDefinition } from '../expressions/transforms/index.ts';
 
 export type WebhookMode = 'cloudevents' | 'common' | 'github';
@@ -69,7 +71,7 @@ export interface HttpTarget {
 }
 
 export type PipelineStep =
-  | { kind: 'filter'; task: string; filter: FilterDefinition }
+  | { kind: 'filter'; task: string; filter: FilterDefinition; onError?: 'fault' }
   | { kind: 'transform'; task: string; transform: TransformDefinition; parseJson?: boolean };
 
 export interface PipelinePlan {
@@ -92,6 +94,11 @@ export interface IngressFilter {
   /** Whether it is the source's own filter (the event type a webhook or broker source accepts). */
   source: boolean;
   filter: FilterDefinition;
+  /**
+   * `fault`: an error evaluating it fails the event (a jq `when` in the engine). At ingress such
+   * an event is queued, and the same filter, kept as the first step, fails it at delivery.
+   */
+  onError?: 'fault';
 }
 
 export interface WorkflowPlan {
@@ -179,18 +186,26 @@ export function readListen(on: unknown): { filter: SubscriptionFilter | undefine
   return 'it correlates several events (schedule.on.all / until), which needs the workflow engine';
 }
 
-/** Dialect JSON of a filter task the compiler wrote, or its jq condition for any other `switch` filter. */
-function readFilterTask(task: Obj): FilterDefinition | undefined {
+/**
+ * The meaning the node a task was compiled from gives it as a pipeline step (its definition's
+ * `pipeline`), when the task is still exactly what that node compiles to; else undefined, and
+ * the task is read as the DSL task it is.
+ */
+function nodeMeaning(task: Obj): PipelineMeaning | undefined {
+  const node = nodeOfTask(task);
+  return node?.def.pipeline?.(node.config);
+}
+
+/** A `switch` filter: the dialect its node defines, or its jq condition (whose errors fail the event, as in the engine). */
+function readFilterTask(task: Obj): { filter: FilterDefinition; onError?: 'fault' } | undefined {
   if (!Array.isArray(task.switch) || task.switch.length !== 2) return undefined;
   const [match, otherwise] = task.switch as unknown[];
   if (!isObj(match) || !isObj(match.match) || !isObj(otherwise) || !isObj(otherwise.otherwise)) return undefined;
   if (otherwise.otherwise.then !== 'end' && otherwise.otherwise.then !== 'exit') return undefined;
-  const meta = meshflowMeta(task);
-  if (meta.kind === 'attribute-filter' && Array.isArray(meta.filters)) return meta.filters as SubscriptionFilter[];
-  if (meta.kind === 'data-pattern' && isObj(meta.pattern)) return { pattern: meta.pattern as DataPattern };
-  if (meta.kind === 'cesql-filter' && typeof meta.expression === 'string') return { sql: meta.expression };
+  const meaning = nodeMeaning(task);
+  if (meaning?.role === 'filter') return { filter: meaning.filter, ...(meaning.onError === 'fault' ? { onError: 'fault' as const } : {}) };
   const jq = expression(match.match.when);
-  return jq === undefined ? undefined : { jq };
+  return jq === undefined ? undefined : { filter: { jq }, onError: 'fault' };
 }
 
 function literalOrJq(value: unknown): string {
@@ -201,9 +216,8 @@ function readTransformTask(task: Obj): { transform: TransformDefinition; parseJs
   const meta = meshflowMeta(task);
   if (isObj(meta.transform)) return { transform: meta.transform as TransformDefinition };
   if (!isObj(task.set)) return undefined;
-  if (meta.kind === 'template-transform' && isObj(meta.values) && typeof meta.template === 'string') {
-    return { transform: { kind: 'template', values: meta.values as Record<string, string>, template: meta.template }, parseJson: meta.parseJson === true };
-  }
+  const meaning = nodeMeaning(task);
+  if (meaning?.role === 'transform') return { transform: meaning.transform, ...(meaning.parseJson ? { parseJson: true } : {}) };
   const set = task.set;
   const lifted = isObj(task.output) ? expression(task.output.as) : undefined;
   if (lifted !== undefined) {
@@ -322,7 +336,7 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
     if (filter) {
       const match = (task.switch as Obj[])[0]!.match as Obj;
       if (match.then !== next && match.then !== 'continue') return workflow(`task ${name} branches`);
-      steps.push({ kind: 'filter', task: name, filter });
+      steps.push({ kind: 'filter', task: name, ...filter });
       continue;
     }
     const transform = readTransformTask(task);
@@ -340,7 +354,13 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   const leadingFilters: SubscriptionFilter[] = listen.filter ? [listen.filter] : [];
   const ingressFilters: IngressFilter[] = listen.filter ? [{ task: listenTask, source: true, filter: listen.filter }] : [];
   while (steps[0]?.kind === 'filter') {
-    const step = steps.shift() as { task: string; filter: FilterDefinition };
+    const step = steps[0];
+    if (step.onError === 'fault') {
+      // Filtered at ingress too, but kept as a step: an event it fails on is queued and fails at delivery.
+      ingressFilters.push({ task: step.task, source: false, filter: step.filter, onError: 'fault' });
+      break;
+    }
+    steps.shift();
     ingressFilters.push({ task: step.task, source: false, filter: step.filter });
     if (Array.isArray(step.filter)) leadingFilters.push(...step.filter);
     else leadingFilters.push(step.filter);
