@@ -23,6 +23,8 @@ import { eventsFromRequest } from '@/runtime/events/http-binding';
 import { buildRequest } from '@/runtime/events/http-delivery';
 import { planFromDocument } from '@/runtime/events/plan';
 import { Subscription } from '@/runtime/events/subscriptions';
+import { nodeDefinitions } from '@/runtime/nodes';
+import { isSourceDefinition } from '@/runtime/nodes/types';
 import { CompiledTrigger, workflowTrigger } from '@/runtime/worker/workflows/triggers';
 
 const TARGET = 'http://127.0.0.1:9/orders';
@@ -123,6 +125,37 @@ describe('the fast path and the engine agree', () => {
     const { fast, slow } = await bothWays([], baseEvent());
     expect(fast).toEqual(slow);
     expect(slow.outcome).toBe('delivered');
+  });
+
+  // Each case is a disagreement the generated flows below found, fixed on the side that departed.
+  const regressions: [string, NodeSpec[], CloudEventRecord, Outcome['outcome'], Record<string, unknown>?][] = [
+    ['a CESQL cast that fails filters the event', [{ kind: 'cesql-filter', config: { expression: "'5' < type" } }], baseEvent(), 'filtered'],
+    ['a CESQL error under NOT still filters the event', [{ kind: 'cesql-filter', config: { expression: 'NOT (missing = 1)' } }], baseEvent(), 'filtered'],
+    ['CESQL casts a text attribute to the Integer it is compared with', [{ kind: 'cesql-filter', config: { expression: 'priority = 7' } }], baseEvent({ priority: '007' }), 'delivered'],
+    ['CESQL short-circuits OR before an error', [{ kind: 'cesql-filter', config: { expression: 'TRUE OR missing' } }], baseEvent(), 'delivered'],
+    ['CESQL LIKE matches the whole value, across lines', [{ kind: 'cesql-filter', config: { expression: "subject LIKE 'x%'" } }], baseEvent({ subject: 'a\nx' }), 'filtered'],
+    ['an exact filter compares an integer extension by its text', [{ kind: 'attribute-filter', config: { filters: [{ exact: { count: '5' } }] } }], baseEvent({ count: 5 }), 'delivered'],
+    ['equals-ignore-case folds ASCII letters only', [{ kind: 'data-pattern', config: { pattern: { data: { currency: [{ 'equals-ignore-case': 'é' }] } } } }], baseEvent({ data: { currency: 'É' } }), 'filtered'],
+    ['a filter after a transform that yields null filters, without failing the batch', [{ kind: 'jq-transform', config: { expression: '.data' } }, { kind: 'attribute-filter', config: { filters: [{ exact: { type: 'x' } }] } }], baseEvent({ data: undefined }), 'filtered'],
+    ['a transform that yields null sends no body', [{ kind: 'jq-transform', config: { expression: '.data.missing' } }], baseEvent(), 'delivered'],
+    [
+      'a template value that cannot be found renders null',
+      [{ kind: 'template-transform', config: { values: { total: '$.data.total' }, template: 'total ${total}', parseJson: false } }],
+      baseEvent({ data: 'plain text' }),
+      'delivered',
+    ],
+    ['a jq predicate that fails on the event fails it', [{ kind: 'jq-filter', config: { expression: '.data.total > 100' } }], baseEvent({ data: 'plain text' }), 'faulted'],
+    [
+      'a jq predicate that fails after a drop-on-error filter fails it',
+      [{ kind: 'jq-filter', config: { expression: '.data.total > 100' } }, { kind: 'attribute-filter', config: { filters: [{ exact: { type: 'x' } }] } }],
+      baseEvent({ data: 'plain text' }),
+      'faulted',
+    ],
+  ];
+  it.each(regressions)('%s', async (_, steps, event, outcome, target) => {
+    const { fast, slow } = await bothWays(steps, event, target);
+    expect(slow.outcome).toBe(outcome);
+    expect(fast).toEqual(slow);
   });
 });
 
@@ -267,6 +300,12 @@ const flowArb = fc.record({
 const RUNS = Number(process.env.MESHFLOW_DIFFERENTIAL_RUNS ?? 150);
 
 describe('generated pipeline flows', () => {
+  it('cover every kind the fast path runs', () => {
+    const generated = new Set(fc.sample(flowArb, { numRuns: 300, seed: 1 }).flatMap((flow) => flow.steps.map((step) => step.kind)));
+    const pipelineKinds = nodeDefinitions.filter((def) => !isSourceDefinition(def) && def.pipeline).map((def) => def.kind);
+    expect([...generated].sort()).toEqual([...pipelineKinds].sort());
+  });
+
   it('make the same decision and send the same request both ways', async () => {
     await fc.assert(
       fc.asyncProperty(flowArb, eventArb, async ({ steps, target }, event) => {
