@@ -21,6 +21,8 @@
  * spans more than 24 hours before an event is dead-lettered (a unit test holds that).
  */
 import { nodeOfTask } from '../compiler/decompile.ts';
+import { Deployment } from '../compiler/deployment.ts';
+import { readTaskMeta, webhookConnectionSchema } from '../compiler/metadata.ts';
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
 import type { PipelineMeaning } from '../nodes/types.ts';
@@ -130,27 +132,22 @@ function expression(value: unknown): string | undefined {
   return EXPRESSION.exec(value)?.[1]?.trim();
 }
 
-function meshflowMeta(holder: unknown): Obj {
-  return isObj(holder) && isObj(holder.metadata) && isObj(holder.metadata.meshflow) ? holder.metadata.meshflow : {};
-}
-
-function readHooks(doc: Obj, listenType: string | undefined): WebhookSource[] {
-  const sources = meshflowMeta(doc.document).sources;
-  if (!Array.isArray(sources)) return [];
+function readHooks(deployment: Deployment, listenType: string | undefined): WebhookSource[] {
   const hooks: WebhookSource[] = [];
-  for (const source of sources) {
-    if (!isObj(source) || source.kind !== 'http-webhook' || !isObj(source.connection)) continue;
-    const c = source.connection;
-    if (typeof c.path !== 'string' || c.path === '') continue;
+  for (const source of deployment.sources) {
+    if (source.kind !== 'http-webhook') continue;
+    const parsed = webhookConnectionSchema.safeParse(source.connection);
+    if (!parsed.success) continue;
+    const c = parsed.data;
     const mode = c.mode === 'json' || c.mode === 'common' ? 'common' : c.mode === 'github' ? 'github' : 'cloudevents';
-    const headers = isObj(c.headers) ? Object.fromEntries(Object.entries(c.headers).map(([h, a]) => [h.toLowerCase(), String(a)])) : {};
+    const headers = c.headers ? Object.fromEntries(Object.entries(c.headers).map(([h, a]) => [h.toLowerCase(), String(a)])) : {};
     hooks.push({
       id: c.path,
       mode,
-      ...(typeof c.secret === 'string' && c.secret ? { secret: c.secret } : {}),
+      ...(c.secret ? { secret: c.secret } : {}),
       auth: c.auth === 'shared-secret' ? 'shared-secret' : 'hmac',
-      ...(typeof c.eventType === 'string' ? { eventType: c.eventType } : listenType ? { eventType: listenType } : {}),
-      ...(typeof c.eventSource === 'string' ? { eventSource: c.eventSource } : {}),
+      ...(c.eventType !== undefined ? { eventType: c.eventType } : listenType ? { eventType: listenType } : {}),
+      ...(c.eventSource !== undefined ? { eventSource: c.eventSource } : {}),
       headers,
     });
   }
@@ -213,8 +210,8 @@ function literalOrJq(value: unknown): string {
 }
 
 function readTransformTask(task: Obj): { transform: TransformDefinition; parseJson?: boolean } | undefined {
-  const meta = meshflowMeta(task);
-  if (isObj(meta.transform)) return { transform: meta.transform as TransformDefinition };
+  const meta = readTaskMeta(task);
+  if (meta.transform) return { transform: meta.transform as unknown as TransformDefinition };
   if (!isObj(task.set)) return undefined;
   const meaning = nodeMeaning(task);
   if (meaning?.role === 'transform') return { transform: meaning.transform, ...(meaning.parseJson ? { parseJson: true } : {}) };
@@ -251,8 +248,8 @@ function readDelivery(task: Obj): DeliveryOptions {
     const count = isObj(retry.limit) && isObj(retry.limit.attempt) ? retry.limit.attempt.count : undefined;
     if (typeof count === 'number') delivery.retry = count;
   }
-  const own = meshflowMeta(task).delivery;
-  if (isObj(own)) {
+  const own = readTaskMeta(task).delivery;
+  if (own) {
     if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
     if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;
     if (own.backoffDelay !== undefined) delivery.backoffDelayMs = durationOption(own.backoffDelay, 'metadata.meshflow.delivery.backoffDelay');
@@ -298,21 +295,23 @@ function readTarget(name: string, task: Obj): { target: HttpTarget; body: string
   };
 }
 
-/** The plan of a parsed DSL document; throws PlanError when a pipeline's options are malformed. */
-export function planFromDocument(doc: unknown): DeploymentPlan {
-  if (!isObj(doc) || !isObj(doc.document)) return { kind: 'workflow', reason: 'not a DSL document', hooks: [] };
+/** The plan of a deployment (or a parsed DSL document); throws PlanError when a pipeline's options are malformed. */
+export function planFromDocument(input: unknown): DeploymentPlan {
+  const deployment = Deployment.of(input);
+  if (!deployment.isDsl) return { kind: 'workflow', reason: 'not a DSL document', hooks: [] };
+  const doc = deployment.document;
   const tasks = Array.isArray(doc.do) ? doc.do : [];
   const entries = tasks.map((t) => (isObj(t) ? Object.entries(t)[0] : undefined));
   let listen: ReturnType<typeof readListen> = { filter: undefined, type: undefined };
   let first = 0;
   const leading = entries[0]?.[1];
-  const listenTask = sourceTask(doc, isObj(leading) && isObj(leading.listen) ? entries[0]![0] : undefined);
+  const listenTask = sourceTask(deployment, isObj(leading) && isObj(leading.listen) ? entries[0]![0] : undefined);
   if (isObj(doc.schedule) && doc.schedule.on !== undefined) listen = readListen(doc.schedule.on);
   else if (isObj(leading) && isObj(leading.listen)) {
     listen = readListen(leading.listen.to);
     first = 1;
   }
-  const hooks = readHooks(doc, typeof listen === 'string' ? undefined : listen.type);
+  const hooks = readHooks(deployment, typeof listen === 'string' ? undefined : listen.type);
   const workflow = (reason: string): WorkflowPlan => ({ kind: 'workflow', reason, hooks });
   if (typeof listen === 'string') return workflow(listen);
   // `$secrets` is bound, checked and masked by the engine only; the fast path has no secrets.
@@ -367,7 +366,7 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   }
   return {
     kind: 'pipeline',
-    ingress: readIngress(doc),
+    ingress: readIngress(deployment),
     filter: leadingFilters.length === 0 ? undefined : leadingFilters.length === 1 ? leadingFilters[0] : leadingFilters,
     ingressFilters,
     steps,
@@ -380,9 +379,9 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
  * The name an event filter of `schedule.on` or a leading `listen` is reported under: the
  * document's one source (the node the user drew), else the listen task, else `schedule`.
  */
-export function sourceTask(doc: Obj, listenTask: string | undefined): string {
-  const sources = meshflowMeta(doc.document).sources;
-  if (Array.isArray(sources) && sources.length === 1 && isObj(sources[0]) && typeof sources[0].id === 'string') return sources[0].id;
+export function sourceTask(input: unknown, listenTask: string | undefined): string {
+  const { sources } = Deployment.of(input);
+  if (sources.length === 1) return sources[0]!.id;
   return listenTask ?? 'schedule';
 }
 
@@ -391,16 +390,13 @@ export function sourceTask(doc: Obj, listenTask: string | undefined): string {
  * when it names none. A plain DSL `schedule.on` opened in the studio (kind `dsl-schedule`)
  * listens to the whole mesh, as it did before it was opened.
  */
-export function readIngress(doc: Obj): string[] | 'any' {
-  const sources = meshflowMeta(doc.document).sources;
-  if (!Array.isArray(sources) || sources.length === 0) return 'any';
-  if (sources.some((source) => isObj(source) && source.kind === 'dsl-schedule')) return 'any';
-  const ingress: string[] = [];
-  for (const source of sources) {
-    if (!isObj(source)) continue;
-    if (source.kind === 'cloudevents-endpoint') ingress.push('events');
-    else if (source.kind === 'http-webhook' && isObj(source.connection)) ingress.push(`hook:${String(source.connection.path)}`);
-    else ingress.push(`${String(source.kind)}:${String(source.id)}`);
-  }
-  return ingress;
+export function readIngress(input: unknown): string[] | 'any' {
+  const { sources } = Deployment.of(input);
+  if (sources.length === 0) return 'any';
+  if (sources.some((source) => source.kind === 'dsl-schedule')) return 'any';
+  return sources.map((source) => {
+    if (source.kind === 'cloudevents-endpoint') return 'events';
+    if (source.kind === 'http-webhook' && source.connection) return `hook:${String(source.connection.path)}`;
+    return `${source.kind}:${source.id}`;
+  });
 }
