@@ -63,6 +63,10 @@ async function fastPath(document: WorkflowDocument, event: CloudEventRecord): Pr
   const subscription = await Subscription.compile({ id: 'deployment', flowId: 'flow' }, plan);
   if (!subscription.accepts(event, 'events')) return { outcome: 'filtered' };
   const [result] = subscription.runMany([event]);
+  // The delivery loop runs a batch at once (jq transforms as one evaluation): the same answer per event.
+  const batch = subscription.runMany([event, { ...event, id: 'e-2' }]);
+  const summary = (r: (typeof batch)[number] | undefined) => (r instanceof Error ? 'faulted' : r!.deliver ? JSON.stringify(r!.payload === event ? 'event' : r!.payload) : 'filtered');
+  if (summary(batch[0]) !== summary(result)) throw new Error(`in a batch the fast path answers ${summary(batch[0])}, alone ${summary(result)}`);
   if (result instanceof Error) return { outcome: 'faulted' };
   if (!result!.deliver) return { outcome: 'filtered' };
   const target = subscription.target;
