@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CesqlParseError } from '../expressions/cesql/index.ts';
+import { CesqlTranslationError } from '../expressions/cesql/jq.ts';
 import { filterWarnings, subscriptionsApiFilterSchema } from '../expressions/filters/index.ts';
 import { filterToJq } from '../expressions/filters/jq.ts';
 import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
@@ -12,7 +14,21 @@ export default defineTaskNode({
   icon: 'list-filter',
   description: 'Keeps events whose attributes match CloudEvents subscription filters (exact, prefix, suffix, all, any, not, sql).',
   schema: z.object({
-    filters: z.array(subscriptionsApiFilterSchema).min(1).default([{ exact: { type: 'com.example.order.created' } }]),
+    filters: z
+      .array(subscriptionsApiFilterSchema)
+      .min(1)
+      .default([{ exact: { type: 'com.example.order.created' } }])
+      .superRefine((filters, ctx) => {
+        // What the data plane accepts but a compiled document cannot express the same way (CESQL functions).
+        try {
+          filterToJq(filters);
+        } catch (error) {
+          // A parse error is reported at its filter by the filter schema itself.
+          if (error instanceof CesqlParseError) return;
+          if (!(error instanceof CesqlTranslationError)) throw error;
+          ctx.addIssue({ code: 'custom', message: error.message });
+        }
+      }),
   }),
   ports: () => filterPorts,
   pipeline: (config) => ({ role: 'filter', filter: config.filters }),
