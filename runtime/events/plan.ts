@@ -267,7 +267,7 @@ function readDelivery(task: Obj): DeliveryOptions {
   return delivery;
 }
 
-function readTarget(name: string, task: Obj): { target: HttpTarget; body: string | undefined } | string {
+function readTarget(name: string, task: Obj): { target: HttpTarget; body: TransformDefinition | undefined } | string {
   let call = task;
   if (Array.isArray(task.try)) {
     const inner = task.try.length === 1 && isObj(task.try[0]) ? Object.values(task.try[0])[0] : undefined;
@@ -288,10 +288,11 @@ function readTarget(name: string, task: Obj): { target: HttpTarget; body: string
       headers[key.toLowerCase()] = value;
     }
   }
-  const body = args.body === undefined ? undefined : literalOrJq(args.body);
+  // Without a `body` the engine sends none (a GET or DELETE from the http-request node): a null payload, which is no body.
+  const body: TransformDefinition | undefined = args.body === undefined ? { kind: 'constant', value: null } : literalOrJq(args.body) === '.' ? undefined : { kind: 'jq', expression: literalOrJq(args.body) };
   return {
     target: { task: name, url: endpoint.uri, method: String(args.method ?? 'post').toUpperCase(), headers, delivery: readDelivery(task) },
-    body: body === undefined || body === '.' ? undefined : body,
+    body,
   };
 }
 
@@ -345,7 +346,7 @@ export function planFromDocument(input: unknown): DeploymentPlan {
     }
     const read = readTarget(name, task);
     if (typeof read === 'string') return workflow(read);
-    if (read.body !== undefined) steps.push({ kind: 'transform', task: `${name}.body`, transform: { kind: 'jq', expression: read.body } });
+    if (read.body !== undefined) steps.push({ kind: 'transform', task: `${name}.body`, transform: read.body });
     target = read.target;
   }
   if (!target) return workflow('it has no HTTP target');

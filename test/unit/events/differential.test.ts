@@ -148,6 +148,8 @@ describe('the fast path and the engine agree', () => {
       baseEvent({ data: 'plain text' }),
       'delivered',
     ],
+    ['a GET target sends no body', [], baseEvent(), 'delivered', { method: 'get' }],
+    ['a DELETE target sends no body after a transform either', [{ kind: 'jq-transform', config: { expression: '.data' } }], baseEvent(), 'delivered', { method: 'delete' }],
     ['a jq predicate that fails on the event fails it', [{ kind: 'jq-filter', config: { expression: '.data.total > 100' } }], baseEvent({ data: 'plain text' }), 'faulted'],
     [
       'a jq predicate that fails after a drop-on-error filter fails it',
@@ -298,7 +300,7 @@ const transformStep: fc.Arbitrary<NodeSpec> = fc.oneof(
 
 const flowArb = fc.record({
   steps: fc.array(fc.oneof(filterStep, transformStep), { minLength: 1, maxLength: 4 }),
-  target: fc.oneof(fc.constant({}), fc.constantFrom('.data', '{ order: .id }', '.').map((body) => ({ body })), fc.constant({ method: 'put' })),
+  target: fc.oneof(fc.constant({}), fc.constantFrom('.data', '{ order: .id }', '.').map((body) => ({ body })), fc.constantFrom<Record<string, unknown>>({ method: 'put' }, { method: 'delete' }, { method: 'get' }, { retry: {} }, { timeout: 'PT5S', body: '.data' })),
 });
 
 const RUNS = Number(process.env.MESHFLOW_DIFFERENTIAL_RUNS ?? 150);
