@@ -25,6 +25,7 @@ import { Deployment } from '../compiler/deployment.ts';
 import { readTaskMeta, webhookConnectionSchema } from '../compiler/metadata.ts';
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
+import { getNodeDefinition } from '../nodes/index.ts';
 import type { PipelineMeaning } from '../nodes/types.ts';
 import type { TransformDefinition } from '../expressions/transforms/index.ts';
 
@@ -135,7 +136,7 @@ function expression(value: unknown): string | undefined {
 function readHooks(deployment: Deployment, listenType: string | undefined): WebhookSource[] {
   const hooks: WebhookSource[] = [];
   for (const source of deployment.sources) {
-    if (source.kind !== 'http-webhook') continue;
+    if (bindingOf(source.kind) !== 'http-webhook') continue;
     const parsed = webhookConnectionSchema.safeParse(source.connection);
     if (!parsed.success) continue;
     const c = parsed.data;
@@ -394,10 +395,16 @@ export function sourceTask(input: unknown, listenTask: string | undefined): stri
 export function readIngress(input: unknown): string[] | 'any' {
   const { sources } = Deployment.of(input);
   if (sources.length === 0) return 'any';
-  if (sources.some((source) => source.kind === 'dsl-schedule')) return 'any';
+  if (sources.some((source) => getNodeDefinition(source.kind)?.generic)) return 'any';
   return sources.map((source) => {
-    if (source.kind === 'cloudevents-endpoint') return 'events';
-    if (source.kind === 'http-webhook' && source.connection) return `hook:${String(source.connection.path)}`;
+    const system = bindingOf(source.kind);
+    if (system === 'cloudevents-http') return 'events';
+    if (system === 'http-webhook' && source.connection) return `hook:${String(source.connection.path)}`;
     return `${source.kind}:${source.id}`;
   });
+}
+
+/** What a source node says it binds to (its definition's `binding`), so a new source kind needs no change here. */
+function bindingOf(kind: string): string | undefined {
+  return getNodeDefinition(kind)?.binding?.system;
 }
