@@ -7,10 +7,16 @@
  * ending in one `call: http`: the data plane routes it itself, with filters compiled once.
  * Anything else (branches, loops, waits, several targets…) is a *workflow* for the engine.
  *
- * Facts the DSL has no place for come from `metadata.meshflow`, written by the compiler
- * (runtime/compiler/metadata.ts): `document.metadata.meshflow.sources[]` (kind, id,
- * `connection` with a webhook's path/mode/secret) and each task's `metadata.meshflow`
- * (kind, and a filter's dialect JSON). Documents written by hand may add
+ * Its meaning is the engine's: a task compiled from a node is read through that node's
+ * definition (`pipeline`: a filter dialect or a transform), and only while the task is still
+ * exactly what the node compiles to; any other task is read as the DSL task it is (a jq
+ * `when`, whose errors fail the event as they fail a run). test/unit/events/differential.test.ts
+ * runs generated flows both ways and holds the two to the same requests and outcomes.
+ *
+ * The deployment is read once (runtime/compiler/deployment.ts), with the schema of what the
+ * compiler writes under `metadata.meshflow` (runtime/compiler/metadata.ts):
+ * `document.metadata.meshflow.sources[]` (kind, id, `connection` with a webhook's
+ * path/mode/secret) and each task's kind and node facts. Documents written by hand may add
  * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
  * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
  * `backoffPolicy`, `backoffDelay`, plus `maxBackoff`, `format`, `orderingKey`, `timeout`,
