@@ -133,6 +133,20 @@ function recognise(def: NodeDefinition, task: DslTask, meta: Record<string, unkn
 }
 
 /**
+ * The node a task was compiled from, with its configuration, when its `metadata.meshflow.kind`
+ * names a kind and the task is exactly what that kind compiles the configuration to; undefined
+ * for tasks written or edited by hand, whose meaning is the task itself.
+ */
+export function nodeOfTask(task: DslTask): { def: TaskNodeDefinition; config: Record<string, unknown> } | undefined {
+  const { then: _then, metadata, ...body } = task;
+  const meta = isObject(metadata) && isObject(metadata[META_KEY]) ? metadata[META_KEY] : undefined;
+  const def = typeof meta?.kind === 'string' ? getNodeDefinition(meta.kind) : undefined;
+  if (!def || def.generic || isSourceDefinition(def)) return undefined;
+  const recognised = recognise(def, body, meta!);
+  return recognised && { def, config: recognised.config };
+}
+
+/**
  * The first other kind that reads the task without any metadata, same category first; the
  * generic node of the task's type is the caller's last resort.
  */

@@ -3,29 +3,96 @@
  * has no place for (node kind, label, canvas position, a filter's dialect JSON, connector
  * settings), so that reopening the document gives back the graph exactly.
  */
-import type { Position } from '../nodes/types.ts';
+import { z } from 'zod';
+import { positionSchema } from '../nodes/types.ts';
 
 export const META_KEY = 'meshflow';
 
-export interface TaskMeta {
-  kind: string;
-  label?: string;
-  position?: Position;
-  [extra: string]: unknown;
-}
+/**
+ * `metadata.meshflow` of a task: written by the compiler (kind, label, position and what the
+ * node's compile adds, e.g. a filter's dialect JSON), read by the decompiler and the data plane.
+ * Documents written by hand may add `transform` and `delivery` (runtime/events/plan.ts).
+ */
+export const taskMetaSchema = z.looseObject({
+  kind: z.string().min(1),
+  label: z.string().optional(),
+  position: positionSchema.optional(),
+});
+
+export type TaskMeta = z.infer<typeof taskMetaSchema>;
 
 /** A source node lives in `schedule`, which has no metadata of its own, so it is listed on the document. */
-export interface SourceMeta extends TaskMeta {
-  id: string;
-}
+export const sourceMetaSchema = taskMetaSchema.extend({
+  id: z.string().min(1),
+  /** Connector settings (a webhook's path, mode, secret…, a broker's connection). */
+  connection: z.record(z.string(), z.unknown()).optional(),
+});
 
-export interface DocumentMeta {
-  sources: SourceMeta[];
-}
+export type SourceMeta = z.infer<typeof sourceMetaSchema>;
+
+/**
+ * `document.metadata.meshflow`. Readers are lenient the way the worker always was: a source
+ * entry that does not fit the schema is left out, the rest of the document still counts.
+ */
+export const documentMetaSchema = z.looseObject({
+  sources: z
+    .array(z.unknown())
+    .catch([])
+    .default([])
+    .transform((items) => items.flatMap((item) => {
+      const parsed = sourceMetaSchema.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    })),
+});
+
+export type DocumentMeta = z.input<typeof documentMetaSchema> & { sources: SourceMeta[] };
+
+/** A webhook source's `connection`, as the compiler writes it (runtime/nodes/http-webhook.node.ts). */
+export const webhookConnectionSchema = z.looseObject({
+  path: z.string().min(1),
+  mode: z.string().optional().catch(undefined),
+  secret: z.string().optional().catch(undefined),
+  auth: z.string().optional().catch(undefined),
+  eventType: z.string().optional().catch(undefined),
+  eventSource: z.string().optional().catch(undefined),
+  headers: z.record(z.string(), z.unknown()).optional().catch(undefined),
+});
 
 /** Marks the `do` wrapper the compiler puts around a fork branch of several nodes. */
 export interface BranchMeta {
   branch: true;
+}
+
+/** `metadata.meshflow` of a task or of the document's `document`, if it is an object. */
+function rawMeta(holder: unknown): Record<string, unknown> | undefined {
+  if (!isObject(holder) || !isObject(holder.metadata)) return undefined;
+  const meta = holder.metadata[META_KEY];
+  return isObject(meta) ? meta : undefined;
+}
+
+/**
+ * A task's metadata as readers take it: the compiler's fields when they fit, and what a
+ * document written by hand may add for the data plane (a `transform` definition, `delivery`
+ * options); a field that does not fit is left out.
+ */
+const taskMetaReadSchema = z.looseObject({
+  kind: z.string().min(1).optional().catch(undefined),
+  transform: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  delivery: z.record(z.string(), z.unknown()).optional().catch(undefined),
+});
+
+export type ReadTaskMeta = z.infer<typeof taskMetaReadSchema>;
+
+/** A task's Meshflow metadata; empty when it has none. */
+export function readTaskMeta(task: unknown): ReadTaskMeta {
+  const parsed = taskMetaReadSchema.safeParse(rawMeta(task) ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
+/** The document's Meshflow metadata (`document.metadata.meshflow`); no sources when it has none. */
+export function readDocumentMeta(document: unknown): { sources: SourceMeta[] } & Record<string, unknown> {
+  const parsed = documentMetaSchema.safeParse(rawMeta(document) ?? {});
+  return parsed.success ? parsed.data : { sources: [] };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

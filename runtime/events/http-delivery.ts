@@ -44,7 +44,7 @@ function payloadData(payload: unknown): { data: unknown; contentType: string } {
 
 export function buildRequest(event: CloudEventRecord, payload: unknown, transformed: boolean, format: DeliveryOptions['format']): Request {
   if (format === 'json') {
-    const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(typeof payload === 'string' && transformed ? payload : JSON.stringify(payload));
+    const body = payload === undefined || (payload === null && transformed) ? Buffer.alloc(0) : Buffer.from(typeof payload === 'string' && transformed ? payload : JSON.stringify(payload));
     const contentType = typeof payload === 'string' && transformed ? 'text/plain; charset=utf-8' : 'application/json';
     // Plain JSON has no place for the CloudEvent id; the idempotency header lets targets drop repeats.
     return { headers: { 'content-type': contentType, 'idempotency-key': event.id }, body };
@@ -52,9 +52,13 @@ export function buildRequest(event: CloudEventRecord, payload: unknown, transfor
   // After a transform, the payload replaces the event's data; its attributes stay.
   let source: CloudEventRecord = event;
   if (transformed) {
-    const { data, contentType } = payloadData(payload);
-    const { data_base64: _b64, data: _old, ...attributes } = event;
-    source = { ...attributes, datacontenttype: contentType, data };
+    const { data_base64: _b64, data: _old, datacontenttype: _type, ...attributes } = event;
+    // A null payload is no body, as the engine sends none for a null `body` (runtime/engine/http.ts).
+    if (payload === null || payload === undefined) source = attributes;
+    else {
+      const { data, contentType } = payloadData(payload);
+      source = { ...attributes, datacontenttype: contentType, data };
+    }
   }
   if (format === 'structured') {
     return { headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' }, body: Buffer.from(JSON.stringify(source)) };

@@ -7,10 +7,16 @@
  * ending in one `call: http`: the data plane routes it itself, with filters compiled once.
  * Anything else (branches, loops, waits, several targets…) is a *workflow* for the engine.
  *
- * Facts the DSL has no place for come from `metadata.meshflow`, written by the compiler
- * (runtime/compiler/metadata.ts): `document.metadata.meshflow.sources[]` (kind, id,
- * `connection` with a webhook's path/mode/secret) and each task's `metadata.meshflow`
- * (kind, and a filter's dialect JSON). Documents written by hand may add
+ * Its meaning is the engine's: a task compiled from a node is read through that node's
+ * definition (`pipeline`: a filter dialect or a transform), and only while the task is still
+ * exactly what the node compiles to; any other task is read as the DSL task it is (a jq
+ * `when`, whose errors fail the event as they fail a run). test/unit/events/differential.test.ts
+ * runs generated flows both ways and holds the two to the same requests and outcomes.
+ *
+ * The deployment is read once (runtime/compiler/deployment.ts), with the schema of what the
+ * compiler writes under `metadata.meshflow` (runtime/compiler/metadata.ts):
+ * `document.metadata.meshflow.sources[]` (kind, id, `connection` with a webhook's
+ * path/mode/secret) and each task's kind and node facts. Documents written by hand may add
  * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
  * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
  * `backoffPolicy`, `backoffDelay`, plus `maxBackoff`, `format`, `orderingKey`, `timeout`,
@@ -20,8 +26,13 @@
  * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
  * spans more than 24 hours before an event is dead-lettered (a unit test holds that).
  */
+import { nodeOfTask } from '../compiler/decompile.ts';
+import { Deployment } from '../compiler/deployment.ts';
+import { readTaskMeta, webhookConnectionSchema } from '../compiler/metadata.ts';
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
+import { getNodeDefinition } from '../nodes/index.ts';
+import type { PipelineMeaning } from '../nodes/types.ts';
 import type { TransformDefinition } from '../expressions/transforms/index.ts';
 
 export type WebhookMode = 'cloudevents' | 'common' | 'github';
@@ -69,7 +80,7 @@ export interface HttpTarget {
 }
 
 export type PipelineStep =
-  | { kind: 'filter'; task: string; filter: FilterDefinition }
+  | { kind: 'filter'; task: string; filter: FilterDefinition; onError?: 'fault' }
   | { kind: 'transform'; task: string; transform: TransformDefinition; parseJson?: boolean };
 
 export interface PipelinePlan {
@@ -92,6 +103,11 @@ export interface IngressFilter {
   /** Whether it is the source's own filter (the event type a webhook or broker source accepts). */
   source: boolean;
   filter: FilterDefinition;
+  /**
+   * `fault`: an error evaluating it fails the event (a jq `when` in the engine). At ingress such
+   * an event is queued, and the same filter, kept as the first step, fails it at delivery.
+   */
+  onError?: 'fault';
 }
 
 export interface WorkflowPlan {
@@ -123,27 +139,22 @@ function expression(value: unknown): string | undefined {
   return EXPRESSION.exec(value)?.[1]?.trim();
 }
 
-function meshflowMeta(holder: unknown): Obj {
-  return isObj(holder) && isObj(holder.metadata) && isObj(holder.metadata.meshflow) ? holder.metadata.meshflow : {};
-}
-
-function readHooks(doc: Obj, listenType: string | undefined): WebhookSource[] {
-  const sources = meshflowMeta(doc.document).sources;
-  if (!Array.isArray(sources)) return [];
+function readHooks(deployment: Deployment, listenType: string | undefined): WebhookSource[] {
   const hooks: WebhookSource[] = [];
-  for (const source of sources) {
-    if (!isObj(source) || source.kind !== 'http-webhook' || !isObj(source.connection)) continue;
-    const c = source.connection;
-    if (typeof c.path !== 'string' || c.path === '') continue;
+  for (const source of deployment.sources) {
+    if (bindingOf(source.kind) !== 'http-webhook') continue;
+    const parsed = webhookConnectionSchema.safeParse(source.connection);
+    if (!parsed.success) continue;
+    const c = parsed.data;
     const mode = c.mode === 'json' || c.mode === 'common' ? 'common' : c.mode === 'github' ? 'github' : 'cloudevents';
-    const headers = isObj(c.headers) ? Object.fromEntries(Object.entries(c.headers).map(([h, a]) => [h.toLowerCase(), String(a)])) : {};
+    const headers = c.headers ? Object.fromEntries(Object.entries(c.headers).map(([h, a]) => [h.toLowerCase(), String(a)])) : {};
     hooks.push({
       id: c.path,
       mode,
-      ...(typeof c.secret === 'string' && c.secret ? { secret: c.secret } : {}),
+      ...(c.secret ? { secret: c.secret } : {}),
       auth: c.auth === 'shared-secret' ? 'shared-secret' : 'hmac',
-      ...(typeof c.eventType === 'string' ? { eventType: c.eventType } : listenType ? { eventType: listenType } : {}),
-      ...(typeof c.eventSource === 'string' ? { eventSource: c.eventSource } : {}),
+      ...(c.eventType !== undefined ? { eventType: c.eventType } : listenType ? { eventType: listenType } : {}),
+      ...(c.eventSource !== undefined ? { eventSource: c.eventSource } : {}),
       headers,
     });
   }
@@ -179,18 +190,26 @@ export function readListen(on: unknown): { filter: SubscriptionFilter | undefine
   return 'it correlates several events (schedule.on.all / until), which needs the workflow engine';
 }
 
-/** Dialect JSON of a filter task the compiler wrote, or its jq condition for any other `switch` filter. */
-function readFilterTask(task: Obj): FilterDefinition | undefined {
+/**
+ * The meaning the node a task was compiled from gives it as a pipeline step (its definition's
+ * `pipeline`), when the task is still exactly what that node compiles to; else undefined, and
+ * the task is read as the DSL task it is.
+ */
+function nodeMeaning(task: Obj): PipelineMeaning | undefined {
+  const node = nodeOfTask(task);
+  return node?.def.pipeline?.(node.config);
+}
+
+/** A `switch` filter: the dialect its node defines, or its jq condition (whose errors fail the event, as in the engine). */
+function readFilterTask(task: Obj): { filter: FilterDefinition; onError?: 'fault' } | undefined {
   if (!Array.isArray(task.switch) || task.switch.length !== 2) return undefined;
   const [match, otherwise] = task.switch as unknown[];
   if (!isObj(match) || !isObj(match.match) || !isObj(otherwise) || !isObj(otherwise.otherwise)) return undefined;
   if (otherwise.otherwise.then !== 'end' && otherwise.otherwise.then !== 'exit') return undefined;
-  const meta = meshflowMeta(task);
-  if (meta.kind === 'attribute-filter' && Array.isArray(meta.filters)) return meta.filters as SubscriptionFilter[];
-  if (meta.kind === 'data-pattern' && isObj(meta.pattern)) return { pattern: meta.pattern as DataPattern };
-  if (meta.kind === 'cesql-filter' && typeof meta.expression === 'string') return { sql: meta.expression };
+  const meaning = nodeMeaning(task);
+  if (meaning?.role === 'filter') return { filter: meaning.filter, ...(meaning.onError === 'fault' ? { onError: 'fault' as const } : {}) };
   const jq = expression(match.match.when);
-  return jq === undefined ? undefined : { jq };
+  return jq === undefined ? undefined : { filter: { jq }, onError: 'fault' };
 }
 
 function literalOrJq(value: unknown): string {
@@ -198,12 +217,11 @@ function literalOrJq(value: unknown): string {
 }
 
 function readTransformTask(task: Obj): { transform: TransformDefinition; parseJson?: boolean } | undefined {
-  const meta = meshflowMeta(task);
-  if (isObj(meta.transform)) return { transform: meta.transform as TransformDefinition };
+  const meta = readTaskMeta(task);
+  if (meta.transform) return { transform: meta.transform as unknown as TransformDefinition };
   if (!isObj(task.set)) return undefined;
-  if (meta.kind === 'template-transform' && isObj(meta.values) && typeof meta.template === 'string') {
-    return { transform: { kind: 'template', values: meta.values as Record<string, string>, template: meta.template }, parseJson: meta.parseJson === true };
-  }
+  const meaning = nodeMeaning(task);
+  if (meaning?.role === 'transform') return { transform: meaning.transform, ...(meaning.parseJson ? { parseJson: true } : {}) };
   const set = task.set;
   const lifted = isObj(task.output) ? expression(task.output.as) : undefined;
   if (lifted !== undefined) {
@@ -237,8 +255,8 @@ function readDelivery(task: Obj): DeliveryOptions {
     const count = isObj(retry.limit) && isObj(retry.limit.attempt) ? retry.limit.attempt.count : undefined;
     if (typeof count === 'number') delivery.retry = count;
   }
-  const own = meshflowMeta(task).delivery;
-  if (isObj(own)) {
+  const own = readTaskMeta(task).delivery;
+  if (own) {
     if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
     if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;
     if (own.backoffDelay !== undefined) delivery.backoffDelayMs = durationOption(own.backoffDelay, 'metadata.meshflow.delivery.backoffDelay');
@@ -256,7 +274,7 @@ function readDelivery(task: Obj): DeliveryOptions {
   return delivery;
 }
 
-function readTarget(name: string, task: Obj): { target: HttpTarget; body: string | undefined } | string {
+function readTarget(name: string, task: Obj): { target: HttpTarget; body: TransformDefinition | undefined } | string {
   let call = task;
   if (Array.isArray(task.try)) {
     const inner = task.try.length === 1 && isObj(task.try[0]) ? Object.values(task.try[0])[0] : undefined;
@@ -277,28 +295,31 @@ function readTarget(name: string, task: Obj): { target: HttpTarget; body: string
       headers[key.toLowerCase()] = value;
     }
   }
-  const body = args.body === undefined ? undefined : literalOrJq(args.body);
+  // Without a `body` the engine sends none (a GET or DELETE from the http-request node): a null payload, which is no body.
+  const body: TransformDefinition | undefined = args.body === undefined ? { kind: 'constant', value: null } : literalOrJq(args.body) === '.' ? undefined : { kind: 'jq', expression: literalOrJq(args.body) };
   return {
     target: { task: name, url: endpoint.uri, method: String(args.method ?? 'post').toUpperCase(), headers, delivery: readDelivery(task) },
-    body: body === undefined || body === '.' ? undefined : body,
+    body,
   };
 }
 
-/** The plan of a parsed DSL document; throws PlanError when a pipeline's options are malformed. */
-export function planFromDocument(doc: unknown): DeploymentPlan {
-  if (!isObj(doc) || !isObj(doc.document)) return { kind: 'workflow', reason: 'not a DSL document', hooks: [] };
+/** The plan of a deployment (or a parsed DSL document); throws PlanError when a pipeline's options are malformed. */
+export function planFromDocument(input: unknown): DeploymentPlan {
+  const deployment = Deployment.of(input);
+  if (!deployment.isDsl) return { kind: 'workflow', reason: 'not a DSL document', hooks: [] };
+  const doc = deployment.document;
   const tasks = Array.isArray(doc.do) ? doc.do : [];
   const entries = tasks.map((t) => (isObj(t) ? Object.entries(t)[0] : undefined));
   let listen: ReturnType<typeof readListen> = { filter: undefined, type: undefined };
   let first = 0;
   const leading = entries[0]?.[1];
-  const listenTask = sourceTask(doc, isObj(leading) && isObj(leading.listen) ? entries[0]![0] : undefined);
+  const listenTask = sourceTask(deployment, isObj(leading) && isObj(leading.listen) ? entries[0]![0] : undefined);
   if (isObj(doc.schedule) && doc.schedule.on !== undefined) listen = readListen(doc.schedule.on);
   else if (isObj(leading) && isObj(leading.listen)) {
     listen = readListen(leading.listen.to);
     first = 1;
   }
-  const hooks = readHooks(doc, typeof listen === 'string' ? undefined : listen.type);
+  const hooks = readHooks(deployment, typeof listen === 'string' ? undefined : listen.type);
   const workflow = (reason: string): WorkflowPlan => ({ kind: 'workflow', reason, hooks });
   if (typeof listen === 'string') return workflow(listen);
   // `$secrets` is bound, checked and masked by the engine only; the fast path has no secrets.
@@ -322,7 +343,7 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
     if (filter) {
       const match = (task.switch as Obj[])[0]!.match as Obj;
       if (match.then !== next && match.then !== 'continue') return workflow(`task ${name} branches`);
-      steps.push({ kind: 'filter', task: name, filter });
+      steps.push({ kind: 'filter', task: name, ...filter });
       continue;
     }
     const transform = readTransformTask(task);
@@ -332,7 +353,7 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
     }
     const read = readTarget(name, task);
     if (typeof read === 'string') return workflow(read);
-    if (read.body !== undefined) steps.push({ kind: 'transform', task: `${name}.body`, transform: { kind: 'jq', expression: read.body } });
+    if (read.body !== undefined) steps.push({ kind: 'transform', task: `${name}.body`, transform: read.body });
     target = read.target;
   }
   if (!target) return workflow('it has no HTTP target');
@@ -340,14 +361,20 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
   const leadingFilters: SubscriptionFilter[] = listen.filter ? [listen.filter] : [];
   const ingressFilters: IngressFilter[] = listen.filter ? [{ task: listenTask, source: true, filter: listen.filter }] : [];
   while (steps[0]?.kind === 'filter') {
-    const step = steps.shift() as { task: string; filter: FilterDefinition };
+    const step = steps[0];
+    if (step.onError === 'fault') {
+      // Filtered at ingress too, but kept as a step: an event it fails on is queued and fails at delivery.
+      ingressFilters.push({ task: step.task, source: false, filter: step.filter, onError: 'fault' });
+      break;
+    }
+    steps.shift();
     ingressFilters.push({ task: step.task, source: false, filter: step.filter });
     if (Array.isArray(step.filter)) leadingFilters.push(...step.filter);
     else leadingFilters.push(step.filter);
   }
   return {
     kind: 'pipeline',
-    ingress: readIngress(doc),
+    ingress: readIngress(deployment),
     filter: leadingFilters.length === 0 ? undefined : leadingFilters.length === 1 ? leadingFilters[0] : leadingFilters,
     ingressFilters,
     steps,
@@ -360,9 +387,9 @@ export function planFromDocument(doc: unknown): DeploymentPlan {
  * The name an event filter of `schedule.on` or a leading `listen` is reported under: the
  * document's one source (the node the user drew), else the listen task, else `schedule`.
  */
-export function sourceTask(doc: Obj, listenTask: string | undefined): string {
-  const sources = meshflowMeta(doc.document).sources;
-  if (Array.isArray(sources) && sources.length === 1 && isObj(sources[0]) && typeof sources[0].id === 'string') return sources[0].id;
+export function sourceTask(input: unknown, listenTask: string | undefined): string {
+  const { sources } = Deployment.of(input);
+  if (sources.length === 1) return sources[0]!.id;
   return listenTask ?? 'schedule';
 }
 
@@ -371,16 +398,19 @@ export function sourceTask(doc: Obj, listenTask: string | undefined): string {
  * when it names none. A plain DSL `schedule.on` opened in the studio (kind `dsl-schedule`)
  * listens to the whole mesh, as it did before it was opened.
  */
-export function readIngress(doc: Obj): string[] | 'any' {
-  const sources = meshflowMeta(doc.document).sources;
-  if (!Array.isArray(sources) || sources.length === 0) return 'any';
-  if (sources.some((source) => isObj(source) && source.kind === 'dsl-schedule')) return 'any';
-  const ingress: string[] = [];
-  for (const source of sources) {
-    if (!isObj(source)) continue;
-    if (source.kind === 'cloudevents-endpoint') ingress.push('events');
-    else if (source.kind === 'http-webhook' && isObj(source.connection)) ingress.push(`hook:${String(source.connection.path)}`);
-    else ingress.push(`${String(source.kind)}:${String(source.id)}`);
-  }
-  return ingress;
+export function readIngress(input: unknown): string[] | 'any' {
+  const { sources } = Deployment.of(input);
+  if (sources.length === 0) return 'any';
+  if (sources.some((source) => getNodeDefinition(source.kind)?.generic)) return 'any';
+  return sources.map((source) => {
+    const system = bindingOf(source.kind);
+    if (system === 'cloudevents-http') return 'events';
+    if (system === 'http-webhook' && source.connection) return `hook:${String(source.connection.path)}`;
+    return `${source.kind}:${source.id}`;
+  });
+}
+
+/** What a source node says it binds to (its definition's `binding`), so a new source kind needs no change here. */
+function bindingOf(kind: string): string | undefined {
+  return getNodeDefinition(kind)?.binding?.system;
 }

@@ -37,7 +37,13 @@ export interface CompiledIngressFilter {
 }
 
 export async function compileIngressFilters(filters: IngressFilter[]): Promise<CompiledIngressFilter[]> {
-  return Promise.all(filters.map(async (definition) => ({ definition, test: await compileFilter(definition.filter), explain: await explainFilter(definition.filter) })));
+  return Promise.all(
+    filters.map(async (definition) => ({
+      definition,
+      test: await compileFilter(definition.filter, definition.onError === 'fault' ? { onError: 'throw' } : {}),
+      explain: await explainFilter(definition.filter),
+    })),
+  );
 }
 
 /** The first ingress filter that drops the event, and why; undefined when every one passes. */
@@ -47,8 +53,9 @@ export function firstMiss(filters: CompiledIngressFilter[], event: CloudEventRec
     try {
       passed = f.test(event);
     } catch {
-      // A filter that fails on an event does not match it (CESQL's and jq's error rule).
-      passed = false;
+      // A filter that fails on an event does not match it (CESQL's and jq's error rule), unless
+      // its error fails the event: then it is queued, and the same filter fails it at delivery.
+      passed = f.definition.onError === 'fault';
     }
     if (passed) continue;
     const reason = f.explain(event) ?? 'evaluating the filter failed on this event';
@@ -67,7 +74,7 @@ interface BatchJq {
 }
 
 type CompiledStep =
-  | { kind: 'filter'; task: string; test: EventPredicate; explain: FilterExplainer }
+  | { kind: 'filter'; task: string; test: EventPredicate; explain: FilterExplainer; faults: boolean }
   | { kind: 'transform'; task: string; apply: EventTransform; batch?: BatchJq };
 
 export class Subscription {
@@ -86,7 +93,8 @@ export class Subscription {
     const steps: CompiledStep[] = [];
     for (const step of plan.steps) {
       if (step.kind === 'filter') {
-        steps.push({ kind: 'filter', task: step.task, test: await compileFilter(step.filter), explain: await explainFilter(step.filter) });
+        const faults = step.onError === 'fault';
+        steps.push({ kind: 'filter', task: step.task, test: await compileFilter(step.filter, faults ? { onError: 'throw' } : {}), explain: await explainFilter(step.filter), faults });
         continue;
       }
       const transform = await compileTransform(step.transform);
@@ -143,7 +151,11 @@ export class Subscription {
           let passed = false;
           try {
             passed = step.test(values[i] as FilterEvent);
-          } catch {
+          } catch (error) {
+            if (step.faults) {
+              settled[i] = new TransformError(`jq ${step.task}: ${(error as Error).message}`);
+              continue;
+            }
             passed = false;
           }
           if (!passed) settled[i] = { deliver: false, droppedBy: step.task, reason: step.explain(values[i] as FilterEvent) ?? 'evaluating the filter failed on this event' };

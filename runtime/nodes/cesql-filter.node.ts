@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { CesqlSyntaxError, cesqlCondition, cesqlToJq, cesqlWarning } from './predicates.ts';
+import { CesqlParseError } from '../expressions/cesql/index.ts';
+import { CesqlTranslationError, cesqlToJq } from '../expressions/cesql/jq.ts';
+import { filterWarnings } from '../expressions/filters/index.ts';
 import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
 import { defineTaskNode } from './types.ts';
 
@@ -18,16 +20,14 @@ export default defineTaskNode({
         try {
           cesqlToJq(expression);
         } catch (error) {
-          if (!(error instanceof CesqlSyntaxError)) throw error;
+          if (!(error instanceof CesqlParseError || error instanceof CesqlTranslationError)) throw error;
           ctx.addIssue({ code: 'custom', message: `invalid CESQL: ${error.message}` });
         }
       }),
   }),
   ports: () => filterPorts,
-  warnings: (config) => {
-    const message = cesqlWarning(config.expression);
-    return message ? [{ message, path: ['expression'] }] : [];
-  },
-  compile: (config, ctx) => ({ task: filterTask(cesqlCondition(config.expression), ctx), meta: { expression: config.expression } }),
+  pipeline: (config) => ({ role: 'filter', filter: { sql: config.expression } }),
+  warnings: (config) => filterWarnings({ sql: config.expression }).map((w) => ({ message: w.message, path: ['expression'] })),
+  compile: (config, ctx) => ({ task: filterTask(cesqlToJq(config.expression), ctx), meta: { expression: config.expression } }),
   decompile: (task, meta) => (readFilterCondition(task) === undefined ? undefined : { expression: meta.expression }),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { dataPatternSchema, dataPatternToJq } from './predicates.ts';
+import { dataPatternSchema } from '../expressions/filters/index.ts';
+import { dataPatternToJq } from '../expressions/filters/jq.ts';
 import { filterPorts, filterTask, readFilterCondition } from './shared.ts';
 import { defineTaskNode } from './types.ts';
 
@@ -15,6 +16,7 @@ export default defineTaskNode({
     pattern: dataPatternSchema.default({ source: [{ exists: true }] }),
   }),
   ports: () => filterPorts,
+  pipeline: (config) => ({ role: 'filter', filter: { pattern: config.pattern } }),
   compile: (config, ctx) => ({ task: filterTask(dataPatternToJq(config.pattern), ctx), meta: { pattern: config.pattern } }),
   decompile: (task, meta) => (readFilterCondition(task) === undefined ? undefined : { pattern: meta.pattern }),
 });

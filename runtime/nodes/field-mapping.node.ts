@@ -21,6 +21,7 @@ export default defineTaskNode({
       .refine((items) => new Set(items.map((item) => item.to)).size === items.length, 'each target field once'),
   }),
   ports: () => linearPorts,
+  pipeline: (config) => ({ role: 'transform', transform: { kind: 'jq', expression: `{${config.mappings.map((m) => `${JSON.stringify(m.to)}: (${m.from})`).join(', ')}}` } }),
   compile: (config) => ({ task: { set: Object.fromEntries(config.mappings.map((m) => [m.to, toRuntimeExpression(m.from)])) } }),
   decompile(task) {
     if (!isRecord(task.set)) return undefined;

@@ -10,6 +10,8 @@ export default defineTaskNode({
   description: 'Keeps events for which a jq expression is true.',
   schema: z.object({ expression: jqField('.data != null') }),
   ports: () => filterPorts,
+  // The engine fails a run whose `when` raises an error; the data plane fails the event the same way.
+  pipeline: (config) => ({ role: 'filter', filter: { jq: config.expression }, onError: 'fault' }),
   compile: (config, ctx) => ({ task: filterTask(config.expression, ctx) }),
   decompile(task) {
     const expression = readFilterCondition(task);

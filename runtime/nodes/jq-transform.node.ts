@@ -14,6 +14,7 @@ export default defineTaskNode({
   description: 'Replaces the event with the result of a jq expression.',
   schema: z.object({ expression: jqField('{ id: .id, data: .data }') }),
   ports: () => linearPorts,
+  pipeline: (config) => ({ role: 'transform', transform: { kind: 'jq', expression: config.expression } }),
   compile: (config) => ({ task: { set: { result: toRuntimeExpression(config.expression) }, output: { as: '${ .result }' } } }),
   decompile(task) {
     if (!isRecord(task.set)) return undefined;

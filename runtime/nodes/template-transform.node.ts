@@ -21,8 +21,9 @@ function templateToJq(template: string): string {
 }
 
 export function templateExpression(config: { values: Record<string, string>; template: string; parseJson: boolean }): string {
+  // A JSONPath that finds nothing (or meets a value it cannot descend into) renders as null, as the data plane's JSONPath does.
   const values = Object.entries(config.values)
-    .map(([name, path]) => `${name}: (${jsonPathToJq(path)})`)
+    .map(([name, path]) => `${name}: first((${jsonPathToJq(path)})?, null)`)
     .join(', ');
   return `{ ${values} } as $v | ${templateToJq(config.template)}${config.parseJson ? ' | fromjson' : ''}`;
 }
@@ -34,12 +35,20 @@ export default defineTaskNode({
   category: 'transform',
   icon: 'file-code',
   description: 'Picks values with JSONPath and renders a ${name} template (EventMesh transformer style); JSON output is parsed.',
-  schema: z.object({
-    values: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _'), jsonPath).default({ id: '$.data.id' }),
-    template: z.string().default('{"orderId": "${id}"}'),
-    parseJson: z.boolean().default(true),
-  }),
+  schema: z
+    .object({
+      values: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _'), jsonPath).default({ id: '$.data.id' }),
+      template: z.string().default('{"orderId": "${id}"}'),
+      parseJson: z.boolean().default(true),
+    })
+    .superRefine((config, ctx) => {
+      // The data plane refuses such a template at deploy time (runtime/expressions/transforms); say so here.
+      for (const [, name] of config.template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+        if (!(name! in config.values)) ctx.addIssue({ code: 'custom', path: ['template'], message: `\${${name}} names no entry of values (${Object.keys(config.values).join(', ') || 'none'})` });
+      }
+    }),
   ports: () => linearPorts,
+  pipeline: (config) => ({ role: 'transform', transform: { kind: 'template', values: config.values, template: config.template }, parseJson: config.parseJson }),
   compile: (config) => ({
     task: { set: { result: `\${ ${templateExpression(config)} }` }, output: { as: '${ .result }' } },
     meta: { values: config.values, template: config.template, parseJson: config.parseJson },

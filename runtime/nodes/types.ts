@@ -3,6 +3,8 @@
  * (palette, inspector, compiler, worker) depends only on these types.
  */
 import { z } from 'zod';
+import type { FilterDefinition } from '../expressions/filters/index.ts';
+import type { TransformDefinition } from '../expressions/transforms/index.ts';
 
 export type NodeCategory = 'source' | 'filter' | 'transform' | 'control' | 'target';
 
@@ -61,6 +63,21 @@ export interface Binding {
   direction: 'source' | 'target';
 }
 
+/**
+ * What a task means to the data plane's fast path (runtime/events/plan.ts), which runs
+ * pipeline-shaped flows without the engine: a filter predicate or a transform, with the
+ * meaning its compiled task has in the engine (test/unit/events/differential.test.ts holds
+ * the two to the same answers).
+ */
+export type PipelineMeaning =
+  | {
+      role: 'filter';
+      filter: FilterDefinition;
+      /** `fault`: an error evaluating it fails the event, as a jq `when` fails a run in the engine; `drop` (default): the filter does not match. */
+      onError?: 'drop' | 'fault';
+    }
+  | { role: 'transform'; transform: TransformDefinition; parseJson?: boolean };
+
 interface DefinitionBase<Schema extends z.ZodType> {
   kind: string;
   title: string;
@@ -80,6 +97,8 @@ interface DefinitionBase<Schema extends z.ZodType> {
 
 export interface TaskNodeDefinition<Schema extends z.ZodType = z.ZodType> extends DefinitionBase<Schema> {
   compile(config: z.output<Schema>, ctx: CompileContext): TaskOutput;
+  /** Its meaning as a step of a pipeline, for kinds the data plane runs itself; absent otherwise. */
+  pipeline?(config: z.output<Schema>): PipelineMeaning;
   /**
    * Reads a config back from a task this kind wrote (with `then` and `metadata` removed).
    * Returns undefined when the task is not of this kind's shape; the decompiler re-compiles the

@@ -13,7 +13,7 @@
  * exponential backoff. Deploy/undeploy and edits arrive through LISTEN "meshflow_connectors".
  */
 import pg from 'pg';
-import { parse as parseYaml } from 'yaml';
+import { deploymentOf } from '../compiler/deployment.ts';
 import { egressRefusal } from '../net/egress.ts';
 import { connectionBinding, connectorKind, driverFor, parseConnectorConfig, type ConnectorConfig, type ConnectorSecrets, type Inbound } from '../connectors/index.ts';
 import { decryptSecrets } from '../connectors/secrets.ts';
@@ -83,16 +83,14 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Broker sources of a deployed flow, from its document's `metadata.meshflow.sources`. */
 export function flowSources(deployment: Pick<ActiveDeployment, 'id' | 'dslYaml'>): { id: string; kind: string; connection: Obj }[] {
-  let doc: unknown;
+  let sources;
   try {
-    doc = parseYaml(deployment.dslYaml);
+    ({ sources } = deploymentOf(deployment));
   } catch {
     return [];
   }
-  const sources = isObj(doc) && isObj(doc.document) && isObj(doc.document.metadata) && isObj(doc.document.metadata.meshflow) ? doc.document.metadata.meshflow.sources : undefined;
-  if (!Array.isArray(sources)) return [];
   return sources.flatMap((s) => {
-    if (!isObj(s) || typeof s.kind !== 'string' || typeof s.id !== 'string' || !isObj(s.connection)) return [];
+    if (!s.connection) return [];
     const kind = connectorKind(s.kind);
     return kind && kind.direction === 'source' ? [{ id: s.id, kind: s.kind, connection: s.connection }] : [];
   });

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
-import { parse as parseYaml } from 'yaml';
+import { deploymentOf, type Deployment } from '../compiler/deployment.ts';
 import { backlogByDeployment } from '../events/delivery-queue.ts';
 import { EventLog, sweepEventLog } from '../events/event-log.ts';
 import { HttpDeliverer } from '../events/http-delivery.ts';
@@ -63,9 +63,9 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     if (!entry) {
       entry = (async (): Promise<Compiled> => {
         let plan: DeploymentPlan;
-        let doc: unknown;
+        let doc: Deployment;
         try {
-          doc = parseYaml(row.dslYaml);
+          doc = deploymentOf(row);
           plan = planFromDocument(doc);
         } catch (error) {
           return { plan: { kind: 'workflow', reason: 'unreadable', hooks: [] }, subscription: `deployment ${row.id} cannot be read: ${(error as Error).message}` };

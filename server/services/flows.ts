@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PrismaClient } from '@/prisma/generated/client';
 import { compileAndValidate, type CompileResult } from '@/runtime/compiler/compile';
+import { Deployment } from '@/runtime/compiler/deployment';
 import { documentNameFor } from '@/runtime/compiler/document-name';
 import { decompile } from '@/runtime/compiler/decompile';
 import { hasErrors, type Diagnostic } from '@/runtime/compiler/diagnostics';
@@ -309,7 +310,7 @@ export const deployInput = z.object({ flowId, version: versionNumber.optional() 
 export function webhookUrls(dslYaml: string, workerPublicUrl: string): string[] {
   try {
     const base = workerPublicUrl.replace(/\/+$/, '');
-    return planFromDocument(parseYaml(dslYaml)).hooks.map((hook) => `${base}/hooks/${encodeURIComponent(hook.id)}`);
+    return planFromDocument(Deployment.parse(dslYaml)).hooks.map((hook) => `${base}/hooks/${encodeURIComponent(hook.id)}`);
   } catch (error) {
     if (error instanceof PlanError) return [];
     throw error;
@@ -323,8 +324,9 @@ export function webhookUrls(dslYaml: string, workerPublicUrl: string): string[] 
 async function requireSecrets(db: Pick<PrismaClient, 'secret'>, dslYaml: string): Promise<void> {
   let names: string[];
   try {
-    const doc = parseYaml(dslYaml) as { use?: { secrets?: unknown } } | null;
-    const declared = Array.isArray(doc?.use?.secrets) ? doc.use.secrets.filter((n): n is string => typeof n === 'string') : [];
+    const doc = Deployment.parse(dslYaml);
+    const use = doc.document.use as { secrets?: unknown } | undefined;
+    const declared = Array.isArray(use?.secrets) ? use.secrets.filter((n): n is string => typeof n === 'string') : [];
     const hooks = planFromDocument(doc).hooks.flatMap((h) => (h.secret === undefined ? [] : [h.secret]));
     names = [...new Set([...declared, ...hooks])];
   } catch (error) {
@@ -409,12 +411,10 @@ export async function flowDeletionImpact(db: PrismaClient, flowId: string, worke
   });
   if (!flow) throw new ServiceError('NOT_FOUND', `no flow with id ${flowId}`);
   const live = flow.deployments.find((d) => d.status === 'active') ?? flow.deployments[0];
-  const graphNodes = live && isRecord(live.flowVersion.graph) && Array.isArray(live.flowVersion.graph.nodes) ? (live.flowVersion.graph.nodes as unknown[]) : [];
-  const sources = graphNodes.flatMap((node) => {
-    if (!isRecord(node) || typeof node.kind !== 'string') return [];
-    const def = getNodeDefinition(node.kind);
+  const sources = (live ? deployedSources(live.flowVersion.dslYaml) : []).flatMap((source) => {
+    const def = getNodeDefinition(source.kind);
     if (!def || !isSourceDefinition(def)) return [];
-    return [{ kind: node.kind, title: def.title, label: typeof node.label === 'string' && node.label ? node.label : def.title }];
+    return [{ kind: source.kind, title: def.title, label: source.label || def.title }];
   });
   const deadLetters = await db.deadLetter.count({
     where: { OR: [{ flowId }, { deploymentId: { in: (await db.deployment.findMany({ where: { flowId }, select: { id: true } })).map((d) => d.id) } }], replayedAt: null, discardedAt: null },
@@ -454,6 +454,15 @@ export async function deleteFlow(db: PrismaClient, flowId: string): Promise<{ na
     await tx.flow.delete({ where: { id: flowId } });
     return { name, stoppedDeployment: stopped > 0 };
   });
+}
+
+/** The source nodes a deployed document lists (runtime/compiler/deployment.ts); none when it does not parse. */
+function deployedSources(dslYaml: string) {
+  try {
+    return Deployment.parse(dslYaml).sources;
+  } catch {
+    return [];
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

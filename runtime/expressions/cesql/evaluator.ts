@@ -54,7 +54,8 @@ export interface CompileNotes {
 const NOT_ATTRIBUTES = new Set(['data', 'data_base64']);
 
 function readAttribute(event: CesqlEvent, name: string): unknown {
-  return NOT_ATTRIBUTES.has(name) ? undefined : event[name];
+  // After a transform the value may be anything; only an object has attributes.
+  return NOT_ATTRIBUTES.has(name) || typeof event !== 'object' || event === null || Array.isArray(event) ? undefined : event[name];
 }
 
 function missing(ctx: EvaluationContext, name: string): false {

@@ -66,6 +66,14 @@ function wildcardMatcher(pattern: string): (value: string) => boolean | undefine
   return (value) => matchWildcard(normalized, value);
 }
 
+/**
+ * `equals-ignore-case` folds ASCII letters only: the same rule jq's `ascii_downcase` applies
+ * where a compiled flow runs the pattern (filters/jq.ts), so both ways agree on every string.
+ */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+}
+
 class PatternCompiler {
   constructor(private readonly issues: DefinitionIssue[]) {}
 
@@ -179,8 +187,8 @@ class PatternCompiler {
       case 'equals-ignore-case': {
         const text = this.string(operand, path, 'equals-ignore-case');
         if (text === undefined) return undefined;
-        const lower = text.toLowerCase();
-        return (v) => typeof v === 'string' && v.toLowerCase() === lower;
+        const lower = asciiLower(text);
+        return (v) => typeof v === 'string' && asciiLower(v) === lower;
       }
       case 'wildcard': {
         const text = this.string(operand, path, 'wildcard');
@@ -255,8 +263,8 @@ class PatternCompiler {
         case 'equals-ignore-case': {
           const texts = this.strings(value, at, operator);
           if (texts === undefined) return undefined;
-          const lower = new Set(texts.map((t) => t.toLowerCase()));
-          return (v) => typeof v === 'string' && !lower.has(v.toLowerCase());
+          const lower = new Set(texts.map(asciiLower));
+          return (v) => typeof v === 'string' && !lower.has(asciiLower(v));
         }
         case 'wildcard': {
           const texts = this.strings(value, at, operator);

@@ -80,7 +80,8 @@ function explainPattern(pattern: Record<string, unknown>): FilterExplainer {
 }
 
 function attributeText(event: FilterEvent, name: string): string | undefined {
-  const raw = event[name];
+  // After a transform the value may be anything; only an object has attributes.
+  const raw = isPlainObject(event) ? event[name] : undefined;
   return raw === undefined || raw === null ? undefined : String(raw);
 }
 

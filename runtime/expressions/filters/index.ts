@@ -44,12 +44,13 @@ const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
 /** Attribute values as strings; booleans and numbers in extensions compare by their CESQL String form. */
 function attributeText(event: FilterEvent, name: string): string | undefined {
-  const raw = event[name];
+  // After a transform the value may be anything; only an object has attributes (as in jq, filters/jq.ts).
+  const raw = isPlainObject(event) ? event[name] : undefined;
   if (raw === undefined || raw === null) return undefined;
   return typeof raw === 'string' ? raw : String(fromAttribute(raw));
 }
 
-type JqMode = { kind: 'validate' } | { kind: 'compile'; runtime: JqRuntime };
+type JqMode = { kind: 'validate' } | { kind: 'compile'; runtime: JqRuntime; rethrow?: boolean };
 
 class FilterCompiler {
   readonly issues: DefinitionIssue[] = [];
@@ -185,6 +186,13 @@ class FilterCompiler {
           }
         }
       : slow;
+    if (this.jq.rethrow) {
+      // The engine's meaning of a jq `when`: an error fails the run, not just the test.
+      return (event) => {
+        const result = first(event);
+        return result !== undefined && result !== null && result !== false;
+      };
+    }
     return (event) => {
       try {
         const result = first(event);
@@ -230,10 +238,13 @@ export function filterWarnings(definition: unknown): DefinitionIssue[] {
  * Compiles a filter definition into a predicate. Throws DefinitionError listing every
  * problem. Async only because a `jq` filter loads the jq WebAssembly module first. `options.jq`
  * replaces the process-wide jq runtime (the filter tester answers from evaluations it ran
- * without blocking).
+ * without blocking). `options.onError: 'throw'` lets a `jq` filter's runtime error escape the
+ * predicate instead of failing the match (a jq `when` in the engine).
  */
-export async function compileFilter(definition: unknown, options: { jq?: JqRuntime } = {}): Promise<EventPredicate> {
-  const jq: JqMode = containsJq(definition) ? { kind: 'compile', runtime: options.jq ?? (await loadJqRuntime()) } : { kind: 'validate' };
+export async function compileFilter(definition: unknown, options: { jq?: JqRuntime; onError?: 'drop' | 'throw' } = {}): Promise<EventPredicate> {
+  const jq: JqMode = containsJq(definition)
+    ? { kind: 'compile', runtime: options.jq ?? (await loadJqRuntime()), rethrow: options.onError === 'throw' }
+    : { kind: 'validate' };
   const compiler = new FilterCompiler(jq);
   const predicate = compiler.compile(definition, '');
   if (!predicate || compiler.issues.length > 0) throw new DefinitionError('filter', compiler.issues);
@@ -247,11 +258,47 @@ export const filterDefinitionSchema = z.custom<FilterDefinition>().superRefine((
   }
 });
 
-/** A zod schema for a bare event pattern. */
-export const dataPatternSchema = z.custom<DataPattern>().superRefine((value, ctx) => {
-  const issues: DefinitionIssue[] = [];
-  compileDataPattern(value, '', issues);
-  for (const issue of issues) {
+/** A zod schema for a bare event pattern: an object to a form (the node inspector), checked by the pattern compiler. */
+export const dataPatternSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const issues: DefinitionIssue[] = [];
+    compileDataPattern(value, '', issues);
+    for (const issue of issues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('/').slice(1).map(unescapePointer) });
+    }
+  }) as unknown as z.ZodType<DataPattern, Record<string, unknown>>;
+
+/** The CloudEvents Subscriptions API dialects (no `pattern`, no `jq`): what the attribute filter node offers. */
+export type SubscriptionsApiFilter =
+  | { exact: Record<string, string> }
+  | { prefix: Record<string, string> }
+  | { suffix: Record<string, string> }
+  | { all: SubscriptionsApiFilter[] }
+  | { any: SubscriptionsApiFilter[] }
+  | { not: SubscriptionsApiFilter }
+  | { sql: string };
+
+const attributes = z.record(z.string().regex(ATTRIBUTE_NAME, 'a CloudEvents attribute name (lowercase letters and digits)'), z.string().min(1));
+
+const subscriptionsApiShape: z.ZodType<SubscriptionsApiFilter> = z.lazy(() =>
+  z.union([
+    z.strictObject({ exact: attributes }),
+    z.strictObject({ prefix: attributes }),
+    z.strictObject({ suffix: attributes }),
+    z.strictObject({ all: z.array(subscriptionsApiShape).min(1) }),
+    z.strictObject({ any: z.array(subscriptionsApiShape).min(1) }),
+    z.strictObject({ not: subscriptionsApiShape }),
+    z.strictObject({ sql: z.string().min(1) }),
+  ]),
+);
+
+/**
+ * A form-ready zod schema for one Subscriptions API filter: its shape for the inspector form,
+ * and the filter compiler's own checks (a `sql` filter must parse) for its messages.
+ */
+export const subscriptionsApiFilterSchema = subscriptionsApiShape.superRefine((value, ctx) => {
+  for (const issue of validateFilter(value)) {
     ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.split('/').slice(1).map(unescapePointer) });
   }
 });

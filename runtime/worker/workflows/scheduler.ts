@@ -9,6 +9,7 @@
  * `every` and `cron` count from the previous due time; `after` from the previous run's end
  * (whatever its outcome), and its first run starts as soon as it is deployed.
  */
+import { Deployment } from '../../compiler/deployment.ts';
 import type pg from 'pg';
 import { nextScheduledRun, WorkflowError, type JsonObject } from '../../engine/index.ts';
 import { durationMs } from '../../engine/duration.ts';
@@ -33,8 +34,8 @@ const CRON_LOOKBACK_MS = 2 * 86_400_000;
  * The schedule's time-based part, checked: undefined for event-driven or unscheduled
  * workflows; throws a WorkflowError naming the field when it is malformed.
  */
-export function timeSchedule(doc: unknown): JsonObject | undefined {
-  const schedule = (doc as { schedule?: unknown } | null)?.schedule;
+export function timeSchedule(input: unknown): JsonObject | undefined {
+  const schedule = Deployment.of(input).document.schedule;
   if (typeof schedule !== 'object' || schedule === null || Array.isArray(schedule)) return undefined;
   const s = schedule as JsonObject;
   if (s.every !== undefined) {

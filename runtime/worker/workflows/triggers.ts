@@ -5,6 +5,7 @@
  * (runtime/events/plan.ts), so a workflow and a pipeline with the same trigger see the same events.
  */
 import type { CloudEventRecord } from '../../events/cloudevent.ts';
+import { Deployment } from '../../compiler/deployment.ts';
 import { readIngress, readListen, sourceTask, withToFilter } from '../../events/plan.ts';
 import {
   SubscriptionSet,
@@ -35,24 +36,26 @@ export interface WorkflowTrigger {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The trigger of a parsed DSL document, or undefined when events do not start it (cron, manual). */
-export function workflowTrigger(doc: unknown): WorkflowTrigger | undefined {
-  if (!isObj(doc) || !isObj(doc.document)) return undefined;
+/** The trigger of a deployment (or a parsed DSL document), or undefined when events do not start it (cron, manual). */
+export function workflowTrigger(input: unknown): WorkflowTrigger | undefined {
+  const deployment = Deployment.of(input);
+  if (!deployment.isDsl) return undefined;
+  const doc = deployment.document;
   if (isObj(doc.schedule)) {
     if (doc.schedule.on === undefined) return undefined;
     const all = isObj(doc.schedule.on) && Array.isArray(doc.schedule.on.all) ? doc.schedule.on.all : undefined;
     if (all) {
       const filters = all.map((f) => withToFilter(isObj(f) && isObj(f.with) ? f.with : {}));
-      return filters.length === 0 ? undefined : { ingress: readIngress(doc), filter: { any: filters }, all: filters, task: sourceTask(doc, undefined) };
+      return filters.length === 0 ? undefined : { ingress: readIngress(deployment), filter: { any: filters }, all: filters, task: sourceTask(deployment, undefined) };
     }
     const listen = readListen(doc.schedule.on);
-    return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter, task: sourceTask(doc, undefined) };
+    return typeof listen === 'string' ? undefined : { ingress: readIngress(deployment), filter: listen.filter, task: sourceTask(deployment, undefined) };
   }
   const first = Array.isArray(doc.do) ? doc.do[0] : undefined;
   const entry = isObj(first) ? Object.entries(first)[0] : undefined;
   if (!entry || !isObj(entry[1]) || !isObj(entry[1].listen)) return undefined;
   const listen = readListen(entry[1].listen.to);
-  return typeof listen === 'string' ? undefined : { ingress: readIngress(doc), filter: listen.filter, task: sourceTask(doc, entry[0]), listenAt: `/do/0/${entry[0]}` };
+  return typeof listen === 'string' ? undefined : { ingress: readIngress(deployment), filter: listen.filter, task: sourceTask(deployment, entry[0]), listenAt: `/do/0/${entry[0]}` };
 }
 
 export class CompiledTrigger {

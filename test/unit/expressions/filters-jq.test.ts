@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { compileCesql } from '@/runtime/expressions/cesql';
 import { compileDataPattern } from '@/runtime/expressions/filters/data-pattern';
 import { loadJqRuntime, type JqValue } from '@/runtime/expressions/jq';
-import { cesqlToJq, dataPatternToJq, subscriptionFilterToJq } from '@/runtime/nodes/predicates';
+import { cesqlToJq } from '@/runtime/expressions/cesql/jq';
+import { dataPatternToJq, filterToJq } from '@/runtime/expressions/filters/jq';
 
-/** Compiled filters must keep exactly the events the runtime's own matchers keep. */
+/** Filters compiled to jq must keep exactly the events the runtime's own matchers keep (the differential test in test/unit/events covers generated ones). */
 const events: JqValue[] = [
   { specversion: '1.0', id: '1', source: 'https://shop.example.com', type: 'com.example.order.created', priority: '5', data: { total: 150, currency: 'EUR', customer: { tier: 'gold' }, tags: ['a', 'b'] } },
   { specversion: '1.0', id: '2', source: '/eu/shop', type: 'com.example.order.cancelled', priority: '1', data: { total: 20, currency: 'usd', customer: { tier: 'silver' }, tags: [] } },
@@ -58,7 +59,7 @@ describe('CESQL compiled to jq', () => {
 
 describe('subscription filters compiled to jq', () => {
   it('combines dialects', async () => {
-    const jq = subscriptionFilterToJq({ all: [{ prefix: { type: 'com.example.' } }, { not: { exact: { source: '/us' } } }, { any: [{ suffix: { type: '.created' } }, { sql: "id = '2'" }] }] });
+    const jq = filterToJq({ all: [{ prefix: { type: 'com.example.' } }, { not: { exact: { source: '/us' } } }, { any: [{ suffix: { type: '.created' } }, { sql: "id = '2'" }] }] });
     expect(await Promise.all(events.map((e) => run(jq, e)))).toEqual([true, true, false, false]);
   });
 });
