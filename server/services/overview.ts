@@ -27,9 +27,9 @@ export interface MinutePoint {
  * (or its run failed), or still pending. Counting by arrival makes every window add up:
  * accepted = filtered + delivered + dead-lettered + pending. `accepted` comes from what the
  * worker wrote with the event (how many deployments considered it), not from the outcomes,
- * so a lost outcome shows as a gap rather than vanishing. Where a deployment left several
- * traces of one event (a replay, a re-run), the latest state wins: waiting over failed over
- * delivered over filtered.
+ * so a lost outcome shows as a gap rather than vanishing. An event counts once per flow: where
+ * a flow left several traces of one event (a retry, a replay or backfill to its live version,
+ * a re-run), the latest state wins: waiting over failed over delivered over filtered.
  */
 const COHORT = `
 WITH ev AS (
@@ -46,7 +46,9 @@ WITH ev AS (
   SELECT l."eventSeq", l."deploymentId", 3 FROM dead_letter l JOIN ev ON ev.seq = l."eventSeq"
    WHERE l."deploymentId" IS NOT NULL AND l."replayedAt" IS NULL
 ), state AS (
-  SELECT seq, dep, max(rank) AS rank FROM traces GROUP BY seq, dep
+  -- Versions of one flow are one flow here: a replay to the live version is the same event's fate.
+  SELECT t.seq, coalesce(d."flowId", t.dep) AS flow, max(t.dep) AS dep, max(t.rank) AS rank
+    FROM traces t LEFT JOIN deployment d ON d.id = t.dep GROUP BY t.seq, coalesce(d."flowId", t.dep)
 )`;
 
 const HOUR = `${COHORT}, minutes AS (
@@ -70,10 +72,10 @@ SELECT m.minute, coalesce(e."eventsIn", 0) AS "eventsIn", coalesce(e.accepted, 0
 
 /** The hour's outcomes per deployment, and which nodes filtered how many. */
 const PER_FLOW = `${COHORT}
-SELECT s.dep AS "deploymentId", count(*)::int AS accepted,
+SELECT max(s.dep) AS "deploymentId", count(*)::int AS accepted,
        count(*) FILTER (WHERE s.rank = 1)::int AS filtered, count(*) FILTER (WHERE s.rank = 2)::int AS delivered,
        count(*) FILTER (WHERE s.rank = 3)::int AS "deadLettered", count(*) FILTER (WHERE s.rank = 4)::int AS pending
-  FROM state s GROUP BY s.dep`;
+  FROM state s GROUP BY s.flow`;
 
 const FILTERED_BY = `
 SELECT o."deploymentId", o.task, count(*)::int AS n FROM delivery_outcome o JOIN event e ON e.seq = o."eventSeq"

@@ -61,7 +61,8 @@ describe('runtime worker', () => {
     const w = worker({ DATABASE_URL: inject('databaseUrl'), WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1' });
     await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/health`)).ok ? true : undefined), 20_000, 'second worker');
     expect(await w.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    expect(w.output()).toContain('worker stopping');
+    expect(w.output()).toContain('worker draining');
+    expect(w.output()).toContain('worker stopped');
   });
 });
 
