@@ -321,7 +321,22 @@ class DocumentDecompiler {
       }
       return;
     }
-    this.nodes.push({ id: this.allocateId('schedule'), kind: 'dsl-schedule', config: { schedule } });
+    const id = this.allocateId('schedule');
+    this.nodes.push({ id, kind: 'dsl-schedule', config: { schedule } });
+    // The document's metadata names sources its `schedule` no longer fits: say what they became.
+    const named = listed.flatMap((source) => {
+      const def = typeof source.kind === 'string' ? getNodeDefinition(source.kind) : undefined;
+      return def ? [def.title] : [];
+    });
+    if (named.length > 0) {
+      this.diagnostics.push({
+        severity: 'warning',
+        code: 'kind-changed',
+        nodeId: id,
+        path: ['schedule'],
+        message: `the schedule was edited into something ${named.join(' and ')} ${named.length === 1 ? 'does' : 'do'} not write, so it is now a plain DSL schedule node showing the schedule as it runs`,
+      });
+    }
   }
 }
 

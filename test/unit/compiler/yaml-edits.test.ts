@@ -13,20 +13,43 @@ import { defaultConfig, isSourceDefinition, paletteDefinitions, type FlowGraph }
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
 
-const taskKinds = paletteDefinitions().filter((def) => !isSourceDefinition(def) && def.ports(def.schema.parse({}) as never).outputs.every((p) => p.optional || p.role === 'next' || p.role === 'jump'));
+const taskKinds = paletteDefinitions().filter((def) => !isSourceDefinition(def));
+const sourceKinds = paletteDefinitions().filter((def) => isSourceDefinition(def));
 
-/** webhook → the node under test → log, compiled. */
+/**
+ * webhook → the node under test → log, compiled; a composite's inner lists and branches each
+ * hold a Log node of their own.
+ */
 function flowWith(kind: string): FlowGraph {
   const def = paletteDefinitions().find((d) => d.kind === kind)!;
-  const hasNext = def.ports(def.schema.parse({}) as never).outputs.some((p) => p.id === 'out');
+  const outputs = def.ports(def.schema.parse({}) as never).outputs;
+  const hasNext = outputs.some((p) => p.id === 'out');
+  const inner = outputs.filter((p) => p.role === 'list' || p.role === 'branches');
   return {
     document: { namespace: 'default', name: 'edits', version: '0.1.0' },
     nodes: [
       { id: 'hook', kind: 'http-webhook', position: { x: 0, y: 0 }, config: defaultConfig('http-webhook')! },
       { id: 'step', kind, position: { x: 300, y: 0 }, config: defaultConfig(kind)! },
+      ...inner.map((p, i) => ({ id: `inner-${p.id}`, kind: 'log', position: { x: 300, y: 200 + 100 * i }, config: defaultConfig('log')! })),
       ...(hasNext ? [{ id: 'after', kind: 'log', position: { x: 600, y: 0 }, config: defaultConfig('log')! }] : []),
     ],
-    edges: [{ id: 'e1', source: 'hook', target: 'step' }, ...(hasNext ? [{ id: 'e2', source: 'step', target: 'after' }] : [])],
+    edges: [
+      { id: 'e1', source: 'hook', target: 'step' },
+      ...inner.map((p) => ({ id: `e-${p.id}`, source: 'step', sourcePort: p.id, target: `inner-${p.id}` })),
+      ...(hasNext ? [{ id: 'e2', source: 'step', target: 'after' }] : []),
+    ],
+  };
+}
+
+/** The source under test → log, compiled. */
+function flowFrom(kind: string): FlowGraph {
+  return {
+    document: { namespace: 'default', name: 'edits', version: '0.1.0' },
+    nodes: [
+      { id: 'source', kind, position: { x: 0, y: 0 }, config: defaultConfig(kind)! },
+      { id: 'after', kind: 'log', position: { x: 300, y: 0 }, config: defaultConfig('log')! },
+    ],
+    edges: [{ id: 'e1', source: 'source', target: 'after' }],
   };
 }
 
@@ -35,9 +58,9 @@ function taskNamed(document: unknown, name: string): Record<string, Json> | unde
   return list.find((item) => name in item)?.[name];
 }
 
-/** Every scalar leaf of a task except its flow directive and the canvas position. */
+/** Every scalar leaf of a task except its flow directive, the canvas position and nested tasks' own metadata. */
 function leaves(value: Json, path: Path = []): { path: Path; value: Json }[] {
-  if (path[0] === 'then' || path.includes('position') || path.at(-1) === 'kind') return [];
+  if (path[0] === 'then' || path.includes('position') || path.at(-1) === 'kind' || path.at(-1) === 'then') return [];
   if (Array.isArray(value)) return value.flatMap((item, i) => leaves(item, [...path, i]));
   if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
   return [{ path, value }];
@@ -91,6 +114,33 @@ describe('editing a task in the YAML', () => {
           },
         ),
         { numRuns: 25 },
+      );
+    }, 60_000);
+  }
+
+  for (const def of sourceKinds) {
+    it(`${def.kind}: a source read back from an edited schedule listens exactly as edited, and a changed kind is said`, () => {
+      const compiled = compile(flowFrom(def.kind));
+      expect(compiled.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const schedule = (compiled.document as unknown as { schedule: Json }).schedule;
+      const editable = leaves(schedule);
+      if (editable.length === 0) return;
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: editable.length - 1 }).chain((i) => replacement(editable[i]!.value).map((value) => ({ leaf: editable[i]!, value }))),
+          ({ leaf, value }) => {
+            const edited = setIn(schedule, leaf.path, value);
+            const document = { ...structuredClone(compiled.document), schedule: edited } as unknown as Record<string, unknown>;
+            const read = decompile(document);
+            if (read.diagnostics.some((d) => d.severity === 'error')) return;
+            const again = compile(read.graph);
+            expect((again.document as unknown as { schedule: Json }).schedule).toEqual(edited);
+            if (!read.graph.nodes.some((n) => n.kind === def.kind)) {
+              expect(read.diagnostics).toContainEqual(expect.objectContaining({ severity: 'warning', code: 'kind-changed' }));
+            }
+          },
+        ),
+        { numRuns: 20 },
       );
     }, 60_000);
   }
