@@ -114,7 +114,7 @@ export class DeliveryLoop {
         continue;
       }
       const started = performance.now();
-      const chains = subscription.runMany(deliveries.map((d) => d.event));
+      const chains = await subscription.runMany(deliveries.map((d) => d.event));
       const stepsMs = (performance.now() - started) / deliveries.length;
       deliveries.forEach((delivery, i) => this.launch(delivery, { subscription, chain: chains[i]!, stepsMs }));
     }

@@ -85,7 +85,7 @@ async function sourceMiss(document: unknown, event: Record<string, unknown>) {
   const trigger = workflowTrigger(document);
   if (!trigger?.filter) return undefined;
   const filters = await compileIngressFilters([{ task: trigger.task ?? 'schedule', source: true, filter: trigger.filter }]);
-  return firstMiss(filters, event as CloudEventRecord);
+  return await firstMiss(filters, event as CloudEventRecord);
 }
 
 /** The node a task reference (`/do/2/http-request-1/try/0/request`) belongs to: its deepest segment that is a node id. */

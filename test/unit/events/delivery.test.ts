@@ -62,9 +62,9 @@ describe('subscription steps', () => {
 
   it('filters at ingress by channel and filter', async () => {
     const s = await Subscription.compile({ id: 'd', flowId: 'f' }, plan([]));
-    expect(s.accepts(event, 'events')).toBe(true);
-    expect(s.accepts(event, 'hook:x')).toBe(false);
-    expect(s.accepts({ ...event, type: 'u' }, 'events')).toBe(false);
+    expect(await s.accepts(event, 'events')).toBe(true);
+    expect(await s.accepts(event, 'hook:x')).toBe(false);
+    expect(await s.accepts({ ...event, type: 'u' }, 'events')).toBe(false);
   });
 
   it('runs jq transforms over a batch in one call, with per-event errors and later filters', async () => {
@@ -76,10 +76,10 @@ describe('subscription steps', () => {
       ]),
     );
     const events = [1, 2, 3].map((n) => ({ ...event, data: { n, k: n === 3 ? 5 : 'A' } }));
-    const [small, big, broken] = s.runMany(events);
+    const [small, big, broken] = await s.runMany(events);
     expect(small).toEqual({ deliver: false, droppedBy: 'big', reason: 'jq `.n > 15` is false or null for it' });
     expect(big).toEqual({ deliver: true, payload: { n: 20, k: 'a' }, transformed: true });
     expect(broken).toBeInstanceOf(Error);
-    expect(s.runMany([events[1]!])).toEqual([big]);
+    expect(await s.runMany([events[1]!])).toEqual([big]);
   });
 });
