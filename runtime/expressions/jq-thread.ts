@@ -340,7 +340,8 @@ export class JqPool {
     try {
       return await thread.call(call);
     } finally {
-      if (!thread.dead) this.idle.push(thread);
+      // A thread stopped at its budget is replaced at once, so the next caller finds jq loaded.
+      this.idle.push(thread.dead ? new JqThread(this.limits) : thread);
       this.busy--;
       this.waiting.shift()?.();
     }
