@@ -305,6 +305,19 @@ describe('a slow jq expression in a deployed flow', () => {
         sources: [{ id: `src-quick-${tag}`, kind: 'http-webhook', connection: { path: `quick-${tag}`, mode: 'cloudevents' } }],
       }),
     );
+    // A pipeline (the worker's fast path): a transform, then a filter whose jq never ends.
+    await deploy(
+      pool,
+      pipeline({
+        name: `gate-${tag}`,
+        with: { type: `com.example.gate.${tag}` },
+        url: `${sink.url}/gate`,
+        tasks: [
+          { shape: { set: { n: '${ .data.n }' } } },
+          { gate: { switch: [{ match: { when: '${ def f: f; f }', then: 'continue' } }, { otherwise: { then: 'end' } }] } },
+        ],
+      }),
+    );
     worker = await startWorker(inject('databaseUrl'), { MESHFLOW_EXPRESSION_TIMEOUT_MS: '10000', MESHFLOW_RUN_POLL_MS: '50' });
     await waitForHook(worker.base, `quick-${tag}`);
   });
@@ -340,5 +353,25 @@ describe('a slow jq expression in a deployed flow', () => {
     }, 60_000, `the slow run's fault: ${worker.running.output()}`);
     expect(ended.error?.detail ?? '').toMatch(/task "check".*jq expression exceeded its 10000 ms budget$/);
     expect(sink.received.some((r) => r.url === '/after')).toBe(false);
+  }, 120_000);
+
+  it("holds no other flow from a pipeline's filter step either: the delivery loop goes on while that batch is in jq", async () => {
+    const gateId = randomUUID();
+    expect((await post(worker.base, '/events', structured({ id: gateId, source: '/security', type: `com.example.gate.${tag}`, data: { n: 1 } }))).status).toBe(202);
+    const pending = async () =>
+      (await pool.query<{ leaseOwner: string | null }>(`SELECT d."leaseOwner" FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE e.id = $1`, [gateId])).rows[0];
+    // Claimed by the delivery loop: its filter step is evaluating.
+    await waitFor(async () => ((await pending())?.leaseOwner ? true : undefined), 30_000, `the gate delivery claimed: ${worker.running.output()}`);
+
+    const before = sink.received.filter((r) => r.url === '/quick').length;
+    const hook = await post(worker.base, `/hooks/quick-${tag}`, structured({ id: randomUUID(), source: '/security', type: `com.example.quick.${tag}`, data: { second: true } }));
+    expect(hook.status).toBe(202);
+    await waitFor(async () => (sink.received.filter((r) => r.url === '/quick').length > before ? true : undefined), 30_000, 'the quick delivery');
+    // The gated event is still in its filter step at this moment.
+    expect(await pending()).toBeDefined();
+
+    // Then the filter ends at its budget: the event is dropped, never delivered.
+    await waitFor(async () => ((await pending()) === undefined ? true : undefined), 60_000, `the gate delivery settled: ${worker.running.output()}`);
+    expect(sink.received.some((r) => r.url === '/gate')).toBe(false);
   }, 120_000);
 });
