@@ -370,8 +370,14 @@ describe('a slow jq expression in a deployed flow', () => {
     // The gated event is still in its filter step at this moment.
     expect(await pending()).toBeDefined();
 
-    // Then the filter ends at its budget: the event is dropped, never delivered.
-    await waitFor(async () => ((await pending()) === undefined ? true : undefined), 60_000, `the gate delivery settled: ${worker.running.output()}`);
+    // Then the filter ends at its budget: the event is dropped, with the reason, never delivered.
+    const outcome = await waitFor(
+      async () =>
+        (await pool.query<{ outcome: string; task: string; reason: string }>(`SELECT o.outcome, o.task, o.reason FROM delivery_outcome o JOIN event e ON e.seq = o."eventSeq" WHERE e.id = $1 AND o.task = 'gate'`, [gateId])).rows[0],
+      60_000,
+      `the gate delivery's outcome: ${worker.running.output()}`,
+    );
+    expect(outcome).toEqual({ outcome: 'filtered', task: 'gate', reason: 'jq gate: jq expression exceeded its 10000 ms budget (one evaluation over a batch of 1 events)' });
     expect(sink.received.some((r) => r.url === '/gate')).toBe(false);
   }, 120_000);
 });
