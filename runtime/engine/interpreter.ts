@@ -498,7 +498,13 @@ export class Interpreter {
   /** `input.from`, then `if`: the skipped outcome when the task does not apply. */
   private enterTask(call: TaskCall): Maybe<TaskOutcome | undefined> {
     const from = call.def.input?.from;
-    if (from === undefined) return this.checkIf(call, call.rawInput);
+    if (from === undefined) {
+      if (call.def.if !== undefined) return this.checkIf(call, call.rawInput);
+      // Most tasks: nothing to evaluate on the way in.
+      call.input = call.rawInput;
+      call.entered = true;
+      return this.applies(call, true);
+    }
     const transformed = this.evaluator.valueOf(from, call.rawInput, call.vars, call.site('input.from'));
     return transformed instanceof Promise ? transformed.then((t) => this.checkIf(call, t)) : this.checkIf(call, transformed);
   }
