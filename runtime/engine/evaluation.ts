@@ -2,13 +2,20 @@
  * Runtime expressions (`${ … }`) over task data: jq through jq-wasm, with the fast JavaScript
  * path for simple expressions and one batched jq call per template. A failing expression
  * becomes the DSL's expression error, naming the task, the field and the expression.
+ *
+ * What the fast path answers comes back at once; what needs jq comes back as a Promise, since
+ * jq runs in a pool thread (JqRuntime.runAsync) and the event loop must not wait for it. So
+ * every method here gives `T | Promise<T>` (`Maybe<T>`): callers on a synchronous path check
+ * `instanceof Promise` and go asynchronous only then, others simply `await`.
  */
 import { compileFast, FAST_PATH_MISS, type FastExpression } from '../expressions/jq-fast.ts';
-import { JqEvaluationError, type JqRuntime, type JqValue } from '../expressions/jq.ts';
+import { JqBudgetError, JqEvaluationError, type JqRuntime, type JqValue } from '../expressions/jq.ts';
 import { WorkflowError } from './errors.ts';
 import type { Json } from './types.ts';
 
 export type Vars = (name: string) => Json | undefined;
+/** A value now, or later when jq had to run. */
+export type Maybe<T> = T | Promise<T>;
 export type EvaluationMode = 'strict' | 'loose';
 
 /** Where an expression sits, for error messages. */
@@ -49,6 +56,8 @@ function outputsToValue(outputs: JqValue[]): Json {
 }
 
 /** One evaluator per jq runtime and mode, so compiled expressions and templates outlive a single run. */
+const truthy = (value: Json): boolean => value !== null && value !== false;
+
 const shared = new WeakMap<JqRuntime, Map<EvaluationMode, Evaluator>>();
 
 export class Evaluator {
@@ -56,6 +65,8 @@ export class Evaluator {
   /** Each source string read once: its bare expression and fast form. */
   private readonly sources = new Map<string, { expression: string; fast: FastExpression | null }>();
   private readonly templates = new WeakMap<object, CompiledTemplate>();
+  /** Loose mode: whether a bare `.path`/`$var` string is a jq expression. */
+  private readonly looseChecks = new Map<string, boolean>();
 
   static shared(jq: JqRuntime, mode: EvaluationMode): Evaluator {
     let byMode = shared.get(jq);
@@ -75,7 +86,15 @@ export class Evaluator {
     const enclosed = enclosedExpression(value);
     if (enclosed !== undefined || this.mode === 'strict') return enclosed;
     const trimmed = value.trim();
-    return /^[.$]/.test(trimmed) && this.jq.syntaxError(trimmed) === undefined ? trimmed : undefined;
+    if (!/^[.$]/.test(trimmed)) return undefined;
+    // Compiling (not running) in jq: each string is checked once, and the fast path's own parse settles most.
+    let valid = this.looseChecks.get(trimmed);
+    if (valid === undefined) {
+      if (this.looseChecks.size >= 50_000) this.looseChecks.clear();
+      valid = this.fastFor(trimmed) !== null || this.jq.syntaxError(trimmed) === undefined;
+      this.looseChecks.set(trimmed, valid);
+    }
+    return valid ? trimmed : undefined;
   }
 
   private fastFor(expression: string): FastExpression | null {
@@ -95,7 +114,7 @@ export class Evaluator {
   }
 
   /** Evaluates one expression (the string of an expression-only field, with or without `${}`). */
-  evaluate(source: string, input: Json, vars: Vars, site: Site): Json {
+  evaluate(source: string, input: Json, vars: Vars, site: Site): Maybe<Json> {
     let read = this.sources.get(source);
     if (!read) {
       if (this.sources.size >= 50_000) this.sources.clear();
@@ -111,21 +130,25 @@ export class Evaluator {
         if (error !== FAST_PATH_MISS) throw this.failure(error, expression, site);
       }
     }
+    return this.viaJq(expression, input, vars, site);
+  }
+
+  private async viaJq(expression: string, input: Json, vars: Vars, site: Site): Promise<Json> {
     try {
-      return outputsToValue(this.jq.run(expression, input, vars));
+      return outputsToValue(await this.jq.runAsync(expression, input, vars));
     } catch (error) {
       throw this.failure(error, expression, site);
     }
   }
 
   /** jq truthiness: everything but `false` and `null`. */
-  test(source: string, input: Json, vars: Vars, site: Site): boolean {
+  test(source: string, input: Json, vars: Vars, site: Site): Maybe<boolean> {
     const value = this.evaluate(source, input, vars, site);
-    return value !== null && value !== false;
+    return value instanceof Promise ? value.then(truthy) : truthy(value);
   }
 
   /** A value of an expression-only field: strings are expressions, other values are literals. */
-  valueOf(source: unknown, input: Json, vars: Vars, site: Site): Json {
+  valueOf(source: unknown, input: Json, vars: Vars, site: Site): Maybe<Json> {
     return typeof source === 'string' ? this.evaluate(source, input, vars, site) : this.template(source as Json, input, vars, site);
   }
 
@@ -135,7 +158,7 @@ export class Evaluator {
   }
 
   /** Evaluates every `${ … }` string inside a value; the rest is copied as it is. */
-  template(value: Json, input: Json, vars: Vars, site: Site): Json {
+  template(value: Json, input: Json, vars: Vars, site: Site): Maybe<Json> {
     if (typeof value === 'string') {
       const expression = this.templateExpression(value);
       return expression === undefined ? value : this.evaluate(expression, input, vars, site);
@@ -144,10 +167,10 @@ export class Evaluator {
     const compiled = this.compile(value);
     if (compiled.expressions.length === 0) return value;
     const results = this.evaluateAll(compiled.expressions, input, vars, site);
-    return build(compiled.root, results);
+    return results instanceof Promise ? results.then((r) => build(compiled.root, r)) : build(compiled.root, results);
   }
 
-  private evaluateAll(expressions: string[], input: Json, vars: Vars, site: Site): Json[] {
+  private evaluateAll(expressions: string[], input: Json, vars: Vars, site: Site): Maybe<Json[]> {
     const results: Json[] = new Array<Json>(expressions.length);
     const pending: number[] = [];
     expressions.forEach((expression, i) => {
@@ -162,26 +185,34 @@ export class Evaluator {
       }
       pending.push(i);
     });
+    if (pending.length === 0) return results;
+    return this.evaluatePending(expressions, pending, results, input, vars, site);
+  }
+
+  /** The expressions the fast path could not answer, in one jq call. */
+  private async evaluatePending(expressions: string[], pending: number[], results: Json[], input: Json, vars: Vars, site: Site): Promise<Json[]> {
     if (pending.length === 1) {
       const i = pending[0]!;
-      results[i] = this.evaluate(expressions[i]!, input, vars, site);
-    } else if (pending.length > 1) {
-      let outputs: JqValue[][];
-      try {
-        outputs = this.jq.runMany(
-          pending.map((i) => expressions[i]!),
-          input,
-          vars,
-        );
-      } catch {
-        // Re-run one by one so the error names the expression that failed.
-        for (const i of pending) results[i] = this.evaluate(expressions[i]!, input, vars, site);
-        return results;
-      }
-      pending.forEach((i, k) => {
-        results[i] = outputsToValue(outputs[k] ?? []);
-      });
+      results[i] = await this.viaJq(expressions[i]!, input, vars, site);
+      return results;
     }
+    let outputs: JqValue[][];
+    try {
+      outputs = await this.jq.runManyAsync(
+        pending.map((i) => expressions[i]!),
+        input,
+        vars,
+      );
+    } catch (error) {
+      // A budget spent by the batch is spent: running each again would only take longer.
+      if (error instanceof JqBudgetError) throw this.failure(error, pending.map((i) => expressions[i]!).join(' ; '), site);
+      // Re-run one by one so the error names the expression that failed.
+      for (const i of pending) results[i] = await this.viaJq(expressions[i]!, input, vars, site);
+      return results;
+    }
+    pending.forEach((i, k) => {
+      results[i] = outputsToValue(outputs[k] ?? []);
+    });
     return results;
   }
 

@@ -7,7 +7,7 @@
  */
 import { durationMs } from './duration.ts';
 import { InterruptedError, toWorkflowError, WorkflowError, type ProblemDetails } from './errors.ts';
-import { Evaluator, type Site, type Vars } from './evaluation.ts';
+import { Evaluator, type Maybe, type Site, type Vars } from './evaluation.ts';
 import { lifecycleEvent, qualifiedName, type TaskLifecycle, type WorkflowLifecycle } from './lifecycle.ts';
 import type { EnginePorts } from './ports.ts';
 import { checkSchema } from './schema.ts';
@@ -375,9 +375,9 @@ export class Interpreter {
     const vars = this.workflowVars();
     const site = (field: string): Site => ({ task: 'workflow', ref: '/', field });
     await this.checkSchema(def.input?.schema, this.state.input, 'the workflow input', '/input/schema', signal);
-    const input = def.input?.from === undefined ? this.state.input : this.evaluator.valueOf(def.input.from, this.state.input, vars, site('input.from'));
+    const input = def.input?.from === undefined ? this.state.input : await this.evaluator.valueOf(def.input.from, this.state.input, vars, site('input.from'));
     const { output: last } = await this.runList('/do', def.do, input, vars, signal);
-    const output = def.output?.as === undefined ? last : this.evaluator.valueOf(def.output.as, last, vars, site('output.as'));
+    const output = def.output?.as === undefined ? last : await this.evaluator.valueOf(def.output.as, last, vars, site('output.as'));
     await this.checkSchema(def.output?.schema, output, 'the workflow output', '/output/schema', signal);
     return output;
   }
@@ -433,18 +433,44 @@ export class Interpreter {
 
   /**
    * Runs one task with the DSL's data flow around it; the caller commits the outcome. Tasks
-   * with no schema, no timeout and a synchronous handler (set, switch, raise…) complete
-   * without a single await, which keeps the engine's per-task overhead low.
+   * with no schema, no timeout and a synchronous handler (set, switch, raise…) whose
+   * expressions the fast path answers complete without a single await, which keeps the
+   * engine's per-task overhead low; the first step that needs jq (a Promise) continues
+   * asynchronously.
    */
   runTask(name: string, def: TaskDefinition, ref: string, rawInput: Json, parentVars: Vars, signal: AbortSignal): TaskOutcome | Promise<TaskOutcome> {
     const call = this.beginTask(name, def, ref, rawInput, parentVars, signal);
     if (def.input?.schema || def.output?.schema || def.export?.schema || def.timeout !== undefined || call.frame.deadline !== undefined) return this.runTaskAsync(call);
+    let entered: Maybe<TaskOutcome | undefined>;
     try {
-      const skipped = this.enterTask(call);
-      if (skipped) return skipped;
+      entered = this.enterTask(call);
+    } catch (error) {
+      throw this.taskFailure(call, error);
+    }
+    if (entered instanceof Promise) return this.enterTaskAsync(call, entered);
+    return entered ?? this.proceed(call);
+  }
+
+  private async enterTaskAsync(call: TaskCall, entered: Promise<TaskOutcome | undefined>): Promise<TaskOutcome> {
+    let skipped: TaskOutcome | undefined;
+    try {
+      skipped = await entered;
+    } catch (error) {
+      throw this.taskFailure(call, error);
+    }
+    return skipped ?? this.proceed(call);
+  }
+
+  /** The handler, `output.as` and `export.as` of an entered task. */
+  private proceed(call: TaskCall): TaskOutcome | Promise<TaskOutcome> {
+    try {
       const pending = TASK_HANDLERS[call.kind!](call);
       if (pending instanceof Promise) return this.leaveTaskAsync(call, pending);
-      return this.leaveTask(call, pending, this.transformOutput(call, pending));
+      const output = this.transformOutput(call, pending);
+      if (output instanceof Promise) return this.leaveTaskAsync(call, pending, output);
+      const context = this.exportContext(call, output);
+      if (context instanceof Promise) return this.leaveTaskAsync(call, pending, output, context);
+      return this.leaveTask(call, pending, output, context);
     } catch (error) {
       throw this.taskFailure(call, error);
     }
@@ -470,12 +496,29 @@ export class Interpreter {
   }
 
   /** `input.from`, then `if`: the skipped outcome when the task does not apply. */
-  private enterTask(call: TaskCall): TaskOutcome | undefined {
-    const def = call.def;
-    const transformed = def.input?.from === undefined ? call.rawInput : this.evaluator.valueOf(def.input.from, call.rawInput, call.vars, call.site('input.from'));
+  private enterTask(call: TaskCall): Maybe<TaskOutcome | undefined> {
+    const from = call.def.input?.from;
+    if (from === undefined) {
+      if (call.def.if !== undefined) return this.checkIf(call, call.rawInput);
+      // Most tasks: nothing to evaluate on the way in.
+      call.input = call.rawInput;
+      call.entered = true;
+      return this.applies(call, true);
+    }
+    const transformed = this.evaluator.valueOf(from, call.rawInput, call.vars, call.site('input.from'));
+    return transformed instanceof Promise ? transformed.then((t) => this.checkIf(call, t)) : this.checkIf(call, transformed);
+  }
+
+  private checkIf(call: TaskCall, transformed: Json): Maybe<TaskOutcome | undefined> {
     call.input = transformed;
     call.entered = true;
-    if (def.if !== undefined && !this.evaluator.test(def.if, transformed, call.vars, call.site('if'))) {
+    if (call.def.if === undefined) return this.applies(call, true);
+    const holds = this.evaluator.test(call.def.if, transformed, call.vars, call.site('if'));
+    return holds instanceof Promise ? holds.then((h) => this.applies(call, h)) : this.applies(call, holds);
+  }
+
+  private applies(call: TaskCall, holds: boolean): TaskOutcome | undefined {
+    if (!holds) {
       this.emitTask('completed', call.ref, { skipped: true });
       return { output: call.rawInput, skipped: true };
     }
@@ -483,19 +526,20 @@ export class Interpreter {
     return undefined;
   }
 
-  private transformOutput(call: TaskCall, outcome: TaskOutcome): Json {
+  private transformOutput(call: TaskCall, outcome: TaskOutcome): Maybe<Json> {
     call.rawOutput = outcome.output;
     const as = call.def.output?.as;
-    call.output = as === undefined ? outcome.output : this.evaluator.valueOf(as, outcome.output, call.vars, call.site('output.as'));
-    return call.output;
+    if (as === undefined) return (call.output = outcome.output);
+    const output = this.evaluator.valueOf(as, outcome.output, call.vars, call.site('output.as'));
+    return output instanceof Promise ? output.then((o) => (call.output = o)) : (call.output = output);
   }
 
-  private exportContext(call: TaskCall, output: Json): Json | undefined {
+  private exportContext(call: TaskCall, output: Json): Maybe<Json | undefined> {
     const as = call.def.export?.as;
     return as === undefined ? undefined : this.evaluator.valueOf(as, output, call.vars, call.site('export.as'));
   }
 
-  private leaveTask(call: TaskCall, outcome: TaskOutcome, output: Json, context = this.exportContext(call, output)): TaskOutcome {
+  private leaveTask(call: TaskCall, outcome: TaskOutcome, output: Json, context: Json | undefined): TaskOutcome {
     if (this.ports.lifecycle) this.emitTask('completed', call.ref, { output });
     const result: TaskOutcome = { output };
     if (outcome.then !== undefined) result.then = outcome.then;
@@ -504,10 +548,13 @@ export class Interpreter {
     return result;
   }
 
-  private async leaveTaskAsync(call: TaskCall, pending: Promise<TaskOutcome>): Promise<TaskOutcome> {
+  /** The rest of a task once one of its steps went asynchronous; what is already known is passed in. */
+  private async leaveTaskAsync(call: TaskCall, pending: Maybe<TaskOutcome>, transformed?: Maybe<Json>, exported?: Promise<Json | undefined>): Promise<TaskOutcome> {
     try {
       const outcome = await pending;
-      return this.leaveTask(call, outcome, this.transformOutput(call, outcome));
+      const output = await (transformed !== undefined ? transformed : this.transformOutput(call, outcome));
+      const context = await (exported ?? this.exportContext(call, output));
+      return this.leaveTask(call, outcome, output, context);
     } catch (error) {
       throw this.taskFailure(call, error);
     }
@@ -519,7 +566,7 @@ export class Interpreter {
     const signal = call.outerSignal;
     try {
       await this.checkSchema(def.input?.schema, call.rawInput, `the input of task "${name}"`, ref, signal);
-      const skipped = this.enterTask(call);
+      const skipped = await this.enterTask(call);
       if (skipped) return skipped;
       if (call.fresh && def.timeout !== undefined) frame.deadline = frame.startedAt! + this.timeoutMs(def.timeout, ref);
       const handler = TASK_HANDLERS[call.kind!];
@@ -537,9 +584,9 @@ export class Interpreter {
       } else {
         outcome = await handler(call);
       }
-      const output = this.transformOutput(call, outcome);
+      const output = await this.transformOutput(call, outcome);
       await this.checkSchema(def.output?.schema, output, `the output of task "${name}"`, ref, signal);
-      const context = this.exportContext(call, output);
+      const context = await this.exportContext(call, output);
       if (context !== undefined) await this.checkSchema(def.export?.schema, context, `the context exported by task "${name}"`, ref, signal);
       return this.leaveTask(call, outcome, output, context);
     } catch (error) {

@@ -3,12 +3,12 @@
  * the calling thread, one slow expression (`[range(1e9)] | length`, `def f: f; f`) would
  * hold the whole process for as long as it runs. Here jq runs in a worker thread instead:
  *
- * - `JqThread.callSync` keeps the engine's synchronous contract: it posts the call and
- *   blocks on an `Atomics.wait` for at most the time budget. At the budget the thread is
- *   terminated (and a fresh one started) and the call fails with a clear error. The caller
- *   waits at most the budget; nothing keeps running behind its back.
- * - `JqPool.call` is the asynchronous form for request handlers (the studio's filter tester
- *   and inspector): the event loop stays free while jq runs, so other requests are answered.
+ * - `JqPool.call` is the form the engine, the worker's pipeline and the studio's request
+ *   handlers use: the event loop stays free while jq runs, so other requests, events and
+ *   deliveries go on. At the budget the thread is terminated (and a fresh one started) and the
+ *   call fails with a clear error; nothing keeps running behind the caller's back.
+ * - `JqThread.callSync` is the synchronous form (compile checks, one-shot command-line use):
+ *   it posts the call and blocks on an `Atomics.wait` for at most the time budget.
  *
  * Memory: jq's WebAssembly heap is capped by rewriting the module's declared maximum, the
  * thread's JavaScript heap by resourceLimits, and the output it may return by a byte limit.

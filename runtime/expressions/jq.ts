@@ -6,8 +6,11 @@
  *
  * Every call runs in a worker thread with a time and memory budget (jq-thread.ts;
  * MESHFLOW_EXPRESSION_TIMEOUT_MS, MESHFLOW_EXPRESSION_MEMORY_MB): at the budget it ends with
- * "jq expression exceeded its 1000 ms budget". `runJqAsync` is the non-blocking form for
- * request handlers.
+ * "jq expression exceeded its 1000 ms budget". `runAsync`/`runManyAsync` (and `runJqAsync`)
+ * are the non-blocking forms: a small pool of jq threads answers them while the event loop
+ * goes on, which is what the engine, the pipeline and request handlers use. The synchronous
+ * `run`/`runMany` block the calling thread for up to the budget; they remain for one-shot
+ * command-line use and tests.
  */
 import { sandboxSettings } from '../engine/host/sandbox-settings.ts';
 import { JqLimitError, JqPool, SyncJq, type JqCall, type JqLimits, type JqRawResult } from './jq-thread.ts';
@@ -29,6 +32,10 @@ export interface JqRuntime {
   run(expression: string, input: JqValue, vars: (name: string) => JqValue | undefined): JqValue[];
   /** The outputs of several expressions over one input, in one jq call. */
   runMany(expressions: string[], input: JqValue, vars: (name: string) => JqValue | undefined): JqValue[][];
+  /** `run` without blocking this thread: jq answers from a pool thread while the event loop goes on. */
+  runAsync(expression: string, input: JqValue, vars: (name: string) => JqValue | undefined): Promise<JqValue[]>;
+  /** `runMany` without blocking this thread. */
+  runManyAsync(expressions: string[], input: JqValue, vars: (name: string) => JqValue | undefined): Promise<JqValue[][]>;
   /** The jq compile error of `expression`, if any; every variable it names counts as defined. */
   syntaxError(expression: string): string | undefined;
 }
@@ -73,7 +80,10 @@ export function loadJqRuntime(): Promise<JqRuntime> {
   loading ??= (async () => {
     const jq = new SyncJq(jqLimits());
     await jq.ready();
-    return createRuntime((call) => jq.raw(call));
+    return createRuntime(
+      (call) => jq.raw(call),
+      (call) => sharedPool().call(call),
+    );
   })();
   return loading;
 }
@@ -94,14 +104,37 @@ export function withTotalBudget(jq: JqRuntime, totalMs: number, what = 'this run
       spent += Date.now() - started;
     }
   };
+  const timedAsync = async <T>(expression: string, call: () => Promise<T>): Promise<T> => {
+    if (spent >= totalMs) throw new JqBudgetError(`jq expressions of ${what} exceeded their total budget of ${totalMs} ms`, expression);
+    const started = Date.now();
+    try {
+      return await call();
+    } finally {
+      spent += Date.now() - started;
+    }
+  };
   return {
     run: (expression, input, vars) => timed(expression, () => jq.run(expression, input, vars)),
     runMany: (expressions, input, vars) => timed(expressions.join(' ; '), () => jq.runMany(expressions, input, vars)),
+    runAsync: (expression, input, vars) => timedAsync(expression, () => jq.runAsync(expression, input, vars)),
+    runManyAsync: (expressions, input, vars) => timedAsync(expressions.join(' ; '), () => jq.runManyAsync(expressions, input, vars)),
     syntaxError: (expression) => jq.syntaxError(expression),
   };
 }
 
 let pool: JqPool | undefined;
+
+/** The process-wide pool of jq threads behind every asynchronous jq call. */
+function sharedPool(): JqPool {
+  pool ??= new JqPool(jqLimits(), poolSize());
+  return pool;
+}
+
+/** Threads start only when calls need them; a few let one slow expression leave room for the rest. */
+function poolSize(): number {
+  const cores = (process as unknown as { getBuiltinModule: (id: string) => typeof import('node:os') }).getBuiltinModule('node:os').availableParallelism();
+  return Math.max(2, Math.min(4, cores));
+}
 
 /**
  * Every output of one jq expression on one input, without blocking the event loop: for
@@ -109,10 +142,9 @@ let pool: JqPool | undefined;
  * up other requests. Throws JqEvaluationError, also at the budget.
  */
 export async function runJqAsync(expression: string, input: JqValue): Promise<JqValue[]> {
-  pool ??= new JqPool(jqLimits());
   let result: JqRawResult;
   try {
-    result = await pool.call({ input: [input, {}], program: wrap(`(${expression}\n)`, []), flags: ['-c'] });
+    result = await sharedPool().call({ input: [input, {}], program: wrap(`(${expression}\n)`, []), flags: ['-c'] });
   } catch (error) {
     if (error instanceof JqLimitError) throw new JqBudgetError(error.message, expression);
     throw error;
@@ -136,10 +168,19 @@ function outputsOf(result: JqRawResult, expression: string): JqValue[] {
   return outputs;
 }
 
-function createRuntime(raw: (call: JqCall) => JqRawResult): JqRuntime {
+function createRuntime(raw: (call: JqCall) => JqRawResult, rawAsync: (call: JqCall) => Promise<JqRawResult>): JqRuntime {
   function limited(call: JqCall, expression: string): JqRawResult {
     try {
       return raw(call);
+    } catch (error) {
+      if (error instanceof JqLimitError) throw new JqBudgetError(error.message, expression);
+      throw error;
+    }
+  }
+
+  async function limitedAsync(call: JqCall, expression: string): Promise<JqRawResult> {
+    try {
+      return await rawAsync(call);
     } catch (error) {
       if (error instanceof JqLimitError) throw new JqBudgetError(error.message, expression);
       throw error;
@@ -165,16 +206,33 @@ function createRuntime(raw: (call: JqCall) => JqRawResult): JqRuntime {
     return outputsOf(limited({ input, program, flags: ['-c'] }, expression), expression);
   }
 
+  async function callAsync(program: string, input: JqValue, expression: string): Promise<JqValue[]> {
+    return outputsOf(await limitedAsync({ input, program, flags: ['-c'] }, expression), expression);
+  }
+
+  function single(expression: string, input: JqValue, vars: (name: string) => JqValue | undefined): [string, JqValue] {
+    const { names, values } = bound([expression], vars);
+    return [wrap(`(${expression}\n)`, names), [input, values]];
+  }
+
+  function many(expressions: string[], input: JqValue, vars: (name: string) => JqValue | undefined): [string, JqValue] {
+    const { names, values } = bound(expressions, vars);
+    const body = expressions.map((e) => `[(${e}\n)]`).join(', ');
+    return [wrap(`(${body})`, names), [input, values]];
+  }
+
   return {
     run(expression, input, vars) {
-      const { names, values } = bound([expression], vars);
-      return call(wrap(`(${expression}\n)`, names), [input, values], expression);
+      return call(...single(expression, input, vars), expression);
     },
     runMany(expressions, input, vars) {
-      const { names, values } = bound(expressions, vars);
-      const body = expressions.map((e) => `[(${e}\n)]`).join(', ');
-      const outputs = call(wrap(`(${body})`, names), [input, values], expressions.join(' ; '));
-      return outputs as JqValue[][];
+      return call(...many(expressions, input, vars), expressions.join(' ; ')) as JqValue[][];
+    },
+    runAsync(expression, input, vars) {
+      return callAsync(...single(expression, input, vars), expression);
+    },
+    async runManyAsync(expressions, input, vars) {
+      return (await callAsync(...many(expressions, input, vars), expressions.join(' ; '))) as JqValue[][];
     },
     syntaxError(expression) {
       const names = referencedVariables(expression);

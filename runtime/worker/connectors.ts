@@ -338,7 +338,7 @@ export class ConnectorHost {
     // One append per message: the event log still commits them together, but a message the
     // database refuses fails alone instead of taking its batch (and the session) with it.
     const results = await Promise.allSettled(
-      accepted.map((inbound) => this.deps.eventLog.append([{ event: inbound.event, ingress: spec.ingress, ...set.decide(inbound.event, spec.ingress) }])),
+      accepted.map(async (inbound) => this.deps.eventLog.append([{ event: inbound.event, ingress: spec.ingress, ...(await set.decide(inbound.event, spec.ingress)) }])),
     );
     const outage = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof IngressError));
     // The log is unavailable: settle nothing, so the broker redelivers after the reconnect.

@@ -68,9 +68,7 @@ export class DeliveryLoop {
   /** Deliveries committed already leased to this worker: sent without a claim. */
   adopt(deliveries: ClaimedDelivery[], reserved: number): void {
     this.reserved -= reserved;
-    if (deliveries.length > 0) {
-      this.launchAll(deliveries).catch((error: Error) => this.deps.log('warn', 'sending deliveries failed; their lease will expire and they will be claimed again', { error: error.message }));
-    }
+    this.startAll(deliveries);
   }
 
   /** New work may be due (an ingress commit queued deliveries). */
@@ -94,8 +92,11 @@ export class DeliveryLoop {
     this.stopped = true;
     this.wake();
     await this.running;
-    const settled = Promise.all(this.settled);
-    const all = deadlineMs === undefined ? await settled.then(() => true) : await within(settled, deadlineMs);
+    // A claim still in its steps launches its sends later: wait for those too.
+    const drained = (async () => {
+      while (this.settled.size > 0) await Promise.all(this.settled);
+    })();
+    const all = deadlineMs === undefined ? await drained.then(() => true) : await within(drained, deadlineMs);
     await this.flushDone();
     return all && this.settled.size === 0;
   }
@@ -115,7 +116,7 @@ export class DeliveryLoop {
         try {
           claimed = await this.deps.queue.claim(room);
           if (claimed.length < room && seen === this.signals) this.mayBeDue = false;
-          await this.launchAll(claimed);
+          this.startAll(claimed);
         } catch (error) {
           this.deps.log('warn', 'claiming deliveries failed', { error: (error as Error).message });
         }
@@ -138,7 +139,19 @@ export class DeliveryLoop {
     }
   }
 
-  /** Runs each deployment's filters and transforms over its part of the claim at once, then sends. */
+  /**
+   * Launches a claim without holding up the loop: a deployment whose steps wait on jq (up to
+   * a budget) delays only its own deliveries, never the next claim or other deployments.
+   */
+  private startAll(claimed: ClaimedDelivery[]): void {
+    if (claimed.length === 0) return;
+    const task: Promise<void> = this.launchAll(claimed)
+      .catch((error: Error) => this.deps.log('warn', 'sending deliveries failed; their lease will expire and they will be claimed again', { error: error.message }))
+      .finally(() => this.settled.delete(task));
+    this.settled.add(task);
+  }
+
+  /** Runs each deployment's filters and transforms over its part of the claim at once (deployments side by side), then sends. */
   private async launchAll(claimed: ClaimedDelivery[]): Promise<void> {
     const groups = new Map<string, ClaimedDelivery[]>();
     for (const delivery of claimed) {
@@ -146,17 +159,32 @@ export class DeliveryLoop {
       if (group) group.push(delivery);
       else groups.set(delivery.deploymentId, [delivery]);
     }
-    for (const [deploymentId, deliveries] of groups) {
-      const subscription = await this.deps.subscriptionFor(deploymentId);
-      if (typeof subscription === 'string') {
-        for (const delivery of deliveries) this.launch(delivery, subscription);
-        continue;
-      }
-      const started = performance.now();
-      const chains = subscription.runMany(deliveries.map((d) => d.event));
-      const stepsMs = (performance.now() - started) / deliveries.length;
-      deliveries.forEach((delivery, i) => this.launch(delivery, { subscription, chain: chains[i]!, stepsMs }));
-    }
+    await Promise.all(
+      [...groups].map(async ([deploymentId, deliveries]) => {
+        // The claim's slots stay taken while its steps run; launch takes them over one by one.
+        this.inFlight += deliveries.length;
+        let held = true;
+        const release = () => {
+          if (held) this.inFlight -= deliveries.length;
+          held = false;
+        };
+        try {
+          const subscription = await this.deps.subscriptionFor(deploymentId);
+          if (typeof subscription === 'string') {
+            release();
+            for (const delivery of deliveries) this.launch(delivery, subscription);
+            return;
+          }
+          const started = performance.now();
+          const chains = await subscription.runMany(deliveries.map((d) => d.event));
+          const stepsMs = (performance.now() - started) / deliveries.length;
+          release();
+          deliveries.forEach((delivery, i) => this.launch(delivery, { subscription, chain: chains[i]!, stepsMs }));
+        } finally {
+          release();
+        }
+      }),
+    );
   }
 
   /** `work` is the subscription and what its steps made of the event, or why there is no subscription. */

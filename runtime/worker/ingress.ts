@@ -128,7 +128,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       throw error;
     }
     const set = deps.subscriptions();
-    const entries = events.map((event) => ({ event, ingress, ...set.decide(event, ingress) }));
+    const entries = await Promise.all(events.map(async (event) => ({ event, ingress, ...(await set.decide(event, ingress)) })));
     let outcomes: AppendOutcome[];
     try {
       outcomes = await deps.eventLog.append(entries);

@@ -99,16 +99,16 @@ async function ingressOfVersion(db: PrismaClient, flowVersionId: string) {
 }
 
 /** What the worker's ingress would decide for this deployment: the same compiled subscription or workflow trigger. */
-async function admission(deployment: { id: string; flowId: string }, document: unknown): Promise<(event: CloudEventRecord, ingress: string) => Consideration | undefined> {
+async function admission(deployment: { id: string; flowId: string }, document: unknown): Promise<(event: CloudEventRecord, ingress: string) => Promise<Consideration | undefined>> {
   const plan = planFromDocument(document);
   if (plan.kind === 'pipeline') {
     const subscription = await Subscription.compile(deployment, plan);
-    return (event, ingress) => subscription.consider(event, ingress);
+    return async (event, ingress) => subscription.consider(event, ingress);
   }
   const trigger = workflowTrigger(document);
   if (!trigger) throw new ServiceError('PRECONDITION_FAILED', 'this version is not started by events (a schedule or a manual start), so there is nothing to backfill');
   const compiled = await CompiledTrigger.compile(deployment.id, trigger, deployment.flowId);
-  return (event, ingress) => compiled.consider(event, ingress);
+  return async (event, ingress) => compiled.consider(event, ingress);
 }
 
 export async function startBackfill(ctx: { db: PrismaClient; pool: pg.Pool; userId?: string }, raw: z.input<typeof startBackfillInput>): Promise<BackfillView> {
@@ -189,7 +189,7 @@ export async function stepBackfill(ctx: { db: PrismaClient; pool: pg.Pool }, id:
     const accepted: string[] = [];
     let filtered = 0;
     for (const row of rows) {
-      if (consider(toRecord(row), row.ingress)?.queued === true) accepted.push(row.seq);
+      if ((await consider(toRecord(row), row.ingress))?.queued === true) accepted.push(row.seq);
       else filtered += 1;
     }
     // Mark first: only events this version has not had — from a backfill, or delivered when they

@@ -63,6 +63,8 @@ async function answeringJq(definition: unknown, event: object): Promise<JqRuntim
       return answer;
     },
     runMany: (expressions, input, vars) => jq.runMany(expressions, input, vars),
+    runAsync: (expression, input, vars) => jq.runAsync(expression, input, vars),
+    runManyAsync: (expressions, input, vars) => jq.runManyAsync(expressions, input, vars),
     syntaxError: (expression) => jq.syntaxError(expression),
   };
 }

@@ -5,7 +5,8 @@
  * matcher explode — or a JSONPath that would run code. Each ends at its budget with a clear
  * error, and the studio keeps answering other requests meanwhile.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PrismaClient } from '../../prisma/generated/client';
 import { decompile } from '../../runtime/compiler/decompile';
@@ -17,6 +18,8 @@ import type { WorkflowDocument } from '../../runtime/engine/types';
 import { createDb } from '../../server/db';
 import { exportAsyncApi, registerEventType } from '../../server/services/catalog';
 import { createCaller } from '../../server/routers/root';
+import { waitFor } from '../helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '../integration/events/helpers';
 
 /** The time budget, or for an expression that allocates as it runs, the memory budget if it comes first. */
 const BUDGET = /^jq expression exceeded its (1000 ms|256 MB memory) budget$/;
@@ -30,13 +33,17 @@ const event = {
   data: { total: 150 },
 };
 
-/** Runs `slow` and then `cheap`; resolves with the order in which they were answered. */
-async function race<S, C>(slow: () => Promise<S>, cheap: () => Promise<C>): Promise<{ order: string[]; slow: S; cheap: C }> {
+/**
+ * Runs `slow` and then `cheap` (`cheapAfterMs` later, so that the slow one is under way);
+ * resolves with the order in which they were answered.
+ */
+async function race<S, C>(slow: () => Promise<S>, cheap: () => Promise<C>, cheapAfterMs = 0): Promise<{ order: string[]; slow: S; cheap: C }> {
   const order: string[] = [];
   const slowDone = slow().then((value) => {
     order.push('slow');
     return value;
   });
+  if (cheapAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, cheapAfterMs));
   const cheapDone = cheap().then((value) => {
     order.push('cheap');
     return value;
@@ -176,6 +183,63 @@ describe('expressions are bounded', () => {
     });
   });
 
+  describe('a test run stuck in jq', () => {
+    it('ends endless recursion in a transform at its budget, and answers a request sent at the same moment first', async () => {
+      const { graph } = decompile({
+        document: { dsl: '1.0.0', namespace: 'security', name: 'endless-jq', version: '0.1.0' },
+        do: [{ shape: { set: { n: '${ def f: f; f }' } } }],
+      });
+      // A studio that has run a test before (its engine and validators loaded).
+      const warm = decompile({ document: { dsl: '1.0.0', namespace: 'security', name: 'warm-up', version: '0.1.0' }, do: [{ shape: { set: { n: '${ [range(3)] | add }' } } }] });
+      expect(await editor.designer.testRun({ graph: warm.graph, event })).toMatchObject({ ok: true, status: 'completed', output: { n: 3 } });
+      const result = await race(
+        () => editor.designer.testRun({ graph, event }),
+        // A viewer's request whose jq runs on the pool too: answered only if the event loop is free.
+        () => testFilter({ jq: '.data.total > 100' }),
+        // Sent while the run is in its (1 s) evaluation.
+        300,
+      );
+      expect(result.order).toEqual(['cheap', 'slow']);
+      expect(result.cheap).toEqual({ ok: true, matches: true });
+      expect(result.slow).toMatchObject({ ok: true, status: 'faulted' });
+      if (!result.slow.ok) return;
+      const detail = (result.slow.error as { detail?: string }).detail ?? '';
+      expect(detail).toContain('task "shape"');
+      expect(detail).toMatch(/jq expression exceeded its 1000 ms budget$/);
+    });
+
+    it('answers an inspector preview (jq too) while a test run evaluates a slow expression', async () => {
+      const { graph } = decompile({
+        document: { dsl: '1.0.0', namespace: 'security', name: 'slow-switch', version: '0.1.0' },
+        do: [{ check: { switch: [{ never: { when: '${ def f: f; f }', then: 'end' } }] } }],
+      });
+      const result = await race(
+        () => editor.designer.testRun({ graph, event }),
+        () => editor.designer.evaluate({ expression: '.a * 2', input: { a: 21 } }),
+        300,
+      );
+      expect(result.order).toEqual(['cheap', 'slow']);
+      expect(result.cheap).toEqual({ ok: true, outputs: [42] });
+      expect(result.slow).toMatchObject({ ok: true, status: 'faulted' });
+    });
+  });
+
+  it('bounds the jq time of a whole run through the asynchronous calls the engine makes', async () => {
+    const jq = withTotalBudget(await loadJqRuntime(), 2_000, 'this test run');
+    const failures: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      try {
+        await jq.runAsync('def f: f; f', null, () => undefined);
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    expect(failures.slice(0, 2)).toEqual(['jq expression exceeded its 1000 ms budget', 'jq expression exceeded its 1000 ms budget']);
+    expect(failures.slice(2)).toEqual(['jq expressions of this test run exceeded their total budget of 2000 ms', 'jq expressions of this test run exceeded their total budget of 2000 ms']);
+    // Within budget, the same runtime answers.
+    expect(await withTotalBudget(await loadJqRuntime(), 2_000).runAsync('.a + $b', { a: 1 }, (name) => (name === 'b' ? 2 : undefined))).toEqual([3]);
+  });
+
   it('bounds the jq time of a whole test run: past its total, further calls fail at once', async () => {
     const jq = withTotalBudget(await loadJqRuntime(), 2_000, 'this test run');
     const failures: string[] = [];
@@ -206,4 +270,114 @@ describe('expressions are bounded', () => {
     const plain = await compileTransform({ kind: 'template', values: { x: '$.data.total' }, template: 'total=${x}' });
     expect(plain(event)).toBe('total=150');
   });
+});
+
+/**
+ * The worker runs every tenant's flows in one process: an editor's slow jq must not hold the
+ * others. The budget is raised here so that the slow evaluation clearly spans the other
+ * flow's whole round trip (ingress, event log, delivery).
+ */
+describe('a slow jq expression in a deployed flow', () => {
+  let pool: pg.Pool;
+  let sink: Sink;
+  let worker: Worker;
+  const tag = randomUUID().slice(0, 8);
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: inject('databaseUrl') });
+    sink = await startSink();
+    await deploy(pool, {
+      document: { dsl: '1.0.0', namespace: 'security', name: `slow-${tag}`, version: '0.1.0' },
+      schedule: { on: { one: { with: { type: `com.example.slow.${tag}` } } } },
+      do: [
+        { started: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/started`, body: '${ .data }' } } },
+        // The flow's filter: a case whose condition never ends.
+        { check: { switch: [{ never: { when: '${ def f: f; f }', then: 'end' } }] } },
+        { after: { call: 'http', with: { method: 'post', endpoint: `${sink.url}/after`, body: '${ . }' } } },
+      ],
+    });
+    await deploy(
+      pool,
+      pipeline({
+        name: `quick-${tag}`,
+        with: { type: `com.example.quick.${tag}` },
+        url: `${sink.url}/quick`,
+        sources: [{ id: `src-quick-${tag}`, kind: 'http-webhook', connection: { path: `quick-${tag}`, mode: 'cloudevents' } }],
+      }),
+    );
+    // A pipeline (the worker's fast path): a transform, then a filter whose jq never ends.
+    await deploy(
+      pool,
+      pipeline({
+        name: `gate-${tag}`,
+        with: { type: `com.example.gate.${tag}` },
+        url: `${sink.url}/gate`,
+        tasks: [
+          { shape: { set: { n: '${ .data.n }' } } },
+          { gate: { switch: [{ match: { when: '${ def f: f; f }', then: 'continue' } }, { otherwise: { then: 'end' } }] } },
+        ],
+      }),
+    );
+    worker = await startWorker(inject('databaseUrl'), { MESHFLOW_EXPRESSION_TIMEOUT_MS: '10000', MESHFLOW_RUN_POLL_MS: '50' });
+    await waitForHook(worker.base, `quick-${tag}`);
+  });
+
+  afterAll(async () => {
+    await worker?.running.stop();
+    await sink?.close();
+    await undeployAll(pool);
+    await pool.end();
+  });
+
+  it("holds no other flow: while it evaluates, another flow's webhook gets its 202, /health answers and the event is delivered; then it ends at its budget", async () => {
+    const slowId = randomUUID();
+    expect((await post(worker.base, '/events', structured({ id: slowId, source: '/security', type: `com.example.slow.${tag}`, data: { n: 1 } }))).status).toBe(202);
+    await waitFor(async () => sink.received.find((r) => r.url === '/started'), 30_000, `the slow flow's first call: ${worker.running.output()}`);
+    const runOf = async () =>
+      (await pool.query<{ status: string; error: { detail?: string } | null }>(`SELECT r.status, r.error FROM run r JOIN event e ON e.seq = r."eventSeq" WHERE e.id = $1`, [slowId])).rows[0];
+
+    // Each answer notes the slow run's status at that moment: it must still be evaluating.
+    const statusNow = async () => (await runOf())?.status;
+    const hook = post(worker.base, `/hooks/quick-${tag}`, structured({ id: randomUUID(), source: '/security', type: `com.example.quick.${tag}`, data: { quick: true } })).then(async (r) => ({ status: r.status, slow: await statusNow() }));
+    const health = fetch(`${worker.base}/health`).then(async (r) => ({ status: r.status, slow: await statusNow() }));
+    const delivered = waitFor(async () => sink.received.find((r) => r.url === '/quick'), 30_000, 'the quick delivery').then(async (r) => ({ body: r.body, slow: await statusNow() }));
+    expect(await hook).toEqual({ status: 202, slow: 'running' });
+    expect(await health).toEqual({ status: 200, slow: 'running' });
+    const quick = await delivered;
+    expect(JSON.parse(quick.body)).toEqual({ quick: true });
+    expect(quick.slow).toBe('running');
+
+    const ended = await waitFor(async () => {
+      const run = await runOf();
+      return run?.status === 'faulted' ? run : undefined;
+    }, 60_000, `the slow run's fault: ${worker.running.output()}`);
+    expect(ended.error?.detail ?? '').toMatch(/task "check".*jq expression exceeded its 10000 ms budget$/);
+    expect(sink.received.some((r) => r.url === '/after')).toBe(false);
+  }, 120_000);
+
+  it("holds no other flow from a pipeline's filter step either: the delivery loop goes on while that batch is in jq", async () => {
+    const gateId = randomUUID();
+    expect((await post(worker.base, '/events', structured({ id: gateId, source: '/security', type: `com.example.gate.${tag}`, data: { n: 1 } }))).status).toBe(202);
+    const pending = async () =>
+      (await pool.query<{ leaseOwner: string | null }>(`SELECT d."leaseOwner" FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE e.id = $1`, [gateId])).rows[0];
+    // Claimed by the delivery loop: its filter step is evaluating.
+    await waitFor(async () => ((await pending())?.leaseOwner ? true : undefined), 30_000, `the gate delivery claimed: ${worker.running.output()}`);
+
+    const before = sink.received.filter((r) => r.url === '/quick').length;
+    const hook = await post(worker.base, `/hooks/quick-${tag}`, structured({ id: randomUUID(), source: '/security', type: `com.example.quick.${tag}`, data: { second: true } }));
+    expect(hook.status).toBe(202);
+    await waitFor(async () => (sink.received.filter((r) => r.url === '/quick').length > before ? true : undefined), 30_000, 'the quick delivery');
+    // The gated event is still in its filter step at this moment.
+    expect(await pending()).toBeDefined();
+
+    // Then the filter ends at its budget: the event is dropped, with the reason, never delivered.
+    const outcome = await waitFor(
+      async () =>
+        (await pool.query<{ outcome: string; task: string; reason: string }>(`SELECT o.outcome, o.task, o.reason FROM delivery_outcome o JOIN event e ON e.seq = o."eventSeq" WHERE e.id = $1 AND o.task = 'gate'`, [gateId])).rows[0],
+      60_000,
+      `the gate delivery's outcome: ${worker.running.output()}`,
+    );
+    expect(outcome).toEqual({ outcome: 'filtered', task: 'gate', reason: 'jq gate: jq expression exceeded its 10000 ms budget (one evaluation over a batch of 1 events)' });
+    expect(sink.received.some((r) => r.url === '/gate')).toBe(false);
+  }, 120_000);
 });

@@ -10,7 +10,7 @@ import { callOpenApi } from './call-openapi.ts';
 /** `call`: http, openapi, asyncapi, mcp, or a function from `use.functions` or a catalog (`name:version@catalog`). */
 export async function callTask(run: TaskRun): Promise<TaskOutcome> {
   const target = run.def.call as string;
-  const args = run.it.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with')) as JsonObject;
+  const args = (await run.it.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with'))) as JsonObject;
   switch (target) {
     case 'http':
       return { output: await callHttp(run, args) };

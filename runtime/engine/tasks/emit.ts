@@ -5,7 +5,7 @@ import type { CloudEvent, Json, JsonObject } from '../types.ts';
 /** `emit`: publishes a CloudEvent through the event port; the output is the event as published. */
 export async function emitTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = (run.def.emit as { event: { with: JsonObject } }).event.with;
-  const attributes = run.it.evaluator.template(spec as Json, run.input, run.vars, run.site('emit.event.with')) as JsonObject;
+  const attributes = (await run.it.evaluator.template(spec as Json, run.input, run.vars, run.site('emit.event.with'))) as JsonObject;
   if (typeof attributes.source !== 'string' || typeof attributes.type !== 'string') {
     throw WorkflowError.of('validation', `task "${run.name}": an emitted event needs a string source and type`, run.ref, 'Validation error');
   }

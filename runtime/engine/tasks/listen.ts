@@ -35,14 +35,14 @@ function sameJson(a: Json, b: Json): boolean {
  * `expect` (a constant or an expression on the task's input), or, without `expect`, the value
  * the first correlated event had. Returns the values to record when the event is consumed.
  */
-function correlates(run: TaskRun, filter: EventFilter | undefined, event: CloudEvent, step: ListenStep): JsonObject | undefined {
+async function correlates(run: TaskRun, filter: EventFilter | undefined, event: CloudEvent, step: ListenStep): Promise<JsonObject | undefined> {
   const fresh: JsonObject = {};
   for (const [key, def] of Object.entries(filter?.correlate ?? {})) {
     const from = enclosedExpression(def.from) ?? def.from;
-    const value = run.it.evaluator.evaluate(from, event as unknown as Json, run.vars, run.site(`listen.correlate.${key}.from`));
+    const value = await run.it.evaluator.evaluate(from, event as unknown as Json, run.vars, run.site(`listen.correlate.${key}.from`));
     if (def.expect !== undefined) {
       const expect = typeof def.expect === 'string' ? enclosedExpression(def.expect) : undefined;
-      const expected = expect === undefined ? def.expect : run.it.evaluator.evaluate(expect, run.input, run.vars, run.site(`listen.correlate.${key}.expect`));
+      const expected = expect === undefined ? def.expect : await run.it.evaluator.evaluate(expect, run.input, run.vars, run.site(`listen.correlate.${key}.expect`));
       if (!sameJson(value, expected)) return undefined;
     } else if (step.correlation && key in step.correlation) {
       if (!sameJson(value, step.correlation[key] ?? null)) return undefined;
@@ -86,13 +86,13 @@ function fullMatch(pattern: string, value: string): boolean {
  * matches it as a regular expression, or (for `${ … }`) the expression holds with the event
  * as input; `data` given as an object matches when the event's data contains it.
  */
-export function eventMatches(run: TaskRun, filter: EventFilter | undefined, event: CloudEvent): boolean {
+export async function eventMatches(run: TaskRun, filter: EventFilter | undefined, event: CloudEvent): Promise<boolean> {
   for (const [attribute, expected] of Object.entries(filter?.with ?? {})) {
     const actual = event[attribute];
     if (typeof expected === 'string') {
       const expression = enclosedExpression(expected);
       if (expression !== undefined) {
-        if (!run.it.evaluator.test(expression, event as unknown as Json, run.vars, run.site(`listen.to.with.${attribute}`))) return false;
+        if (!(await run.it.evaluator.test(expression, event as unknown as Json, run.vars, run.site(`listen.to.with.${attribute}`)))) return false;
         continue;
       }
       if (actual === expected) continue;
@@ -121,16 +121,16 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
   const it = run.it;
   const step = (run.frame.step ??= { events: [], matched: [] }) as ListenStep;
   const to = spec.to;
-  const done = (): boolean => {
+  const done = async (): Promise<boolean> => {
     if (to.one) return step.events.length >= 1;
     if (to.all) return to.all.every((_, i) => step.matched.includes(i));
     if (to.until === undefined) return step.events.length >= 1;
     if (typeof to.until === 'boolean') return !to.until && step.events.length >= 1;
-    if (typeof to.until === 'string') return step.events.length > 0 && it.evaluator.test(to.until, step.events, run.vars, run.site('listen.to.until'));
+    if (typeof to.until === 'string') return step.events.length > 0 && (await it.evaluator.test(to.until, step.events, run.vars, run.site('listen.to.until')));
     const last = step.events[step.events.length - 1] as unknown as CloudEvent | undefined;
-    return last !== undefined && eventMatches(run, to.until, last);
+    return last !== undefined && (await eventMatches(run, to.until, last));
   };
-  if (!done()) {
+  if (!(await done())) {
     const waiting = (it.state.waitingFor ??= { timers: [], listens: [] });
     waiting.listens.push({ at: run.ref, to: to as unknown as Json });
     if (it.state.status === 'running') it.state.status = 'waiting';
@@ -141,9 +141,12 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
     run.signal.addEventListener('abort', forward, { once: true });
     try {
       for await (const event of it.ports.events.subscribe({ instanceId: it.state.id, at: run.ref, to: to as unknown as Json, since: run.frame.startedAt! }, controller.signal)) {
-        if (!accept(run, to, step, event)) continue;
-        await it.checkpoint();
-        if (done()) break;
+        if (await accept(run, to, step, event)) {
+          await it.checkpoint();
+          if (await done()) break;
+        }
+        // Stopped while jq answered: do not wait for another event.
+        if (controller.signal.aborted) break;
       }
       if (run.signal.aborted) throw run.signal.reason;
     } finally {
@@ -166,21 +169,35 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
   return { output: outputs };
 }
 
-function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): boolean {
+async function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): Promise<boolean> {
   // A resumed listen may be offered again what it consumed before the checkpoint.
   if ((step.events as unknown as CloudEvent[]).some((e) => e.id === event.id && e.source === event.source)) return false;
-  const correlated = (filter: EventFilter | undefined) => (eventMatches(run, filter, event) ? correlates(run, filter, event, step) : undefined);
+  const correlated = async (filter: EventFilter | undefined) => ((await eventMatches(run, filter, event)) ? correlates(run, filter, event, step) : undefined);
   let fresh: JsonObject | undefined;
   if (to.one) {
-    fresh = correlated(to.one);
+    fresh = await correlated(to.one);
     if (!fresh) return false;
   } else if (to.all) {
-    const index = to.all.findIndex((filter, i) => !step.matched.includes(i) && (fresh = correlated(filter)) !== undefined);
+    let index = -1;
+    for (const [i, filter] of to.all.entries()) {
+      if (!step.matched.includes(i) && (fresh = await correlated(filter)) !== undefined) {
+        index = i;
+        break;
+      }
+    }
     if (index < 0) return false;
     step.matched.push(index);
   } else {
     const any = to.any ?? [];
-    if (any.length > 0 && !any.some((filter) => (fresh = correlated(filter)) !== undefined)) return false;
+    let matched = any.length === 0;
+    for (const filter of any) {
+      fresh = await correlated(filter);
+      if (fresh !== undefined) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) return false;
   }
   if (fresh && Object.keys(fresh).length > 0) step.correlation = { ...step.correlation, ...fresh };
   step.events.push(event as unknown as Json);

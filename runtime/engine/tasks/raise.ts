@@ -3,7 +3,7 @@ import type { TaskOutcome, TaskRun } from '../interpreter.ts';
 import type { Json, JsonObject } from '../types.ts';
 
 /** `raise`: faults with the given error (inline, or by name from `use.errors`); fields may be expressions. */
-export function raiseTask(run: TaskRun): TaskOutcome {
+export function raiseTask(run: TaskRun): TaskOutcome | Promise<TaskOutcome> {
   const spec = (run.def.raise as { error: string | JsonObject }).error;
   let error: JsonObject;
   if (typeof spec === 'string') {
@@ -11,7 +11,11 @@ export function raiseTask(run: TaskRun): TaskOutcome {
     if (!named) throw WorkflowError.of('configuration', `error "${spec}" is not defined in use.errors`, run.ref);
     error = named;
   } else error = spec;
-  const value = run.it.evaluator.template(error as Json, run.input, run.vars, run.site('raise.error')) as JsonObject;
+  const value = run.it.evaluator.template(error as Json, run.input, run.vars, run.site('raise.error'));
+  return value instanceof Promise ? value.then((v) => raise(run, v as JsonObject)) : raise(run, value as JsonObject);
+}
+
+function raise(run: TaskRun, value: JsonObject): never {
   const status = typeof value.status === 'string' ? Number(value.status) : value.status;
   throw new WorkflowError({
     ...(value as Record<string, Json>),

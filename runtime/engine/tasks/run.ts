@@ -30,7 +30,7 @@ function processOutput(result: ProcessResult, mode: RunSpec['return'], run: Task
 export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.run as RunSpec;
   const it = run.it;
-  const evaluate = (value: Json | undefined, field: string): Json => (value === undefined ? null : it.evaluator.template(value, run.input, run.vars, run.site(field)));
+  const evaluate = async (value: Json | undefined, field: string): Promise<Json> => (value === undefined ? null : it.evaluator.template(value, run.input, run.vars, run.site(field)));
   if (spec.workflow) return { output: await runSubflow(run, spec) };
   if (spec.script) {
     const script = spec.script;
@@ -52,8 +52,8 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
     const request = {
       language: 'javascript',
       code: code ?? '',
-      arguments: (evaluate(script.arguments as Json, 'run.script.arguments') ?? {}) as JsonObject,
-      environment: (evaluate(script.environment as Json, 'run.script.environment') ?? {}) as Record<string, string>,
+      arguments: ((await evaluate(script.arguments as Json, 'run.script.arguments')) ?? {}) as JsonObject,
+      environment: ((await evaluate(script.environment as Json, 'run.script.environment')) ?? {}) as Record<string, string>,
       timeoutMs,
     };
     const pending = scripts.run(request, run.signal);
@@ -80,13 +80,13 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
     const pending = spec.shell
       ? processes.shell(
           {
-            command: String(evaluate(spec.shell.command, 'run.shell.command')),
-            arguments: (evaluate(spec.shell.arguments as Json, 'run.shell.arguments') ?? {}) as JsonObject,
-            environment: (evaluate(spec.shell.environment as Json, 'run.shell.environment') ?? {}) as Record<string, string>,
+            command: String(await evaluate(spec.shell.command, 'run.shell.command')),
+            arguments: ((await evaluate(spec.shell.arguments as Json, 'run.shell.arguments')) ?? {}) as JsonObject,
+            environment: ((await evaluate(spec.shell.environment as Json, 'run.shell.environment')) ?? {}) as Record<string, string>,
           },
           run.signal,
         )
-      : processes.container(evaluate(spec.container as Json, 'run.container') as JsonObject, run.signal);
+      : processes.container((await evaluate(spec.container as Json, 'run.container')) as JsonObject, run.signal);
     if (spec.await === false) {
       pending.catch(() => undefined);
       return { output: run.input };
@@ -113,14 +113,14 @@ async function runSubflow(run: TaskRun, spec: RunSpec): Promise<Json> {
       run.frame.step = { detached };
       await it.checkpoint();
     }
-    const input = ref.input === undefined ? run.input : it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
+    const input = ref.input === undefined ? run.input : await it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
     await resolver.start({ namespace: ref.namespace, name: ref.name, version: ref.version }, input, detached);
     return run.input;
   }
   let child = (run.frame.step as { child?: InstanceState } | undefined)?.child;
   if (!child) {
     const definition = await resolver.resolve({ namespace: ref.namespace, name: ref.name, version: ref.version });
-    const input = ref.input === undefined ? run.input : it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
+    const input = ref.input === undefined ? run.input : await it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
     child = { version: 1, id: it.ports.ids.next(), status: 'pending', definition, input, context: {}, startedAt: it.now(), frames: {} };
     run.frame.step = { child: child as unknown as Json };
   }

@@ -37,11 +37,18 @@ function planOf(cases: Record<string, SwitchCase>[]): PlannedSwitch {
  * is the default. With no match and no default, the task's own `then` applies. The input
  * passes through unchanged.
  */
-export function switchTask(run: TaskRun): TaskOutcome {
-  const { cases, fallback } = planOf(run.def.switch as Record<string, SwitchCase>[]);
+export function switchTask(run: TaskRun): TaskOutcome | Promise<TaskOutcome> {
+  return decide(run, planOf(run.def.switch as Record<string, SwitchCase>[]), 0);
+}
+
+/** Tries the cases from `from` on; a case that needs jq continues once it has answered. */
+function decide(run: TaskRun, { cases, fallback }: PlannedSwitch, from: number): TaskOutcome | Promise<TaskOutcome> {
   const evaluator = run.it.evaluator;
-  for (const c of cases) {
-    if (evaluator.test(c.when, run.input, run.vars, run.site(c.field))) return { output: run.input, then: c.then };
+  for (let i = from; i < cases.length; i++) {
+    const c = cases[i]!;
+    const holds = evaluator.test(c.when, run.input, run.vars, run.site(c.field));
+    if (holds instanceof Promise) return holds.then((h) => (h ? { output: run.input, then: c.then } : decide(run, { cases, fallback }, i + 1)));
+    if (holds) return { output: run.input, then: c.then };
   }
   return fallback === undefined ? { output: run.input } : { output: run.input, then: fallback };
 }

@@ -91,10 +91,10 @@ export async function tryTask(run: TaskRun): Promise<TaskOutcome> {
       const vars = (name: string) => (name === errorName || name === 'error' ? value : run.vars(name));
       if (!errorMatches(spec.errors?.with, problem)) throw error;
       // The catch conditions are about the error: it is their input (as in the reference runtimes).
-      if (spec.when !== undefined && !it.evaluator.test(spec.when, value, vars, run.site('catch.when'))) throw error;
-      if (spec.exceptWhen !== undefined && it.evaluator.test(spec.exceptWhen, value, vars, run.site('catch.exceptWhen'))) throw error;
+      if (spec.when !== undefined && !(await it.evaluator.test(spec.when, value, vars, run.site('catch.when')))) throw error;
+      if (spec.exceptWhen !== undefined && (await it.evaluator.test(spec.exceptWhen, value, vars, run.site('catch.exceptWhen')))) throw error;
       const policy = retryPolicy(run, spec.retry);
-      const decision = policy ? retryDecision(run, policy, step.attempt, value, vars) : 'handle';
+      const decision = policy ? await retryDecision(run, policy, step.attempt, value, vars) : 'handle';
       if (decision === 'exhausted') throw error;
       if (policy && decision === 'retry') {
         step.attempt += 1;
@@ -123,10 +123,10 @@ function retryPolicy(run: TaskRun, retry: string | JsonObject | undefined): Json
  * leave it out; or, when the limits are reached, report it `exhausted` so that it propagates.
  * `limit.attempt.count` counts retries after the first try; `limit.duration` bounds the whole try task.
  */
-function retryDecision(run: TaskRun, policy: JsonObject, attempt: number, error: Json, vars: (name: string) => Json | undefined): 'retry' | 'handle' | 'exhausted' {
+async function retryDecision(run: TaskRun, policy: JsonObject, attempt: number, error: Json, vars: (name: string) => Json | undefined): Promise<'retry' | 'handle' | 'exhausted'> {
   const it = run.it;
-  if (typeof policy.when === 'string' && !it.evaluator.test(policy.when, error, vars, run.site('catch.retry.when'))) return 'handle';
-  if (typeof policy.exceptWhen === 'string' && it.evaluator.test(policy.exceptWhen, error, vars, run.site('catch.retry.exceptWhen'))) return 'handle';
+  if (typeof policy.when === 'string' && !(await it.evaluator.test(policy.when, error, vars, run.site('catch.retry.when')))) return 'handle';
+  if (typeof policy.exceptWhen === 'string' && (await it.evaluator.test(policy.exceptWhen, error, vars, run.site('catch.retry.exceptWhen')))) return 'handle';
   const limit = (policy.limit ?? {}) as { attempt?: { count?: number; duration?: Json }; duration?: Json };
   if (limit.attempt?.count !== undefined && attempt >= limit.attempt.count) return 'exhausted';
   if (limit.duration !== undefined && it.now() - run.frame.startedAt! >= durationMs(limit.duration, run.ref)) return 'exhausted';

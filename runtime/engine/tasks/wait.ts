@@ -8,7 +8,7 @@ import type { Json } from '../types.ts';
  */
 export async function waitTask(run: TaskRun): Promise<TaskOutcome> {
   const step = (run.frame.step ??= {
-    until: run.frame.startedAt! + durationMs(run.it.evaluator.template(run.def.wait as Json, run.input, run.vars, run.site('wait')), run.ref),
+    until: run.frame.startedAt! + durationMs(await run.it.evaluator.template(run.def.wait as Json, run.input, run.vars, run.site('wait')), run.ref),
   });
   await run.it.sleepUntil(step.until as number, run.ref, run.signal);
   return { output: run.input };

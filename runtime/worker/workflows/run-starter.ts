@@ -6,8 +6,8 @@
  */
 import type pg from 'pg';
 import { DeliveryQueue, EVENT_COLUMNS, toRecord, type ClaimedDelivery, type EventRow } from '../../events/delivery-queue.ts';
-import type { EventPredicate } from '../../expressions/filters/index.ts';
 import type { Logger } from '../log.ts';
+import type { EventTest } from './triggers.ts';
 
 /** How long a `schedule.on.all` event waits unclaimed for the rest of its set; a new matching event wakes it sooner. */
 const PARK_MS = 60 * 60 * 1000;
@@ -30,7 +30,7 @@ export interface RunStartingHooks {
   /** Runs were created: the executor can claim them. */
   started: (count: number) => void;
   /** The `schedule.on.all` predicates of a deployment, when that is its trigger. */
-  allOf?: (deploymentId: string) => Promise<EventPredicate[] | undefined>;
+  allOf?: (deploymentId: string) => Promise<EventTest[] | undefined>;
   log: Logger;
 }
 
@@ -49,7 +49,7 @@ export class RunStartingQueue extends DeliveryQueue {
     const claimed = await super.claim(limit);
     const runs: ClaimedDelivery[] = [];
     const rest: ClaimedDelivery[] = [];
-    const gather = new Map<string, EventPredicate[]>();
+    const gather = new Map<string, EventTest[]>();
     for (const delivery of claimed) {
       const all = await this.hooks.allOf?.(delivery.deploymentId);
       if (all) gather.set(delivery.deploymentId, all);
@@ -80,7 +80,7 @@ export class RunStartingQueue extends DeliveryQueue {
    * filter; each complete set becomes one run whose input is those events, in filter order,
    * and its rows go in the same transaction. Events still short of a set are parked.
    */
-  private async gather(deploymentId: string, predicates: EventPredicate[]): Promise<number> {
+  private async gather(deploymentId: string, predicates: EventTest[]): Promise<number> {
     const client = await this.db.connect();
     try {
       await client.query('BEGIN');
@@ -96,7 +96,15 @@ export class RunStartingQueue extends DeliveryQueue {
       for (;;) {
         const set: typeof waiting = [];
         for (const predicate of predicates) {
-          const match = waiting.find((w) => !set.includes(w) && safely(predicate, w.event));
+          let match: (typeof waiting)[number] | undefined;
+          for (const w of waiting) {
+            if (set.includes(w)) continue;
+            const passed = predicate(w.event);
+            if (passed instanceof Promise ? await passed : passed) {
+              match = w;
+              break;
+            }
+          }
           if (!match) break;
           set.push(match);
         }
@@ -127,13 +135,5 @@ export class RunStartingQueue extends DeliveryQueue {
     } finally {
       client.release();
     }
-  }
-}
-
-function safely(predicate: EventPredicate, event: Record<string, unknown>): boolean {
-  try {
-    return predicate(event);
-  } catch {
-    return false;
   }
 }

@@ -8,8 +8,10 @@ import type { CloudEventRecord } from '../../events/cloudevent.ts';
 import { Deployment } from '../../compiler/deployment.ts';
 import { readIngress, readListen, sourceTask, withToFilter } from '../../events/plan.ts';
 import {
+  BatchedFilter,
   SubscriptionSet,
   compileIngressFilters,
+  considered,
   firstMiss,
   type CompiledIngressFilter,
   type Consideration,
@@ -17,7 +19,7 @@ import {
   type Routing,
   type Subscription,
 } from '../../events/subscriptions.ts';
-import { compileFilter, type EventPredicate, type SubscriptionFilter } from '../../expressions/filters/index.ts';
+import type { SubscriptionFilter } from '../../expressions/filters/index.ts';
 
 export interface WorkflowTrigger {
   ingress: string[] | 'any';
@@ -64,25 +66,24 @@ export class CompiledTrigger {
     readonly flowId: string,
     private readonly ingress: Set<string> | undefined,
     private readonly filters: CompiledIngressFilter[],
-    /** One predicate per `schedule.on.all` filter, in order. */
-    readonly all: EventPredicate[] | undefined,
+    /** One predicate per `schedule.on.all` filter, in order; jq in them runs off the event loop. */
+    readonly all: EventTest[] | undefined,
   ) {}
 
   static async compile(deploymentId: string, trigger: WorkflowTrigger, flowId = ''): Promise<CompiledTrigger> {
     const filters = trigger.filter === undefined ? [] : await compileIngressFilters([{ task: trigger.task ?? 'schedule', source: true, filter: trigger.filter }]);
-    const all = trigger.all ? await Promise.all(trigger.all.map((f) => compileFilter(f))) : undefined;
+    const all = trigger.all ? await Promise.all(trigger.all.map(async (f) => eventTest(await BatchedFilter.compile(f)))) : undefined;
     return new CompiledTrigger(deploymentId, flowId, trigger.ingress === 'any' ? undefined : new Set(trigger.ingress), filters, all);
   }
 
-  accepts(event: CloudEventRecord, ingress: string): boolean {
-    return this.consider(event, ingress)?.queued === true;
+  async accepts(event: CloudEventRecord, ingress: string): Promise<boolean> {
+    return (await this.consider(event, ingress))?.queued === true;
   }
 
   /** As Subscription.consider: undefined when not listening on `ingress`, else queued or why not. */
-  consider(event: CloudEventRecord, ingress: string): Consideration | undefined {
+  consider(event: CloudEventRecord, ingress: string): Consideration | undefined | Promise<Consideration | undefined> {
     if (this.ingress && !this.ingress.has(ingress)) return undefined;
-    const miss = firstMiss(this.filters, event);
-    return miss ? { queued: false, ...miss } : { queued: true };
+    return considered(firstMiss(this.filters, event));
   }
 }
 
@@ -100,14 +101,39 @@ export class WorkflowRoutingSet extends SubscriptionSet {
     super(subscriptions, hooks);
   }
 
-  override decide(event: CloudEventRecord, ingress: string): Routing {
-    const routing = super.decide(event, ingress);
-    for (const trigger of this.triggers) {
-      const considered = trigger.consider(event, ingress);
-      if (!considered) continue;
-      if (considered.queued) routing.routes.push({ deploymentId: trigger.deploymentId, orderingKey: null });
-      else routing.filtered.push({ deploymentId: trigger.deploymentId, flowId: trigger.flowId, task: considered.task, reason: considered.reason });
-    }
-    return routing;
+  override decide(event: CloudEventRecord, ingress: string): Routing | Promise<Routing> {
+    const pipelines = super.decide(event, ingress);
+    if (pipelines instanceof Promise) return pipelines.then((routing) => this.addTriggers(routing, event, ingress));
+    return this.addTriggers(pipelines, event, ingress);
   }
+
+  private addTriggers(routing: Routing, event: CloudEventRecord, ingress: string): Routing | Promise<Routing> {
+    const later: Promise<void>[] = [];
+    for (const trigger of this.triggers) {
+      const add = (c: Consideration | undefined) => {
+        if (!c) return;
+        if (c.queued) routing.routes.push({ deploymentId: trigger.deploymentId, orderingKey: null });
+        else routing.filtered.push({ deploymentId: trigger.deploymentId, flowId: trigger.flowId, task: c.task, reason: c.reason });
+      };
+      const c = trigger.consider(event, ingress);
+      if (c instanceof Promise) later.push(c.then(add));
+      else add(c);
+    }
+    return later.length === 0 ? routing : Promise.all(later).then(() => routing);
+  }
+}
+
+/** Whether an event passes a filter; a Promise when the filter needs jq. Never throws (a failing filter does not match). */
+export type EventTest = (event: Record<string, unknown>) => boolean | Promise<boolean>;
+
+/** A compiled filter as an EventTest. */
+export function eventTest(filter: BatchedFilter): EventTest {
+  return (event) => {
+    const passed = filter.now(event);
+    if (passed !== 'jq') return passed;
+    return filter.later([event]).then(
+      ([p]): boolean => p === true,
+      () => false,
+    );
+  };
 }

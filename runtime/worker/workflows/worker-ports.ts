@@ -48,7 +48,7 @@ export interface WorkerPortsDeps {
 /** Appends a CloudEvent to the log with the routes the ingress would give it. */
 async function append(deps: WorkerPortsDeps, event: CloudEvent, ingress: string): Promise<void> {
   const record: CloudEventRecord = validateStructured(event);
-  await deps.eventLog.append([{ event: record, ingress, ...deps.routing().decide(record, ingress) }]);
+  await deps.eventLog.append([{ event: record, ingress, ...(await deps.routing().decide(record, ingress)) }]);
 }
 
 /** Exact `type`s every filter of a listen names, to narrow the query; undefined when any filter could match other types. */

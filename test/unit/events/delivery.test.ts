@@ -62,9 +62,9 @@ describe('subscription steps', () => {
 
   it('filters at ingress by channel and filter', async () => {
     const s = await Subscription.compile({ id: 'd', flowId: 'f' }, plan([]));
-    expect(s.accepts(event, 'events')).toBe(true);
-    expect(s.accepts(event, 'hook:x')).toBe(false);
-    expect(s.accepts({ ...event, type: 'u' }, 'events')).toBe(false);
+    expect(await s.accepts(event, 'events')).toBe(true);
+    expect(await s.accepts(event, 'hook:x')).toBe(false);
+    expect(await s.accepts({ ...event, type: 'u' }, 'events')).toBe(false);
   });
 
   it('runs jq transforms over a batch in one call, with per-event errors and later filters', async () => {
@@ -76,10 +76,42 @@ describe('subscription steps', () => {
       ]),
     );
     const events = [1, 2, 3].map((n) => ({ ...event, data: { n, k: n === 3 ? 5 : 'A' } }));
-    const [small, big, broken] = s.runMany(events);
+    const [small, big, broken] = await s.runMany(events);
     expect(small).toEqual({ deliver: false, droppedBy: 'big', reason: 'jq `.n > 15` is false or null for it' });
     expect(big).toEqual({ deliver: true, payload: { n: 20, k: 'a' }, transformed: true });
     expect(broken).toBeInstanceOf(Error);
-    expect(s.runMany([events[1]!])).toEqual([big]);
+    expect(await s.runMany([events[1]!])).toEqual([big]);
+  });
+
+  it('answers filters the fast path cannot compile from one jq evaluation per batch, off the event loop', async () => {
+    const s = await Subscription.compile(
+      { id: 'd', flowId: 'f' },
+      plan([
+        { kind: 'transform', task: 'shape', transform: { kind: 'jq', expression: '{ n: .data.n, k: (.data.k | ascii_downcase) }' } },
+        // `test` and `any(…)` are jq only; `.n > 1` is fast: both in one filter.
+        { kind: 'filter', task: 'picky', filter: { all: [{ jq: '.k | test("^a")' }, { jq: '.n > 1' }, { jq: 'any(.k; . == "ax" or . == "ay")' }] } },
+      ]),
+    );
+    const events = [
+      { ...event, id: '1', data: { n: 2, k: 'AX' } },
+      { ...event, id: '2', data: { n: 1, k: 'AY' } },
+      { ...event, id: '3', data: { n: 3, k: 'B' } },
+      { ...event, id: '4', data: { n: 3, k: 'AZ' } },
+    ];
+    const results = await s.runMany(events);
+    expect(results[0]).toEqual({ deliver: true, payload: { n: 2, k: 'ax' }, transformed: true });
+    expect(results.slice(1).map((r) => (r instanceof Error ? r : r.deliver))).toEqual([false, false, false]);
+    expect(results[1]).toMatchObject({ droppedBy: 'picky' });
+  });
+
+  it('considers a leading jq filter the fast path cannot compile without holding the caller (a Promise)', async () => {
+    const s = await Subscription.compile({ id: 'd', flowId: 'f' }, { ...plan([]), filter: { jq: '.data.n | tostring | test("^[12]$")' } });
+    const considered = s.consider({ ...event, data: { n: 2 } }, 'events');
+    expect(considered).toBeInstanceOf(Promise);
+    expect(await considered).toEqual({ queued: true });
+    expect(await s.consider({ ...event, data: { n: 3 } }, 'events')).toMatchObject({ queued: false, task: 'filter' });
+    // An attribute filter needs no jq: answered at once.
+    const plain = await Subscription.compile({ id: 'd', flowId: 'f' }, plan([]));
+    expect(plain.consider(event, 'events')).toEqual({ queued: true });
   });
 });

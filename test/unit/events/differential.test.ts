@@ -61,10 +61,10 @@ async function fastPath(document: WorkflowDocument, event: CloudEventRecord): Pr
   const plan = planFromDocument(document);
   if (plan.kind !== 'pipeline') throw new Error(`the fast path refused the flow: ${plan.reason}`);
   const subscription = await Subscription.compile({ id: 'deployment', flowId: 'flow' }, plan);
-  if (!subscription.accepts(event, 'events')) return { outcome: 'filtered' };
-  const [result] = subscription.runMany([event]);
+  if (!(await subscription.accepts(event, 'events'))) return { outcome: 'filtered' };
+  const [result] = await subscription.runMany([event]);
   // The delivery loop runs a batch at once (jq transforms as one evaluation): the same answer per event.
-  const batch = subscription.runMany([event, { ...event, id: 'e-2' }]);
+  const batch = await subscription.runMany([event, { ...event, id: 'e-2' }]);
   const summary = (r: (typeof batch)[number] | undefined) => (r instanceof Error ? 'faulted' : r!.deliver ? JSON.stringify(r!.payload === event ? 'event' : r!.payload) : 'filtered');
   if (summary(batch[0]) !== summary(result)) throw new Error(`in a batch the fast path answers ${summary(batch[0])}, alone ${summary(result)}`);
   if (result instanceof Error) return { outcome: 'faulted' };
@@ -86,7 +86,7 @@ async function fastPath(document: WorkflowDocument, event: CloudEventRecord): Pr
 async function engine(document: WorkflowDocument, event: CloudEventRecord): Promise<Outcome> {
   const trigger = workflowTrigger(document);
   if (!trigger) throw new Error('the flow has no event trigger');
-  if (!(await CompiledTrigger.compile('deployment', trigger)).accepts(event, 'events')) return { outcome: 'filtered' };
+  if (!(await (await CompiledTrigger.compile('deployment', trigger)).accepts(event, 'events'))) return { outcome: 'filtered' };
   const ports = createFakePorts({ routes: { '*': () => jsonResponse(202, { ok: true }) } });
   const run = await new Engine({ ports }).start(document, event as unknown as Json).done;
   if (run.status === 'faulted') return { outcome: 'faulted' };

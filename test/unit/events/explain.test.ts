@@ -31,14 +31,14 @@ describe('why an event was filtered', () => {
     const plan = planFromDocument(compile(graph).document) as PipelinePlan;
     expect(plan.kind).toBe('pipeline');
     const s = await Subscription.compile({ id: 'd', flowId: 'f' }, plan);
-    expect(s.consider(order('com.example.order.created', 500), 'hook:orders')).toEqual({ queued: true });
-    expect(s.consider(order('com.example.order.created', 50), 'hook:orders')).toEqual({ queued: false, task: 'big', reason: '`data.amount` 50 is not > 100' });
-    expect(s.consider(order('com.example.refund', 500), 'hook:orders')).toEqual({
+    expect(await s.consider(order('com.example.order.created', 500), 'hook:orders')).toEqual({ queued: true });
+    expect(await s.consider(order('com.example.order.created', 50), 'hook:orders')).toEqual({ queued: false, task: 'big', reason: '`data.amount` 50 is not > 100' });
+    expect(await s.consider(order('com.example.refund', 500), 'hook:orders')).toEqual({
       queued: false,
       task: 'hook',
       reason: 'accepts type "com.example.order.created", this event is "com.example.refund"',
     });
-    expect(s.consider(order('com.example.order.created', 500), 'events')).toBeUndefined();
+    expect(await s.consider(order('com.example.order.created', 500), 'events')).toBeUndefined();
   });
 
   it('explains absent fields, exact values, attribute prefixes, and opaque CESQL', async () => {
