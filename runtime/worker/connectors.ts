@@ -17,6 +17,7 @@ import { deploymentOf } from '../compiler/deployment.ts';
 import { egressRefusal } from '../net/egress.ts';
 import { connectionBinding, connectorKind, driverFor, parseConnectorConfig, type ConnectorConfig, type ConnectorSecrets, type Inbound } from '../connectors/index.ts';
 import { decryptSecrets } from '../connectors/secrets.ts';
+import { ChannelListener } from './channel-listener';
 import type { CatalogGate } from '../catalog/gate.ts';
 import { IngressError } from '../events/cloudevent.ts';
 import type { EventLog } from '../events/event-log.ts';
@@ -110,16 +111,17 @@ export class ConnectorHost {
   private readonly running = new Map<string, Running>();
   private instances: InstanceRow[] = [];
   private deployments: ActiveDeployment[] = [];
-  private listener: pg.Client | undefined;
+  private readonly listener: ChannelListener;
   private stopped = false;
-  private retryMs = BACKOFF_START_MS;
   private statsTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: ConnectorHostDeps) {}
+  constructor(private readonly deps: ConnectorHostDeps) {
+    this.listener = new ChannelListener({ connectionString: deps.connectionString, channel: CONNECTORS_CHANNEL, what: 'connector listener', changed: () => this.reload(), log: deps.log });
+  }
 
   async start(): Promise<void> {
-    await this.listen();
+    await this.listener.start();
     this.statsTimer = setInterval(() => void this.flushStats(), STATS_EVERY_MS);
     this.statsTimer.unref();
   }
@@ -133,7 +135,7 @@ export class ConnectorHost {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.statsTimer);
-    await this.listener?.end().catch(() => {});
+    await this.listener.stop();
     await this.reconciling;
     await Promise.all([...this.running.values()].map((r) => this.halt(r)));
     await this.flushStats();
@@ -142,34 +144,6 @@ export class ConnectorHost {
   /** Keys of the consumers running now, for tests and /ready. */
   get consumers(): string[] {
     return [...this.running.keys()];
-  }
-
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.deps.connectionString });
-    const lost = (error: Error) => this.relisten(client, error);
-    client.on('error', lost);
-    client.on('end', () => lost(new Error('connection ended')));
-    client.on('notification', () => void this.reload());
-    await client.connect();
-    await client.query(`LISTEN ${CONNECTORS_CHANNEL}`);
-    this.listener = client;
-    this.retryMs = BACKOFF_START_MS;
-    await this.reload();
-  }
-
-  private relisten(client: pg.Client, error: Error): void {
-    if (this.stopped || this.listener !== client) return;
-    this.listener = undefined;
-    this.deps.log('warn', 'connector listener lost its connection; reconnecting', { error: error.message });
-    const attempt = () => {
-      if (this.stopped) return;
-      this.listen().catch((e: Error) => {
-        this.retryMs = Math.min(this.retryMs * 2, BACKOFF_MAX_MS);
-        setTimeout(attempt, this.retryMs);
-        this.deps.log('warn', 'connector listener reconnect failed', { error: e.message, retryInMs: this.retryMs });
-      });
-    };
-    setTimeout(attempt, this.retryMs);
   }
 
   private async reload(): Promise<void> {

@@ -5,6 +5,7 @@
  * whole set is reloaded, since notifications sent while disconnected are gone.
  */
 import pg from 'pg';
+import { ChannelListener } from './channel-listener';
 import type { Logger } from './log';
 
 export const DEPLOYMENTS_CHANNEL = 'meshflow_deployments';
@@ -19,17 +20,17 @@ export interface ActiveDeployment {
 
 export class DeploymentWatcher {
   private active = new Map<string, ActiveDeployment>();
-  private listener: pg.Client | undefined;
-  private stopped = false;
-  private retryMs = 250;
+  private readonly listener: ChannelListener;
   private reloads = 0;
   private onChange: Array<(all: ActiveDeployment[]) => void> = [];
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly connectionString: string,
+    connectionString: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.listener = new ChannelListener({ connectionString, channel: DEPLOYMENTS_CHANNEL, what: 'deployment listener', changed: () => this.reload(), log });
+  }
 
   list(): ActiveDeployment[] {
     return [...this.active.values()];
@@ -45,41 +46,11 @@ export class DeploymentWatcher {
   }
 
   async start(): Promise<void> {
-    await this.connect();
+    await this.listener.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.listener?.end().catch(() => {});
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
-    client.on('error', (error) => this.reconnect(client, error));
-    client.on('end', () => this.reconnect(client, new Error('connection ended')));
-    client.on('notification', () => {
-      this.reload().catch((error) => this.log('error', 'reloading deployments failed', { error: String(error) }));
-    });
-    await client.connect();
-    await client.query(`LISTEN ${DEPLOYMENTS_CHANNEL}`);
-    this.listener = client;
-    this.retryMs = 250;
-    await this.reload();
-  }
-
-  private reconnect(client: pg.Client, error: Error): void {
-    if (this.stopped || this.listener !== client) return;
-    this.listener = undefined;
-    this.log('warn', 'deployment listener lost its connection; reconnecting', { error: error.message });
-    const attempt = () => {
-      if (this.stopped) return;
-      this.connect().catch((e: Error) => {
-        this.retryMs = Math.min(this.retryMs * 2, 10_000);
-        this.log('warn', 'reconnect failed', { error: e.message, retryInMs: this.retryMs });
-        setTimeout(attempt, this.retryMs);
-      });
-    };
-    setTimeout(attempt, this.retryMs);
+    await this.listener.stop();
   }
 
   private async reload(): Promise<void> {

@@ -9,11 +9,10 @@ import pg from 'pg';
 import { secretMasker, type Masker } from '../secrets/mask.ts';
 import { undefinedSecretsMessage } from '../secrets/names.ts';
 import { openSecret } from '../secrets/seal.ts';
+import { ChannelListener } from './channel-listener';
 import type { Logger } from './log.ts';
 
 const CHANNEL = 'meshflow_secrets';
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 
 export interface SecretStoreDeps {
   pool: pg.Pool;
@@ -28,20 +27,19 @@ export class SecretStore {
   /** Secrets that exist but cannot be opened, with why. */
   private unreadable = new Map<string, string>();
   private mask: Masker = secretMasker([]);
-  private listener: pg.Client | undefined;
-  private stopped = false;
-  private retryMs = BACKOFF_START_MS;
+  private readonly listener: ChannelListener;
   private loading: Promise<void> | undefined;
 
-  constructor(private readonly deps: SecretStoreDeps) {}
+  constructor(private readonly deps: SecretStoreDeps) {
+    this.listener = new ChannelListener({ connectionString: deps.connectionString, channel: CHANNEL, what: 'secret listener', changed: () => this.reload(), log: deps.log });
+  }
 
   async start(): Promise<void> {
-    await this.listen();
+    await this.listener.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.listener?.end().catch(() => {});
+    await this.listener.stop();
   }
 
   /** A webhook's secret, from what is loaded (synchronous: ingress checks it per request). */
@@ -96,36 +94,5 @@ export class SecretStore {
     this.values = values;
     this.unreadable = unreadable;
     this.mask = secretMasker(values.values());
-  }
-
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.deps.connectionString });
-    const lost = (error: Error) => this.relisten(client, error);
-    client.on('error', lost);
-    client.on('end', () => lost(new Error('connection ended')));
-    client.on('notification', () => {
-      this.reload().catch((error: Error) => this.deps.log('warn', 'reloading secrets failed', { error: error.message }));
-    });
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
-    this.retryMs = BACKOFF_START_MS;
-    // Edits made while disconnected sent notifications nobody heard.
-    await this.reload();
-  }
-
-  private relisten(client: pg.Client, error: Error): void {
-    if (this.stopped || this.listener !== client) return;
-    this.listener = undefined;
-    this.deps.log('warn', 'secret listener lost its connection; reconnecting', { error: error.message });
-    const attempt = () => {
-      if (this.stopped) return;
-      this.listen().catch((e: Error) => {
-        this.retryMs = Math.min(this.retryMs * 2, BACKOFF_MAX_MS);
-        setTimeout(attempt, this.retryMs).unref();
-        this.deps.log('warn', 'secret listener reconnect failed', { error: e.message, retryInMs: this.retryMs });
-      });
-    };
-    setTimeout(attempt, this.retryMs).unref();
   }
 }
