@@ -139,10 +139,10 @@ describe('dead-letter replay', () => {
       `SELECT d.id FROM deployment d JOIN flow_version v ON v.id = d."flowVersionId" WHERE d."flowId" = $1 AND v.version = 2`,
       [flowId],
     );
-    // Letters as the worker writes them: the event logged, its delivery at v2 failed for good.
+    // Letters as the worker writes them: the event logged (considered by the one deployment), its delivery at v2 failed for good.
     await pool.query(
       `WITH e AS (
-         INSERT INTO event (id, source, type, data) SELECT 'bulk-' || n || '-' || $3, '/replay', $4, '{"n": 3}' FROM generate_series(1, $1::int) n RETURNING seq
+         INSERT INTO event (id, source, type, data, considered) SELECT 'bulk-' || n || '-' || $3, '/replay', $4, '{"n": 3}', 1 FROM generate_series(1, $1::int) n RETURNING seq
        )
        INSERT INTO dead_letter (id, "eventSeq", "flowId", "deploymentId", target, reason, attempts)
        SELECT gen_random_uuid()::text, seq, $2, $5, $6, 'HTTP 503', 1 FROM e`,
