@@ -119,7 +119,7 @@ function TabButton({ id, active, onSelect, children }: { id: Tab; active: boolea
       aria-selected={active}
       aria-controls={`panel-${id}`}
       onClick={() => onSelect(id)}
-      className={`border-b-2 px-3 py-2 text-sm ${active ? 'border-indigo-600 font-medium text-indigo-800 dark:text-indigo-200' : 'border-transparent text-slate-700 hover:text-slate-900 dark:text-slate-300'}`}
+      className={`shrink-0 whitespace-nowrap border-b-2 px-1.5 py-2 text-xs 2xl:px-3 2xl:text-sm ${active ? 'border-indigo-600 font-medium text-indigo-800 dark:text-indigo-200' : 'border-transparent text-slate-700 hover:text-slate-900 dark:text-slate-300'}`}
     >
       {children}
     </button>
@@ -352,8 +352,8 @@ function Workspace({ saved }: { saved: SavedFlow | undefined }) {
               <Canvas paneRef={paneRef} readOnly={!editable} />
             </div>
           </section>
-          <aside aria-label="Inspector and YAML" className="flex w-[22rem] shrink-0 flex-col border-l 2xl:w-[26rem] border-slate-200 dark:border-slate-800">
-            <div role="tablist" aria-label="Designer panels" className="flex border-b border-slate-200 dark:border-slate-800">
+          <aside aria-label="Inspector and YAML" className="flex w-96 shrink-0 flex-col border-l border-slate-200 2xl:w-[26rem] dark:border-slate-800">
+            <div role="tablist" aria-label="Designer panels" className="flex overflow-x-auto border-b border-slate-200 dark:border-slate-800">
               <TabButton id="inspector" active={tab === 'inspector'} onSelect={setTab}>
                 Inspector
               </TabButton>

@@ -153,6 +153,8 @@ test('dropped nodes never overlap, auto-layout runs left to right, and nothing c
   expect(await toolbar.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
   const tops = await Promise.all(['Undo', 'Redo', 'Auto-layout', 'Fit view', 'Export DSL', 'Export flow file'].map(async (name) => (await boxOf(toolbar.getByRole('button', { name }))).y));
   expect(new Set(tops).size).toBe(1);
+  const tabs = page.getByRole('tablist', { name: 'Designer panels' });
+  expect(await tabs.evaluate((el) => el.scrollWidth <= el.clientWidth), 'the panel tabs fit').toBe(true);
   const header = await boxOf(page.locator('header').filter({ has: page.getByRole('button', { name: 'Save flow' }) }));
   expect(header.height).toBeLessThan(60);
   await page.screenshot({ path: test.info().outputPath('designer-1280.png') });

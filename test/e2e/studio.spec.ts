@@ -166,5 +166,9 @@ test('README screenshot of the studio', async ({ page }) => {
   await page.getByRole('link', { name: 'Demo: big orders to fulfilment' }).click();
   await expect(page.getByTestId('deploy-status')).toHaveText('Live · v1');
   await expect(page.getByTestId('worker-health')).toHaveAttribute('data-state', 'up');
+  // All five panel tabs of a saved flow fit at 1280 px, none cut off.
+  const tabs = page.getByRole('tablist', { name: 'Designer panels' });
+  await expect(tabs.getByRole('tab')).toHaveCount(5);
+  expect(await tabs.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
   await page.screenshot({ path: screenshotPath('studio.png') });
 });

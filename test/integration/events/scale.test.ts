@@ -32,7 +32,7 @@ describe('three workers on one PostgreSQL: SIGKILL loses nothing, SIGTERM hands 
     pool = new pg.Pool({ connectionString: inject('databaseUrl') });
     sink = await startSink();
     sink.delayMs = 30;
-    await deploy(pool, pipeline({ name: 'scale', url: `${sink.url}/scale`, delivery: { retry: 20, backoffPolicy: 'constant', backoffDelay: 'PT0.2S' } }));
+    await deploy(pool, pipeline({ name: 'scale', url: `${sink.url}/scale`, delivery: { retry: 20, backoffPolicy: 'constant', backoffDelay: 'PT0.2S', timeout: 'PT60S' } }));
     const common = { MESHFLOW_DELIVERY_CONCURRENCY: '16', MESHFLOW_DRAIN_TIMEOUT_MS: String(DRAIN_MS) };
     [a, b, c] = await Promise.all([
       startWorker(inject('databaseUrl'), { ...common, MESHFLOW_WORKER_ID: ids.a, MESHFLOW_DELIVERY_LEASE_MS: String(KILLED_LEASE_MS) }),
@@ -88,7 +88,8 @@ describe('three workers on one PostgreSQL: SIGKILL loses nothing, SIGTERM hands 
 
     // SIGTERM with deliveries stuck in flight: a slow target keeps b's claims open well past its drain deadline.
     const holdFrom = Date.now();
-    sink.delayMs = 15_000;
+    // Longer than finding the held deliveries can take on a loaded machine, and under the target's 60 s timeout.
+    sink.delayMs = 30_000;
     // Held: at the sink since the slow-down, unanswered. In flight at b: held, and leased to b.
     const heldAtB = async () => {
       const held = new Set(sink.received.filter((r) => r.at >= holdFrom).map((r) => String(r.headers['ce-id'])));
