@@ -4,8 +4,6 @@
  * and a flow whose filter drops a small order. The CLI prints the reason the worker recorded.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PrismaClient } from '../../../prisma/generated/client';
@@ -13,36 +11,14 @@ import { main } from '../../../runtime/cli/main';
 import { compile } from '../../../runtime/compiler/compile';
 import type { FlowGraph } from '../../../runtime/nodes/types';
 import { createDb } from '../../../server/db';
-import { appRouter } from '../../../server/routers/root';
 import { createAccount } from '../../../server/services/accounts';
 import { createToken } from '../../../server/services/api-tokens';
-import { createContext } from '../../../server/trpc';
 import { waitFor } from '../../helpers/databases';
+import { serveApi, type StudioApi } from '../../helpers/studio-api';
 import { deploy, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '../events/helpers';
 
 const tag = randomUUID().slice(0, 8);
 const hookPath = `cli-orders-${tag}`;
-
-/** The studio's API route, served by plain Node: what `meshflow` talks to. */
-function serveApi(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-      const request = new Request(`http://127.0.0.1${req.url ?? '/'}`, {
-        method: req.method,
-        headers: Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])),
-        ...(body && req.method !== 'GET' ? { body } : {}),
-      });
-      void fetchRequestHandler({ endpoint: '/api/trpc', req: request, router: appRouter, createContext: () => createContext(request.headers) }).then(async (response) => {
-        res.writeHead(response.status, Object.fromEntries(response.headers));
-        res.end(Buffer.from(await response.arrayBuffer()));
-      });
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
 
 async function cli(...argv: string[]) {
   let stdout = '';
@@ -56,7 +32,7 @@ describe('meshflow events explain', () => {
   let db: PrismaClient;
   let sink: Sink;
   let worker: Worker;
-  let api: { server: Server; url: string };
+  let api: StudioApi;
   let token: string;
 
   beforeAll(async () => {
@@ -90,8 +66,7 @@ describe('meshflow events explain', () => {
     await worker?.running.stop();
     await undeployAll(pool);
     await sink?.close();
-    api?.server.closeAllConnections();
-    await new Promise((resolve) => api?.server.close(resolve));
+    await api?.close();
     await db?.$disconnect();
     await pool?.end();
   });
