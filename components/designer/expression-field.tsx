@@ -62,8 +62,12 @@ function InlineResult({ id, jq }: { id: string; jq: string | undefined }) {
   }
   const data = evaluation.data;
   return (
-    <div id={id} data-testid="expression-result" aria-live="polite" className={`space-y-1 text-xs ${evaluation.isPending ? 'opacity-70' : ''}`}>
-      <div className="text-slate-600 dark:text-slate-300">Result on {input.label}</div>
+    <div id={id} data-testid="expression-result" aria-live="polite" aria-busy={evaluation.isPending} className="space-y-1 text-xs">
+      {/* Pending is said in words, not by dimming: faded text fails contrast for low-vision readers. */}
+      <div className="text-slate-600 dark:text-slate-300">
+        Result on {input.label}
+        {evaluation.isPending ? <span className="ml-1 italic">(evaluating…)</span> : null}
+      </div>
       {evaluation.error ? <p className="text-rose-700 dark:text-rose-300">Could not evaluate: {evaluation.error.message}</p> : null}
       {data?.ok === false ? <p className="font-mono text-rose-700 dark:text-rose-300">jq error: {data.error}</p> : null}
       {data?.ok ? <pre tabIndex={0} aria-label="Result" className="max-h-40 overflow-auto rounded bg-slate-100 p-2 font-mono text-slate-900 dark:bg-slate-900 dark:text-slate-100">{show(data.outputs)}</pre> : null}
