@@ -39,6 +39,13 @@ const config = [
     ['@/server/*', '**/server/*', '@prisma/*', 'pg'],
     'Components talk to the server through tRPC only.',
   ),
+  {
+    // One import style in the tests: every module by its path from the checkout's root.
+    files: ['test/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['./*', '../*'], message: "Tests import by the checkout's path: '@/runtime/…', '@/test/helpers/…'." }] }],
+    },
+  },
 ];
 
 export default config;

@@ -5,9 +5,9 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { createRoot } from 'react-dom/client';
 import { useRef } from 'react';
-import { Canvas } from '../../components/designer/canvas';
-import { DesignerProvider } from '../../components/designer/designer-provider';
-import type { FlowGraph } from '../../runtime/nodes/types';
+import { Canvas } from '@/components/designer/canvas';
+import { DesignerProvider } from '@/components/designer/designer-provider';
+import type { FlowGraph } from '@/runtime/nodes/types';
 
 const SIZE = Number(new URLSearchParams(location.search).get('nodes') ?? 500);
 const kinds = ['data-pattern', 'jq-transform', 'field-mapping', 'jq-filter', 'log'];

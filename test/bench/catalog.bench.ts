@@ -5,9 +5,9 @@
  * Run: npx tsx test/bench/catalog.bench.ts
  */
 import type pg from 'pg';
-import { CatalogGate } from '../../runtime/catalog/gate.ts';
-import { inferSchema } from '../../runtime/catalog/schema.ts';
-import type { CloudEventRecord } from '../../runtime/events/cloudevent.ts';
+import { CatalogGate } from '@/runtime/catalog/gate';
+import { inferSchema } from '@/runtime/catalog/schema';
+import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 
 const events: CloudEventRecord[] = Array.from({ length: 1000 }, (_, i) => ({
   specversion: '1.0',

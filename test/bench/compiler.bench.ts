@@ -2,10 +2,10 @@
  * Compile and decompile time of a 1,000-node flow (target: under 100 ms each).
  * Run: npx tsx test/bench/compiler.bench.ts
  */
-import { compile, toYaml } from '../../runtime/compiler/compile.ts';
-import { decompile } from '../../runtime/compiler/decompile.ts';
-import { withoutMeshflowMetadata } from '../../runtime/compiler/metadata.ts';
-import type { FlowGraph, GraphEdge, GraphNode } from '../../runtime/nodes/types.ts';
+import { compile, toYaml } from '@/runtime/compiler/compile';
+import { decompile } from '@/runtime/compiler/decompile';
+import { withoutMeshflowMetadata } from '@/runtime/compiler/metadata';
+import type { FlowGraph, GraphEdge, GraphNode } from '@/runtime/nodes/types';
 
 /** A webhook feeding 1,000 nodes: chains of filters, transforms and targets, a loop or a guarded call every 25 nodes. */
 function bigFlow(size: number): FlowGraph {

@@ -11,9 +11,9 @@
  * start-up (state, abort controller, jq runtime lookup) is included, spread over its tasks.
  * Each figure is the fastest of several rounds: the machine is shared, and noise only slows.
  */
-import { Engine } from '../../runtime/engine/engine.ts';
-import { createFakePorts } from '../../runtime/engine/testing/fake-ports.ts';
-import type { Json, TaskList, WorkflowDocument } from '../../runtime/engine/types.ts';
+import { Engine } from '@/runtime/engine/engine';
+import { createFakePorts } from '@/runtime/engine/testing/fake-ports';
+import type { Json, TaskList, WorkflowDocument } from '@/runtime/engine/types';
 
 const header = { dsl: '1.0.0', namespace: 'bench', name: 'bench', version: '1.0.0' };
 

@@ -2,8 +2,8 @@
  * Per-event cost of compiled filters and transforms (the data plane's hot path).
  * Run: npx tsx test/bench/filters.bench.ts
  */
-import { compileFilter } from '../../runtime/expressions/filters/index.ts';
-import { compileTransform } from '../../runtime/expressions/transforms/index.ts';
+import { compileFilter } from '@/runtime/expressions/filters/index';
+import { compileTransform } from '@/runtime/expressions/transforms/index';
 
 const events = Array.from({ length: 1000 }, (_, i) => ({
   specversion: '1.0',

@@ -17,11 +17,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
-import { applyMigrations } from '../../prisma/migrator.ts';
-import { compile } from '../../runtime/compiler/compile.ts';
-import { createScratchDatabase, freePort, waitFor } from '../helpers/databases.ts';
-import { repoRoot, startNode, type Running } from '../helpers/processes.ts';
-import { deploy } from '../integration/events/helpers.ts';
+import { applyMigrations } from '@/prisma/migrator';
+import { compile } from '@/runtime/compiler/compile';
+import { createScratchDatabase, freePort, waitFor } from '@/test/helpers/databases';
+import { repoRoot, startNode, type Running } from '@/test/helpers/processes';
+import { deploy } from '@/test/integration/events/helpers';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
@@ -244,7 +244,7 @@ async function startWorker(nodeArgs: string[], env: Record<string, string>): Pro
   let built: string | undefined;
   if (process.env.BENCH_WORKER !== 'tsx') {
     // @ts-expect-error: a plain .mjs script without type declarations
-    const { ensureBuild } = (await import('../../scripts/build-cli.mjs')) as { ensureBuild: (target: string) => Promise<string | undefined> };
+    const { ensureBuild } = (await import('@/scripts/build-cli.mjs')) as { ensureBuild: (target: string) => Promise<string | undefined> };
     built = await ensureBuild('worker');
   }
   if (!built) return startNode([...nodeArgs, 'runtime/worker/main.ts'], env);

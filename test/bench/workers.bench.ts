@@ -11,12 +11,12 @@
 import autocannon from 'autocannon';
 import { createServer } from 'node:http';
 import pg from 'pg';
-import { applyMigrations } from '../../prisma/migrator.ts';
-import { compile } from '../../runtime/compiler/compile.ts';
-import { createScratchDatabase, freePort, waitFor } from '../helpers/databases.ts';
-import { startNode, type Running } from '../helpers/processes.ts';
-import { deploy } from '../integration/events/helpers.ts';
-import { startCpuMeter } from './cpu.ts';
+import { applyMigrations } from '@/prisma/migrator';
+import { compile } from '@/runtime/compiler/compile';
+import { createScratchDatabase, freePort, waitFor } from '@/test/helpers/databases';
+import { startNode, type Running } from '@/test/helpers/processes';
+import { deploy } from '@/test/integration/events/helpers';
+import { startCpuMeter } from '@/test/bench/cpu';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);

@@ -4,8 +4,8 @@
  * them, then the kit's expectations. Internet services are served locally (local-services.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { at, runScenario } from './harness.ts';
-import { PETS, startLocalServices, type LocalServices } from './local-services.ts';
+import { at, runScenario } from '@/test/conformance/harness';
+import { PETS, startLocalServices, type LocalServices } from '@/test/conformance/local-services';
 
 let services: LocalServices;
 beforeAll(async () => {

@@ -10,11 +10,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { errorType } from '../../runtime/engine/errors.ts';
-import { fetchHttp } from '../../runtime/engine/host/node-ports.ts';
-import type { HttpPort } from '../../runtime/engine/ports.ts';
-import { validateWorkflow } from '../../runtime/engine/validate.ts';
-import { runScenario } from './harness.ts';
+import { errorType } from '@/runtime/engine/errors';
+import { fetchHttp } from '@/runtime/engine/host/node-ports';
+import type { HttpPort } from '@/runtime/engine/ports';
+import { validateWorkflow } from '@/runtime/engine/validate';
+import { runScenario } from '@/test/conformance/harness';
 
 const example = (file: string) => readFileSync(new URL(`../unit/compiler/fixtures/spec/${file}`, import.meta.url), 'utf8');
 

@@ -1,11 +1,11 @@
 /** Runs a scenario's workflow text the way `meshflow run` does, with ports a test can inspect. */
 import { parse } from 'yaml';
-import { Engine } from '../../runtime/engine/engine.ts';
-import { createNodePorts } from '../../runtime/engine/host/node-ports.ts';
-import type { RunResult } from '../../runtime/engine/interpreter.ts';
-import type { EnginePorts } from '../../runtime/engine/ports.ts';
-import { RecordedLifecycle } from '../../runtime/engine/testing/fake-ports.ts';
-import type { Json, WorkflowDocument } from '../../runtime/engine/types.ts';
+import { Engine } from '@/runtime/engine/engine';
+import { createNodePorts } from '@/runtime/engine/host/node-ports';
+import type { RunResult } from '@/runtime/engine/interpreter';
+import type { EnginePorts } from '@/runtime/engine/ports';
+import { RecordedLifecycle } from '@/runtime/engine/testing/fake-ports';
+import type { Json, WorkflowDocument } from '@/runtime/engine/types';
 
 export interface ScenarioRun {
   result: RunResult;

@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchHttp } from '../../runtime/engine/host/node-ports.ts';
-import type { HttpPort, HttpRequest } from '../../runtime/engine/ports.ts';
+import { fetchHttp } from '@/runtime/engine/host/node-ports';
+import type { HttpPort, HttpRequest } from '@/runtime/engine/ports';
 
 export const PETS = [
   { id: 1, name: 'doggie', status: 'available', category: { id: 1, name: 'dogs' } },

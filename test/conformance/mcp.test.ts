@@ -5,11 +5,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorType } from '../../runtime/engine/errors.ts';
-import { validateWorkflow } from '../../runtime/engine/validate.ts';
+import { errorType } from '@/runtime/engine/errors';
+import { validateWorkflow } from '@/runtime/engine/validate';
 import { parse } from 'yaml';
-import { at, runScenario } from './harness.ts';
-import { startMcpHttpServer, type McpHttpServer } from './mcp-server.ts';
+import { at, runScenario } from '@/test/conformance/harness';
+import { startMcpHttpServer, type McpHttpServer } from '@/test/conformance/mcp-server';
 
 let server: McpHttpServer;
 beforeAll(async () => {

@@ -6,11 +6,11 @@
  * EventBridge wildcard rules the data-pattern dialect adopts.
  */
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../runtime/compiler/compile.ts';
-import { compileCesql } from '../../runtime/expressions/cesql/index.ts';
-import { compileFilter, filterWarnings, validateFilter } from '../../runtime/expressions/filters/index.ts';
+import { compile } from '@/runtime/compiler/compile';
+import { compileCesql } from '@/runtime/expressions/cesql/index';
+import { compileFilter, filterWarnings, validateFilter } from '@/runtime/expressions/filters/index';
 import { stringify } from 'yaml';
-import { at, runScenario } from './harness.ts';
+import { at, runScenario } from '@/test/conformance/harness';
 
 const header = (name: string) => `
 document:

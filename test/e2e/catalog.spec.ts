@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { signInAsOwner } from './helpers';
+import { signInAsOwner } from '@/test/e2e/helpers';
 import mqtt from 'mqtt';
 import pg from 'pg';
 

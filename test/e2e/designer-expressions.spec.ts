@@ -5,7 +5,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import { dragFromPalette, signInAsOwner } from './helpers';
+import { dragFromPalette, signInAsOwner } from '@/test/e2e/helpers';
 
 test.use({ viewport: { width: 1600, height: 1000 } });
 

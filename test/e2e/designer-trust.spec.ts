@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { dragFromPalette, signInAsOwner } from './helpers';
+import { dragFromPalette, signInAsOwner } from '@/test/e2e/helpers';
 
 test.use({ viewport: { width: 1440, height: 900 } });
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { dragFromPalette, screenshotPath, signInAsOwner } from './helpers';
+import { dragFromPalette, screenshotPath, signInAsOwner } from '@/test/e2e/helpers';
 
 test.use({ viewport: { width: 1600, height: 1000 } });
 

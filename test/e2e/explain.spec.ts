@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { expect, test, type Page } from '@playwright/test';
-import { signInAsOwner } from './helpers';
+import { signInAsOwner } from '@/test/e2e/helpers';
 
 test.describe.configure({ mode: 'serial' });
 

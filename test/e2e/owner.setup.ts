@@ -3,7 +3,7 @@
  * the specs do not hit the sign-in limit (20 a minute per address, as any client would).
  */
 import { test as setup } from '@playwright/test';
-import { OWNER_STATE, signInAsOwner } from './helpers';
+import { OWNER_STATE, signInAsOwner } from '@/test/e2e/helpers';
 
 setup('sign in as the owner', async ({ page }) => {
   await signInAsOwner(page);

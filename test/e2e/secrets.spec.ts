@@ -3,7 +3,7 @@
  * description, never its value — not in the table, not in the page, not after a reload.
  */
 import { expect, test } from '@playwright/test';
-import { signInAsOwner } from './helpers';
+import { signInAsOwner } from '@/test/e2e/helpers';
 
 test('a secret added on the Secrets page shows by name only', async ({ page }, testInfo) => {
   const value = `sk-live-${Date.now().toString(36)}-do-not-show`;

@@ -4,7 +4,7 @@
  * The tests share one studio and run in order.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { owner, screenshotPath } from './helpers';
+import { owner, screenshotPath } from '@/test/e2e/helpers';
 
 test.describe.configure({ mode: 'serial' });
 

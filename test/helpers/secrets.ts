@@ -1,7 +1,7 @@
 /** Secrets as the studio stores them, written straight to a test database. */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { sealSecret } from '../../runtime/secrets/seal';
+import { sealSecret } from '@/runtime/secrets/seal';
 
 /** A MESHFLOW_SECRET_KEY for one test file: the bytes, and the base64 a process is given. */
 export function testSecretKey(): { key: Buffer; env: string } {

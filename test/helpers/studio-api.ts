@@ -1,8 +1,8 @@
 /** The studio's tRPC API route served by plain Node on a loopback port: what `meshflow` talks to in tests. */
 import { createServer, type Server } from 'node:http';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { appRouter } from '../../server/routers/root';
-import { createContext } from '../../server/trpc';
+import { appRouter } from '@/server/routers/root';
+import { createContext } from '@/server/trpc';
 
 export interface StudioApi {
   server: Server;

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../prisma/generated/client';
-import { createDb } from '../../server/db';
-import { createCaller } from '../../server/routers/root';
-import { createAccount, createOwner, ensureOwnerFromEnv } from '../../server/services/accounts';
-import type { Context, CurrentUser } from '../../server/trpc';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
+import { createAccount, createOwner, ensureOwnerFromEnv } from '@/server/services/accounts';
+import type { Context, CurrentUser } from '@/server/trpc';
 
 let db: PrismaClient;
 const secretKey = randomBytes(32);
@@ -121,7 +121,7 @@ describe('accounts, roles and API tokens', () => {
   });
 
   it('authenticates API tokens as their owner until revoked', async () => {
-    const { createContext } = await import('../../server/trpc');
+    const { createContext } = await import('@/server/trpc');
     const created = await callerAs(viewer).account.createToken({ name: 'ci' });
     expect(created.token).toMatch(/^mf_/);
     const stored = await db.apiToken.findUniqueOrThrow({ where: { id: created.id } });

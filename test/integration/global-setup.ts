@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { applyMigrations } from '../../prisma/migrator';
+import { applyMigrations } from '@/prisma/migrator';
 
 declare module 'vitest' {
   export interface ProvidedContext {

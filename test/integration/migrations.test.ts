@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyMigrations, pendingMigrations, readMigrations } from '../../prisma/migrator';
-import { createScratchDatabase } from '../helpers/databases';
+import { applyMigrations, pendingMigrations, readMigrations } from '@/prisma/migrator';
+import { createScratchDatabase } from '@/test/helpers/databases';
 
 describe('migrations on a fresh database', () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../helpers/databases';
-import { startNode, type Running } from '../helpers/processes';
+import { freePort, waitFor } from '@/test/helpers/databases';
+import { startNode, type Running } from '@/test/helpers/processes';
 
 describe('npm run worker next to npm start', () => {
   const running: Running[] = [];

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, freePort, waitFor } from '../helpers/databases';
-import { repoRoot, startNode } from '../helpers/processes';
+import { createScratchDatabase, freePort, waitFor } from '@/test/helpers/databases';
+import { repoRoot, startNode } from '@/test/helpers/processes';
 
 const CONNECTION_ERRORS =
   /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|connection ended|lost its connection|reconnect failed|idle database connection failed|claiming deliveries failed|the database system is shutting down/i;

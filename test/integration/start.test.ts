@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { AppRouter } from '../../server/routers/root';
-import { createScratchDatabase, freePort, waitFor } from '../helpers/databases';
-import { startNode, type Running } from '../helpers/processes';
+import type { AppRouter } from '@/server/routers/root';
+import { createScratchDatabase, freePort, waitFor } from '@/test/helpers/databases';
+import { startNode, type Running } from '@/test/helpers/processes';
 
 const owner = { email: 'ops@example.com', password: 'ops-password-1' };
 

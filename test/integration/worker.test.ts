@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../prisma/generated/client';
-import { createDb } from '../../server/db';
-import { deployFlow, undeployFlow } from '../../server/services/flows';
-import { freePort, waitFor } from '../helpers/databases';
-import { startNode, type Running } from '../helpers/processes';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { createDb } from '@/server/db';
+import { deployFlow, undeployFlow } from '@/server/services/flows';
+import { freePort, waitFor } from '@/test/helpers/databases';
+import { startNode, type Running } from '@/test/helpers/processes';
 
 const worker = (env: Record<string, string>) => startNode(['runtime/worker/main.ts'], env);
 

@@ -11,10 +11,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../prisma/generated/client';
-import { parseTrustProxy, stampClientAddress, type TrustProxy } from '../../server/client-address';
-import { createDb } from '../../server/db';
-import type { CurrentUser } from '../../server/trpc';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { parseTrustProxy, stampClientAddress, type TrustProxy } from '@/server/client-address';
+import { createDb } from '@/server/db';
+import type { CurrentUser } from '@/server/trpc';
 
 let db: PrismaClient;
 let server: Server;
@@ -118,7 +118,7 @@ async function trpc(
 }
 
 async function makePerson(role: 'admin' | 'editor' | 'viewer'): Promise<CurrentUser> {
-  const { createAccount } = await import('../../server/services/accounts');
+  const { createAccount } = await import('@/server/services/accounts');
   const email = `${role}-${unique()}@example.com`;
   const a = await createAccount(db, { name: `${role} ${email}`, email, password }, role);
   return { id: a.id, name: `${role} ${email}`, email, role };
@@ -136,9 +136,9 @@ beforeAll(async () => {
       // What instrumentation.ts installs on the studio's server, under the current trust setting.
       stampClientAddress(req, trust);
       const request = await toWebRequest(req);
-      const { auth } = await import('../../server/auth');
-      const { appRouter } = await import('../../server/routers/root');
-      const { createContext } = await import('../../server/trpc');
+      const { auth } = await import('@/server/auth');
+      const { appRouter } = await import('@/server/routers/root');
+      const { createContext } = await import('@/server/trpc');
       const response = req.url?.startsWith('/api/auth/')
         ? await auth().handler(request)
         : await fetchRequestHandler({
@@ -322,7 +322,7 @@ describe('disabling, demoting and revoking', () => {
   });
 
   it('never leaves the studio without an active admin', async () => {
-    const { createCaller } = await import('../../server/routers/root');
+    const { createCaller } = await import('@/server/routers/root');
     const second = await makePerson('admin');
     const callerAs = (user: CurrentUser) =>
       createCaller({ db, user, workerUrl: 'http://127.0.0.1:1', secretKey: randomBytes(32) });

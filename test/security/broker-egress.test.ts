@@ -15,12 +15,12 @@
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { drivers } from '../../runtime/connectors/index';
-import { kafkaSocketFactory } from '../../runtime/connectors/kafka';
-import { natsConnect } from '../../runtime/connectors/nats';
-import type { ConnectorSystem } from '../../runtime/connectors/types';
-import { EgressRefused, egressPolicyFromEnv, egressRefusal, setEgressPolicy, type EgressPolicy, type Resolver } from '../../runtime/net/egress';
-import { waitFor } from '../helpers/databases';
+import { drivers } from '@/runtime/connectors/index';
+import { kafkaSocketFactory } from '@/runtime/connectors/kafka';
+import { natsConnect } from '@/runtime/connectors/nats';
+import type { ConnectorSystem } from '@/runtime/connectors/types';
+import { EgressRefused, egressPolicyFromEnv, egressRefusal, setEgressPolicy, type EgressPolicy, type Resolver } from '@/runtime/net/egress';
+import { waitFor } from '@/test/helpers/databases';
 
 const databaseUrl = () => inject('databaseUrl');
 const dbPort = () => Number(new URL(databaseUrl()).port || 5432);

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listDeadLetters } from '../../runtime/events/dead-letters';
-import { getEvent } from '../../server/services/events';
-import { listRuns } from '../../server/services/runs';
-import { waitFor } from '../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '../integration/events/helpers';
+import { listDeadLetters } from '@/runtime/events/dead-letters';
+import { getEvent } from '@/server/services/events';
+import { listRuns } from '@/server/services/runs';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 describe('delivery through a target outage', () => {
   let pool: pg.Pool;

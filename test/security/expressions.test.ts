@@ -8,18 +8,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../prisma/generated/client';
-import { decompile } from '../../runtime/compiler/decompile';
-import { loadJqRuntime, withTotalBudget } from '../../runtime/expressions/jq';
-import { JqLimitError, JqPool } from '../../runtime/expressions/jq-thread';
-import { compileTransform } from '../../runtime/expressions/transforms';
-import { runWorkflow } from '../../runtime/engine/runner';
-import type { WorkflowDocument } from '../../runtime/engine/types';
-import { createDb } from '../../server/db';
-import { exportAsyncApi, registerEventType } from '../../server/services/catalog';
-import { createCaller } from '../../server/routers/root';
-import { waitFor } from '../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '../integration/events/helpers';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { decompile } from '@/runtime/compiler/decompile';
+import { loadJqRuntime, withTotalBudget } from '@/runtime/expressions/jq';
+import { JqLimitError, JqPool } from '@/runtime/expressions/jq-thread';
+import { compileTransform } from '@/runtime/expressions/transforms';
+import { runWorkflow } from '@/runtime/engine/runner';
+import type { WorkflowDocument } from '@/runtime/engine/types';
+import { createDb } from '@/server/db';
+import { exportAsyncApi, registerEventType } from '@/server/services/catalog';
+import { createCaller } from '@/server/routers/root';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 /** The time budget, or for an expression that allocates as it runs, the memory budget if it comes first. */
 const BUDGET = /^jq expression exceeded its (1000 ms|256 MB memory) budget$/;

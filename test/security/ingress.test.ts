@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { IngressError, type CloudEventRecord } from '../../runtime/events/cloudevent';
-import { EventLog } from '../../runtime/events/event-log';
-import { waitFor } from '../helpers/databases';
-import { post, startWorker, structured, type Worker } from '../integration/events/helpers';
-import { malformedCases } from '../integration/events/malformed';
+import { IngressError, type CloudEventRecord } from '@/runtime/events/cloudevent';
+import { EventLog } from '@/runtime/events/event-log';
+import { waitFor } from '@/test/helpers/databases';
+import { post, startWorker, structured, type Worker } from '@/test/integration/events/helpers';
+import { malformedCases } from '@/test/integration/events/malformed';
 
 const VALID = 2000;
 const IN_FLIGHT = 200;

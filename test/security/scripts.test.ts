@@ -14,16 +14,16 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../prisma/generated/client';
-import { decompile } from '../../runtime/compiler/decompile';
-import { main } from '../../runtime/cli/main';
-import { LOCKDOWN_SOURCE, ProcessScriptRunner, scriptProcessArgs, scriptProcessOptions } from '../../runtime/engine/host/script-runner';
-import { loadWorkerConfig } from '../../runtime/worker/config';
-import { createDb } from '../../server/db';
-import { parseEnv, studioEnvSchema } from '../../server/env';
-import { createCaller } from '../../server/routers/root';
-import { waitFor } from '../helpers/databases';
-import { deploy, post, startWorker, structured, undeployAll } from '../integration/events/helpers';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { decompile } from '@/runtime/compiler/decompile';
+import { main } from '@/runtime/cli/main';
+import { LOCKDOWN_SOURCE, ProcessScriptRunner, scriptProcessArgs, scriptProcessOptions } from '@/runtime/engine/host/script-runner';
+import { loadWorkerConfig } from '@/runtime/worker/config';
+import { createDb } from '@/server/db';
+import { parseEnv, studioEnvSchema } from '@/server/env';
+import { createCaller } from '@/server/routers/root';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, post, startWorker, structured, undeployAll } from '@/test/integration/events/helpers';
 
 const CANARY = `canary-${randomBytes(8).toString('hex')}`;
 

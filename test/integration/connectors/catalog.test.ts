@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../helpers/databases';
-import { post, startWorker, structured, type Worker } from '../events/helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { post, startWorker, structured, type Worker } from '@/test/integration/events/helpers';
 
 describe('schema discovery and ingress validation at the worker', () => {
   let pool: pg.Pool;

@@ -3,11 +3,11 @@ import amqp from 'amqplib';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectionBinding } from '../../../runtime/connectors';
-import { encryptSecrets } from '../../../runtime/connectors/secrets';
-import { waitFor } from '../../helpers/databases';
-import { startSink, startWorker, undeployAll, type Sink, type Worker } from '../events/helpers';
-import { bodiesAt, deploySourceFlow, waitForConnected, waitForSink } from './helpers';
+import { connectionBinding } from '@/runtime/connectors';
+import { encryptSecrets } from '@/runtime/connectors/secrets';
+import { waitFor } from '@/test/helpers/databases';
+import { startSink, startWorker, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { bodiesAt, deploySourceFlow, waitForConnected, waitForSink } from '@/test/integration/connectors/helpers';
 
 const KEY = randomBytes(32);
 

@@ -2,8 +2,8 @@
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, type Sink } from '../events/helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, type Sink } from '@/test/integration/events/helpers';
 
 /** Deploys source kind → HTTP sink; returns what the flow listens to. */
 export async function deploySourceFlow(pool: pg.Pool, options: { kind: string; connection: Record<string, unknown>; type: string; sink: Sink; path: string }) {

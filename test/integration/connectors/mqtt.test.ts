@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startSink, startWorker, undeployAll, type Sink, type Worker } from '../events/helpers';
-import { bodiesAt, deploySourceFlow, receivedIds, waitForConnected, waitForSink } from './helpers';
+import { startSink, startWorker, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { bodiesAt, deploySourceFlow, receivedIds, waitForConnected, waitForSink } from '@/test/integration/connectors/helpers';
 
 const BROKER = 'mqtt://127.0.0.1:1883';
 

@@ -3,9 +3,9 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../helpers/databases';
-import { startSink, startWorker, undeployAll, type Sink, type Worker } from '../events/helpers';
-import { bodiesAt, deploySourceFlow, receivedIds, waitForConnected, waitForSink, withBrokerDown } from './helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { startSink, startWorker, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { bodiesAt, deploySourceFlow, receivedIds, waitForConnected, waitForSink, withBrokerDown } from '@/test/integration/connectors/helpers';
 
 const URL = 'nats://127.0.0.1:4222';
 const NATS = {

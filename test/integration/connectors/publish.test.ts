@@ -5,11 +5,11 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { drivers } from '../../../runtime/connectors/index';
-import type { AsyncApiRequest } from '../../../runtime/engine/ports';
-import type { Json } from '../../../runtime/engine/types';
-import { BrokerPublishPort } from '../../../runtime/connectors/publish-port';
-import { startSink } from '../events/helpers';
+import { drivers } from '@/runtime/connectors/index';
+import type { AsyncApiRequest } from '@/runtime/engine/ports';
+import type { Json } from '@/runtime/engine/types';
+import { BrokerPublishPort } from '@/runtime/connectors/publish-port';
+import { startSink } from '@/test/integration/events/helpers';
 
 /** What a broker target task hands the engine's asyncapi port (runtime/nodes/shared.ts brokerTarget). */
 function request(protocol: string, url: string, channel: string, data: Json, headers: Record<string, Json> = {}): AsyncApiRequest {

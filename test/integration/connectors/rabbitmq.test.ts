@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../helpers/databases';
-import { startSink, startWorker, undeployAll, type Sink, type Worker } from '../events/helpers';
-import { bodiesAt, deploySourceFlow, waitForConnected, withBrokerDown } from './helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { startSink, startWorker, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { bodiesAt, deploySourceFlow, waitForConnected, withBrokerDown } from '@/test/integration/connectors/helpers';
 
 const URL = 'amqp://guest:guest@127.0.0.1:5672';
 const RABBIT = {

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Parser } from '@asyncapi/parser';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import { createDb } from '../../../server/db';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { createDb } from '@/server/db';
 import {
   diffVersions,
   exportAsyncApi,
@@ -12,10 +12,10 @@ import {
   listEventTypes,
   registerEventType,
   updateEventType,
-} from '../../../server/services/catalog';
-import { createConnector, listConnectorKinds, setDeployed, testConnection } from '../../../server/services/connectors';
-import { connectionBinding } from '../../../runtime/connectors';
-import { decryptSecrets } from '../../../server/services/secrets';
+} from '@/server/services/catalog';
+import { createConnector, listConnectorKinds, setDeployed, testConnection } from '@/server/services/connectors';
+import { connectionBinding } from '@/runtime/connectors';
+import { decryptSecrets } from '@/server/services/secrets';
 
 const key = randomBytes(32);
 

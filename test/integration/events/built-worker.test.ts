@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
-import { buildIsFresh } from '../../../scripts/build-cli.mjs';
-import { freePort, waitFor } from '../../helpers/databases';
-import { repoRoot } from '../../helpers/processes';
-import { compile } from '../../../runtime/compiler/compile';
-import { deploy, startSink, undeployAll, waitForHook, type Sink } from './helpers';
+import { buildIsFresh } from '@/scripts/build-cli.mjs';
+import { freePort, waitFor } from '@/test/helpers/databases';
+import { repoRoot } from '@/test/helpers/processes';
+import { compile } from '@/runtime/compiler/compile';
+import { deploy, startSink, undeployAll, waitForHook, type Sink } from '@/test/integration/events/helpers';
 
 describe('the compiled worker', () => {
   let pool: pg.Pool;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compile } from '../../../runtime/compiler/compile';
-import { listDeadLetters, replayDeadLetters } from '../../../runtime/events/dead-letters';
-import { demoFlowGraph } from '../../../runtime/nodes/demo';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Received, type Sink, type Worker } from './helpers';
+import { compile } from '@/runtime/compiler/compile';
+import { listDeadLetters, replayDeadLetters } from '@/runtime/events/dead-letters';
+import { demoFlowGraph } from '@/runtime/nodes/demo';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Received, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 type Node = { kind: string; config: Record<string, unknown> };
 

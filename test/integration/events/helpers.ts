@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { freePort, waitFor } from '../../helpers/databases';
-import { startNode, type Running } from '../../helpers/processes';
+import { freePort, waitFor } from '@/test/helpers/databases';
+import { startNode, type Running } from '@/test/helpers/processes';
 
 export interface Worker {
   base: string;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { signBody } from '../../../runtime/events/webhooks';
-import { defineSecret, testSecretKey } from '../../helpers/secrets';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from './helpers';
-import { malformedCases } from './malformed';
+import { signBody } from '@/runtime/events/webhooks';
+import { defineSecret, testSecretKey } from '@/test/helpers/secrets';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { malformedCases } from '@/test/integration/events/malformed';
 
 // Webhook keys are secrets users define (the secret store), never environment variables.
 const SECRETS = { 'gh-key': 'gh-secret', 'signed-key': 'hmac-secret', 'shared-key': 'shared-secret' };

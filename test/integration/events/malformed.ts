@@ -5,7 +5,7 @@
  * attribute. Shared by the ingress table (test/integration/events/ingress.test.ts) and the
  * isolation test under load (test/security/ingress.test.ts).
  */
-import { MAX_DATA_DEPTH } from '../../../runtime/events/cloudevent';
+import { MAX_DATA_DEPTH } from '@/runtime/events/cloudevent';
 
 export interface MalformedCase {
   name: string;

@@ -7,13 +7,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import type { FlowGraph } from '../../../runtime/nodes/types';
-import { createDb } from '../../../server/db';
-import { createCaller } from '../../../server/routers/root';
-import type { Context } from '../../../server/trpc';
-import { freePort, waitFor } from '../../helpers/databases';
-import { post, startSink, startWorker, structured, type Sink, type Worker } from './helpers';
+import type { PrismaClient } from '@/prisma/generated/client';
+import type { FlowGraph } from '@/runtime/nodes/types';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
+import type { Context } from '@/server/trpc';
+import { freePort, waitFor } from '@/test/helpers/databases';
+import { post, startSink, startWorker, structured, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const tag = randomUUID().slice(0, 8);
 const type = `com.example.replay.${tag}`;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, startSink, startWorker, undeployAll, type Sink, type Worker } from './helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, startSink, startWorker, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 /** The killed worker's leases are short, so its claims come back within the test. */
 const KILLED_LEASE_MS = 2_000;

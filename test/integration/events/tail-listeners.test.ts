@@ -6,8 +6,8 @@
 import { getEventListeners } from 'node:events';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { tailEvents } from '../../../server/services/events';
-import { waitFor } from '../../helpers/databases';
+import { tailEvents } from '@/server/services/events';
+import { waitFor } from '@/test/helpers/databases';
 
 describe('event tail', () => {
   const pool = new pg.Pool({ connectionString: inject('databaseUrl') });

@@ -7,14 +7,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import type { FlowGraph } from '../../../runtime/nodes/types';
-import { createDb } from '../../../server/db';
-import { createCaller } from '../../../server/routers/root';
-import { getEvent } from '../../../server/services/events';
-import type { Context } from '../../../server/trpc';
-import { waitFor } from '../../helpers/databases';
-import { post, startSink, startWorker, structured, waitForHook, type Sink, type Worker } from '../events/helpers';
+import type { PrismaClient } from '@/prisma/generated/client';
+import type { FlowGraph } from '@/runtime/nodes/types';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
+import { getEvent } from '@/server/services/events';
+import type { Context } from '@/server/trpc';
+import { waitFor } from '@/test/helpers/databases';
+import { post, startSink, startWorker, structured, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const tag = randomUUID().slice(0, 8);
 let db: PrismaClient;

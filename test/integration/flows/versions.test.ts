@@ -4,14 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
+import type { PrismaClient } from '@/prisma/generated/client';
 import { stringify } from 'yaml';
-import { compile } from '../../../runtime/compiler/compile';
-import { demoFlowGraph } from '../../../runtime/nodes/demo';
-import type { FlowGraph } from '../../../runtime/nodes/types';
-import { createDb } from '../../../server/db';
-import { createCaller } from '../../../server/routers/root';
-import type { Context, CurrentUser } from '../../../server/trpc';
+import { compile } from '@/runtime/compiler/compile';
+import { demoFlowGraph } from '@/runtime/nodes/demo';
+import type { FlowGraph } from '@/runtime/nodes/types';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
+import type { Context, CurrentUser } from '@/server/trpc';
 
 let db: PrismaClient;
 const secretKey = randomBytes(32);

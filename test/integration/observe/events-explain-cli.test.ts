@@ -6,16 +6,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import { main } from '../../../runtime/cli/main';
-import { compile } from '../../../runtime/compiler/compile';
-import type { FlowGraph } from '../../../runtime/nodes/types';
-import { createDb } from '../../../server/db';
-import { createAccount } from '../../../server/services/accounts';
-import { createToken } from '../../../server/services/api-tokens';
-import { waitFor } from '../../helpers/databases';
-import { serveApi, type StudioApi } from '../../helpers/studio-api';
-import { deploy, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '../events/helpers';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { main } from '@/runtime/cli/main';
+import { compile } from '@/runtime/compiler/compile';
+import type { FlowGraph } from '@/runtime/nodes/types';
+import { createDb } from '@/server/db';
+import { createAccount } from '@/server/services/accounts';
+import { createToken } from '@/server/services/api-tokens';
+import { waitFor } from '@/test/helpers/databases';
+import { serveApi, type StudioApi } from '@/test/helpers/studio-api';
+import { deploy, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const tag = randomUUID().slice(0, 8);
 const hookPath = `cli-orders-${tag}`;

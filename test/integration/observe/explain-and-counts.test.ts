@@ -7,14 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compile } from '../../../runtime/compiler/compile';
-import type { FlowGraph } from '../../../runtime/nodes/types';
-import { explainEvent, pipelineRunId } from '../../../server/services/events';
-import { lastHour, parsePrometheusText } from '../../../server/services/overview';
-import { getPipelineRun } from '../../../server/services/pipeline-runs';
-import { listRuns } from '../../../server/services/runs';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '../events/helpers';
+import { compile } from '@/runtime/compiler/compile';
+import type { FlowGraph } from '@/runtime/nodes/types';
+import { explainEvent, pipelineRunId } from '@/server/services/events';
+import { lastHour, parsePrometheusText } from '@/server/services/overview';
+import { getPipelineRun } from '@/server/services/pipeline-runs';
+import { listRuns } from '@/server/services/runs';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const tag = randomUUID().slice(0, 8);
 const hookPath = `orders-${tag}`;

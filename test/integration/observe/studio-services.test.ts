@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { discard, listDeadLettersForStudio, replay } from '../../../server/services/dead-letters';
-import { getEvent, tailEvents } from '../../../server/services/events';
-import { lastHour, workerFigures } from '../../../server/services/overview';
-import { controlRun, getRun, listRuns, rerunWithEditedEvent, rerunWithSameEvent } from '../../../server/services/runs';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, type Sink, type Worker } from '../events/helpers';
+import { discard, listDeadLettersForStudio, replay } from '@/server/services/dead-letters';
+import { getEvent, tailEvents } from '@/server/services/events';
+import { lastHour, workerFigures } from '@/server/services/overview';
+import { controlRun, getRun, listRuns, rerunWithEditedEvent, rerunWithSameEvent } from '@/server/services/runs';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 function workflow(name: string, type: string, tasks: Record<string, unknown>[]) {
   return { document: { dsl: '1.0.0', namespace: 'test', name, version: '0.1.0' }, schedule: { on: { one: { with: { type } } } }, do: tasks };

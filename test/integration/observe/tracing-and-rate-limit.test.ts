@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compile } from '../../../runtime/compiler/compile';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, type Sink, type Worker } from '../events/helpers';
+import { compile } from '@/runtime/compiler/compile';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 

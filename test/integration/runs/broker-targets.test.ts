@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compile } from '../../../runtime/compiler/compile';
-import { waitFor } from '../../helpers/databases';
-import { deploy, post, startWorker, structured, undeployAll, type Worker } from '../events/helpers';
+import { compile } from '@/runtime/compiler/compile';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, post, startWorker, structured, undeployAll, type Worker } from '@/test/integration/events/helpers';
 
 describe('broker targets in deployed flows', () => {
   let pool: pg.Pool;

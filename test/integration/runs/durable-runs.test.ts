@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../helpers/databases';
-import { deploy, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '../events/helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const LEASE_MS = 1500;
 

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cancelRun, resumeRun, suspendRun } from '../../../runtime/worker/workflows/control';
-import { waitFor } from '../../helpers/databases';
-import { deploy, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '../events/helpers';
+import { cancelRun, resumeRun, suspendRun } from '@/runtime/worker/workflows/control';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const header = (name: string) => ({ dsl: '1.0.0', namespace: 'test', name, version: '0.1.0' });
 

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../../helpers/databases';
-import { deploy, post, startWorker, structured, undeployAll, type Worker } from '../events/helpers';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, post, startWorker, structured, undeployAll, type Worker } from '@/test/integration/events/helpers';
 
 describe('schedule.on.all', () => {
   let pool: pg.Pool;

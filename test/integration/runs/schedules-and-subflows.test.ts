@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dueTime } from '../../../runtime/worker/workflows/scheduler';
-import { waitFor } from '../../helpers/databases';
-import { deploy, post, startSink, startWorker, structured, type Sink, type Worker } from '../events/helpers';
+import { dueTime } from '@/runtime/worker/workflows/scheduler';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, post, startSink, startWorker, structured, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const header = (name: string) => ({ dsl: '1.0.0', namespace: 'test', name, version: '0.1.0' });
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import { createDb } from '../../../server/db';
-import { createCaller } from '../../../server/routers/root';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
 
 const event = {
   specversion: '1.0',

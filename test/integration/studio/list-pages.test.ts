@@ -7,12 +7,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyMigrations } from '../../../prisma/migrator';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import { createDb } from '../../../server/db';
-import { createCaller } from '../../../server/routers/root';
-import type { Context } from '../../../server/trpc';
-import { createScratchDatabase } from '../../helpers/databases';
+import { applyMigrations } from '@/prisma/migrator';
+import type { PrismaClient } from '@/prisma/generated/client';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
+import type { Context } from '@/server/trpc';
+import { createScratchDatabase } from '@/test/helpers/databases';
 
 const N = 1200;
 const descending = Array.from({ length: N }, (_, i) => N - i);
@@ -75,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.$disconnect();
   await pool?.end();
-  const { pool: shared } = await import('../../../server/db');
+  const { pool: shared } = await import('@/server/db');
   await shared().end();
   await scratch?.drop();
 });

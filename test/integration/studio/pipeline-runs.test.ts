@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listRuns } from '../../../server/services/runs';
-import { waitFor } from '../../helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '../events/helpers';
+import { listRuns } from '@/server/services/runs';
+import { waitFor } from '@/test/helpers/databases';
+import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 describe('pipeline executions on the Runs page', () => {
   let pool: pg.Pool;

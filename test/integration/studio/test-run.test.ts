@@ -6,12 +6,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PrismaClient } from '../../../prisma/generated/client';
-import type { FlowGraph } from '../../../runtime/nodes/types';
-import { createDb } from '../../../server/db';
-import { createCaller } from '../../../server/routers/root';
-import type { Context, CurrentUser } from '../../../server/trpc';
-import { startSink, type Sink } from '../events/helpers';
+import type { PrismaClient } from '@/prisma/generated/client';
+import type { FlowGraph } from '@/runtime/nodes/types';
+import { createDb } from '@/server/db';
+import { createCaller } from '@/server/routers/root';
+import type { Context, CurrentUser } from '@/server/trpc';
+import { startSink, type Sink } from '@/test/integration/events/helpers';
 
 const editor: CurrentUser = { id: 'editor-test-run', name: 'Ed', email: 'ed-test-run@example.com', role: 'editor' };
 const ORDER = 'com.example.order.created';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSchema, describeSchemaError } from '../../../runtime/catalog/gate';
-import { diffSchemas, fieldPaths, inferSchema, mergeSchemas } from '../../../runtime/catalog/schema';
+import { compileSchema, describeSchemaError } from '@/runtime/catalog/gate';
+import { diffSchemas, fieldPaths, inferSchema, mergeSchemas } from '@/runtime/catalog/schema';
 
 describe('schema inference and merging', () => {
   it('infers nested objects, arrays and date-times; merging makes fields seen once optional and unions types', () => {

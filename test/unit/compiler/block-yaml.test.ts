@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { toBlockYaml } from '@/runtime/compiler/block-yaml';
 import { compile } from '@/runtime/compiler/compile';
 import { demoFlowGraph } from '@/runtime/nodes/demo';
-import { specFiles, readExample } from './spec-examples';
+import { specFiles, readExample } from '@/test/unit/compiler/spec-examples';
 
 const reference = (value: unknown) => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 

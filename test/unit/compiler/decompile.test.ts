@@ -5,7 +5,7 @@ import { decompile } from '@/runtime/compiler/decompile';
 import { hasErrors } from '@/runtime/compiler/diagnostics';
 import { withoutMeshflowMetadata } from '@/runtime/compiler/metadata';
 import { demoFlowGraph } from '@/runtime/nodes/demo';
-import { comparable, specFiles, readExample } from './spec-examples';
+import { comparable, specFiles, readExample } from '@/test/unit/compiler/spec-examples';
 
 describe('decompile of the specification examples', () => {
   it.each(specFiles)('%s opens as a graph and compiles back to an equivalent document', (file) => {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '@/runtime/cli/main';
 import { validateWorkflow } from '@/runtime/engine/validate';
-import { comparable, readExample, specDir, specFiles } from './spec-examples';
+import { comparable, readExample, specDir, specFiles } from '@/test/unit/compiler/spec-examples';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshflow-spec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

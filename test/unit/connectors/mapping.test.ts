@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectorKinds, parseConnectorConfig } from '../../../runtime/connectors/index';
-import { fromHeaders, fromKafka, fromMqtt, MappingError, toKafka, toMqtt } from '../../../runtime/connectors/mapping';
+import { connectorKinds, parseConnectorConfig } from '@/runtime/connectors/index';
+import { fromHeaders, fromKafka, fromMqtt, MappingError, toKafka, toMqtt } from '@/runtime/connectors/mapping';
 
 const origin = { system: 'kafka' as const, source: 'kafka://broker:9092/orders' };
 

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { createMetrics } from '../../../runtime/events/metrics';
-import { repoRoot } from '../../helpers/processes';
+import { createMetrics } from '@/runtime/events/metrics';
+import { repoRoot } from '@/test/helpers/processes';
 
 const base = join(repoRoot, 'deploy/base');
 

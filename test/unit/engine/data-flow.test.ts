@@ -1,7 +1,7 @@
 /** The DSL's data flow rules: input/output/export transformations and schemas, runtime arguments, if, flow directives. */
 import { describe, expect, it } from 'vitest';
-import { ERROR_TYPE_BASE } from '../../../runtime/engine/errors.ts';
-import { errorOf, outputOf, run } from './helpers.ts';
+import { ERROR_TYPE_BASE } from '@/runtime/engine/errors';
+import { errorOf, outputOf, run } from '@/test/unit/engine/helpers';
 
 describe('data flow', () => {
   it('applies workflow input.from and output.as around the tasks', async () => {

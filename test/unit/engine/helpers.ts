@@ -1,9 +1,9 @@
 import { parse } from 'yaml';
-import { Engine } from '../../../runtime/engine/engine.ts';
-import type { RunResult } from '../../../runtime/engine/interpreter.ts';
-import type { EnginePorts } from '../../../runtime/engine/ports.ts';
-import { createFakePorts, type FakePorts, type HttpRoute } from '../../../runtime/engine/testing/fake-ports.ts';
-import type { Json, WorkflowDocument } from '../../../runtime/engine/types.ts';
+import { Engine } from '@/runtime/engine/engine';
+import type { RunResult } from '@/runtime/engine/interpreter';
+import type { EnginePorts } from '@/runtime/engine/ports';
+import { createFakePorts, type FakePorts, type HttpRoute } from '@/runtime/engine/testing/fake-ports';
+import type { Json, WorkflowDocument } from '@/runtime/engine/types';
 
 export const HEADER = `document:\n  dsl: '1.0.0'\n  namespace: test\n  name: wf\n  version: '1.0.0'\n`;
 

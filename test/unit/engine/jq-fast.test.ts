@@ -5,8 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compileFast, FAST_PATH_MISS } from '../../../runtime/expressions/jq-fast.ts';
-import type { JqValue } from '../../../runtime/expressions/jq.ts';
+import { compileFast, FAST_PATH_MISS } from '@/runtime/expressions/jq-fast';
+import type { JqValue } from '@/runtime/expressions/jq';
 
 const INPUTS: JqValue[] = [
   { a: 1, b: 'x', c: null, d: [1, 2, 3], e: { f: true, 'g-h': 2 }, n: 10, s: 'abc', t: 'Ab', z: false },

@@ -4,11 +4,11 @@
  * checkpoint: they must not count twice.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { Engine } from '../../../runtime/engine/engine.ts';
-import type { EventPort, ListenRequest } from '../../../runtime/engine/ports.ts';
-import { createFakePorts } from '../../../runtime/engine/testing/fake-ports.ts';
-import type { CloudEvent, InstanceState } from '../../../runtime/engine/types.ts';
-import { outputOf, workflow } from './helpers.ts';
+import { Engine } from '@/runtime/engine/engine';
+import type { EventPort, ListenRequest } from '@/runtime/engine/ports';
+import { createFakePorts } from '@/runtime/engine/testing/fake-ports';
+import type { CloudEvent, InstanceState } from '@/runtime/engine/types';
+import { outputOf, workflow } from '@/test/unit/engine/helpers';
 
 const event = (id: string, n: number): CloudEvent => ({ specversion: '1.0', id, source: '/t', type: 'com.example.tick', data: { n } });
 

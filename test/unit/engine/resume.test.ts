@@ -4,10 +4,10 @@
  * tasks that had completed.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../../runtime/engine/engine.ts';
-import { createFakePorts, FakeClock, jsonResponse, type FakePorts } from '../../../runtime/engine/testing/fake-ports.ts';
-import type { InstanceState } from '../../../runtime/engine/types.ts';
-import { outputOf, workflow } from './helpers.ts';
+import { Engine } from '@/runtime/engine/engine';
+import { createFakePorts, FakeClock, jsonResponse, type FakePorts } from '@/runtime/engine/testing/fake-ports';
+import type { InstanceState } from '@/runtime/engine/types';
+import { outputOf, workflow } from '@/test/unit/engine/helpers';
 
 function counter() {
   const calls: Record<string, number> = {};

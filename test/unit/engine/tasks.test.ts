@@ -1,8 +1,8 @@
 /** Each task type, as a workflow author would use it (fake clock and recorded HTTP). */
 import { describe, expect, it } from 'vitest';
-import { ERROR_TYPE_BASE } from '../../../runtime/engine/errors.ts';
-import { jsonResponse } from '../../../runtime/engine/testing/fake-ports.ts';
-import { errorOf, outputOf, run } from './helpers.ts';
+import { ERROR_TYPE_BASE } from '@/runtime/engine/errors';
+import { jsonResponse } from '@/runtime/engine/testing/fake-ports';
+import { errorOf, outputOf, run } from '@/test/unit/engine/helpers';
 
 describe('set', () => {
   it('replaces the data with the given object, literals untouched and expressions evaluated', async () => {
@@ -415,7 +415,7 @@ describe('run', () => {
     expect(error.detail).toContain('MESHFLOW_SCRIPTS=enabled');
   });
   it('runs JavaScript in a separate locked-down process, with arguments, and returns its value', async () => {
-    const { ProcessScriptRunner } = await import('../../../runtime/engine/host/script-runner.ts');
+    const { ProcessScriptRunner } = await import('@/runtime/engine/host/script-runner');
     const result = await run(
       `do:\n  - js:\n      run:\n        script:\n          language: javascript\n          arguments: { a: '\${ .a }' }\n          code: |\n            return { sum: a + 1, hasProcess: typeof process !== 'undefined', hasRequire: typeof require !== 'undefined' };\n`,
       { a: 41 },
@@ -424,7 +424,7 @@ describe('run', () => {
     expect(outputOf(result)).toEqual({ sum: 42, hasProcess: false, hasRequire: false });
   });
   it('stops a script that runs past its time limit', async () => {
-    const { ProcessScriptRunner } = await import('../../../runtime/engine/host/script-runner.ts');
+    const { ProcessScriptRunner } = await import('@/runtime/engine/host/script-runner');
     const scripts = new ProcessScriptRunner();
     const result = await scripts.run({ language: 'javascript', code: 'while (true) {}', arguments: {}, environment: {}, timeoutMs: 200 }, new AbortController().signal);
     expect(result.code).not.toBe(0);

@@ -1,7 +1,7 @@
 /** Validation reports every problem at once, each at its path with what would be valid. */
 import { describe, expect, it } from 'vitest';
-import { loadWorkflow, validateWorkflow } from '../../../runtime/engine/validate.ts';
-import { HEADER } from './helpers.ts';
+import { loadWorkflow, validateWorkflow } from '@/runtime/engine/validate';
+import { HEADER } from '@/test/unit/engine/helpers';
 
 describe('validateWorkflow', () => {
   it('accepts a valid document', async () => {

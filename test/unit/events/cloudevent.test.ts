@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { IngressError, MAX_DATA_DEPTH, checkData, timeProblem, validateBinary, validateStructured } from '../../../runtime/events/cloudevent';
-import { payloadData } from '../../../runtime/connectors/mapping';
-import { eventsFromHook } from '../../../runtime/events/webhooks';
-import { eventsFromRequest } from '../../../runtime/events/http-binding';
+import { IngressError, MAX_DATA_DEPTH, checkData, timeProblem, validateBinary, validateStructured } from '@/runtime/events/cloudevent';
+import { payloadData } from '@/runtime/connectors/mapping';
+import { eventsFromHook } from '@/runtime/events/webhooks';
+import { eventsFromRequest } from '@/runtime/events/http-binding';
 
 const base = { specversion: '1.0', id: '1', source: '/s', type: 't' };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, buildRequest } from '../../../runtime/events/http-delivery';
-import { DEFAULT_DELIVERY, type PipelinePlan } from '../../../runtime/events/plan';
-import { Subscription } from '../../../runtime/events/subscriptions';
-import type { CloudEventRecord } from '../../../runtime/events/cloudevent';
+import { backoffMs, buildRequest } from '@/runtime/events/http-delivery';
+import { DEFAULT_DELIVERY, type PipelinePlan } from '@/runtime/events/plan';
+import { Subscription } from '@/runtime/events/subscriptions';
+import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 
 const event: CloudEventRecord = { specversion: '1.0', id: 'e 1', source: '/s', type: 't', tenant: 'café', datacontenttype: 'application/json', data: { n: 1 } };
 

@@ -3,11 +3,11 @@
  * dropped it and a reason in words, read from a compiled flow document.
  */
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../../runtime/compiler/compile';
-import { explainFilter } from '../../../runtime/expressions/filters/explain';
-import { planFromDocument, type PipelinePlan } from '../../../runtime/events/plan';
-import { Subscription } from '../../../runtime/events/subscriptions';
-import type { CloudEventRecord } from '../../../runtime/events/cloudevent';
+import { compile } from '@/runtime/compiler/compile';
+import { explainFilter } from '@/runtime/expressions/filters/explain';
+import { planFromDocument, type PipelinePlan } from '@/runtime/events/plan';
+import { Subscription } from '@/runtime/events/subscriptions';
+import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 
 const graph = {
   document: { namespace: 'default', name: 'big-orders', version: '0.1.0' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../../runtime/compiler/compile';
-import { planFromDocument } from '../../../runtime/events/plan';
-import { demoFlowGraph } from '../../../runtime/nodes/demo';
+import { compile } from '@/runtime/compiler/compile';
+import { planFromDocument } from '@/runtime/events/plan';
+import { demoFlowGraph } from '@/runtime/nodes/demo';
 
 const doc = (tasks: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
   document: { dsl: '1.0.0', namespace: 't', name: 'n', version: '0.1.0' },
@@ -30,7 +30,7 @@ describe('planFromDocument', () => {
   });
 
   it('keeps a plain DSL document listening to the whole mesh after it is opened and saved in the studio', async () => {
-    const { decompile } = await import('../../../runtime/compiler/decompile');
+    const { decompile } = await import('@/runtime/compiler/decompile');
     const original = doc([call]);
     const { graph } = decompile(original as never);
     const reopened = compile(graph).document;

@@ -7,12 +7,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { outcomeOf, testFileText } from '../../../components/designer/flow-test-file';
-import { main } from '../../../runtime/cli/main';
-import { compile } from '../../../runtime/compiler/compile';
-import type { WorkflowDocument } from '../../../runtime/engine/types';
-import { diffSides, dryRun, fieldDiff, sideOf, type ReplaySide } from '../../../runtime/events/dry-run';
-import type { FlowGraph } from '../../../runtime/nodes/types';
+import { outcomeOf, testFileText } from '@/components/designer/flow-test-file';
+import { main } from '@/runtime/cli/main';
+import { compile } from '@/runtime/compiler/compile';
+import type { WorkflowDocument } from '@/runtime/engine/types';
+import { diffSides, dryRun, fieldDiff, sideOf, type ReplaySide } from '@/runtime/events/dry-run';
+import type { FlowGraph } from '@/runtime/nodes/types';
 
 const request = (url: string, body: unknown) => ({ node: 'deliver', method: 'POST', url, headers: { 'content-type': 'application/json' }, body });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import cesqlCommand from '@/runtime/cli/commands/cesql.ts';
 import { CesqlParseError, compileCesql } from '@/runtime/expressions/cesql/index.ts';
-import { TCK, type TckCase } from './cesql-tck.ts';
+import { TCK, type TckCase } from '@/test/unit/expressions/cesql-tck';
 
 const BASE_EVENT = { specversion: '1.0', id: 'tck-id', source: '/tck', type: 'tck.type' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { secretMasker } from '../../../runtime/secrets/mask';
+import { secretMasker } from '@/runtime/secrets/mask';
 
 describe('secretMasker', () => {
   it('replaces every occurrence of a secret value anywhere in a JSON value', () => {

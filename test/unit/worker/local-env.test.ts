@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOCAL_WORKER_FILE, localStartEnv } from '../../../runtime/worker/local-env';
+import { LOCAL_WORKER_FILE, localStartEnv } from '@/runtime/worker/local-env';
 
 describe('npm run worker next to npm start', () => {
   const dirs: string[] = [];

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without type declarations
-import { cliBuildIsFresh } from '../../../scripts/build-cli.mjs';
+import { cliBuildIsFresh } from '@/scripts/build-cli.mjs';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 

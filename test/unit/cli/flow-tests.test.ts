@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { main } from '../../../runtime/cli/main';
-import type { FlowGraph } from '../../../runtime/nodes/types';
+import { main } from '@/runtime/cli/main';
+import type { FlowGraph } from '@/runtime/nodes/types';
 
 let dir: string;
 

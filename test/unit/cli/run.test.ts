@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../runtime/cli/main.ts';
-import { HEADER } from './helpers.ts';
+import { main } from '@/runtime/cli/main';
+import { HEADER } from '@/test/unit/engine/helpers';
 
 let dir: string;
 beforeAll(async () => {

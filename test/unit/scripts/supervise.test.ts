@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { supervise } from '../../../scripts/supervise';
-import { waitFor } from '../../helpers/databases';
+import { supervise } from '@/scripts/supervise';
+import { waitFor } from '@/test/helpers/databases';
 
 // Quick runs exit as soon as Node has started; the long run lasts twice stableAfterMs.
 const policy = { firstDelayMs: 20, maxDelayMs: 80, stableAfterMs: 3_000 };

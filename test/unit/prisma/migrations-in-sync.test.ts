@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, readMigrations } from '../../../prisma/migrator';
+import { MIGRATIONS_DIR, readMigrations } from '@/prisma/migrator';
 
 describe('committed migrations', () => {
   it('cover prisma/schema.prisma (run `npm run db:new-migration -- <name>` after editing it)', () => {

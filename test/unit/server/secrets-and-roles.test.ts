@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hasRole } from '../../../server/services/roles';
-import { decryptSecrets, encryptSecrets } from '../../../server/services/secrets';
+import { hasRole } from '@/server/services/roles';
+import { decryptSecrets, encryptSecrets } from '@/server/services/secrets';
 
 describe('connector secrets', () => {
   const key = randomBytes(32);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadWorkerConfig } from '../../../runtime/worker/config';
-import { describeDbError } from '../../../runtime/worker/db-errors';
-import { EnvError, parseEnv, studioEnvSchema } from '../../../server/env';
+import { loadWorkerConfig } from '@/runtime/worker/config';
+import { describeDbError } from '@/runtime/worker/db-errors';
+import { EnvError, parseEnv, studioEnvSchema } from '@/server/env';
 
 const good = {
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/meshflow',

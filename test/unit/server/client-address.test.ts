@@ -3,8 +3,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clientAddress, clientAddressHeader, parseTrustProxy, stampClientAddress } from '../../../server/client-address';
-import { parseEnv, studioEnvSchema } from '../../../server/env';
+import { clientAddress, clientAddressHeader, parseTrustProxy, stampClientAddress } from '@/server/client-address';
+import { parseEnv, studioEnvSchema } from '@/server/env';
 
 function request(peer: string, forwardedFor?: string): IncomingMessage {
   return {
