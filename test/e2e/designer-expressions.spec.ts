@@ -10,7 +10,7 @@ import { dragFromPalette, signInAsOwner } from '@/test/e2e/helpers';
 test.use({ viewport: { width: 1600, height: 1000 } });
 
 test('a jq expression completes the fields of the source event type and shows its result on the sample event', async ({ page }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   await signInAsOwner(page);
   await page.getByRole('link', { name: 'New flow' }).click();
   await expect(page).toHaveURL(/\/flows\/new$/);
