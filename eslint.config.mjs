@@ -13,6 +13,10 @@ const restrict = (files, patterns, message) => ({
   },
 });
 
+// The engine, compiler, expressions and node definitions.
+const PURE = ['**/worker/*', '**/connectors/*', '@prisma/*', 'pg', 'node:http', 'node:net', 'mqtt', 'nats', 'amqplib', 'ioredis', 'kafkajs', 'next', 'react', '@/app/*', '@/components/*', '@/server/*'];
+const PURE_MESSAGE = 'The engine, compiler, expressions and node definitions are pure: I/O comes in through ports.';
+
 const config = [
   ...nextVitals,
   ...nextTs,
@@ -29,11 +33,23 @@ const config = [
     ['@/app/*', '@/components/*', '@/server/*', '**/app/*', '**/components/*', '**/server/*', 'next', 'next/*', 'react', 'react-dom'],
     'runtime/ stands alone: it never imports the studio (app/, components/, server/), Next.js or React.',
   ),
-  restrict(
-    ['runtime/engine/**', 'runtime/compiler/**', 'runtime/expressions/**', 'runtime/nodes/**'],
-    ['**/worker/*', '**/connectors/*', '@prisma/*', 'pg', 'node:http', 'node:net', 'mqtt', 'nats', 'amqplib', 'ioredis', 'kafkajs', 'next', 'react', '@/app/*', '@/components/*', '@/server/*'],
-    'The engine, compiler, expressions and node definitions are pure: I/O comes in through ports.',
-  ),
+  restrict(['runtime/engine/**', 'runtime/compiler/**', 'runtime/expressions/**', 'runtime/nodes/**'], PURE, PURE_MESSAGE),
+  {
+    // A later block replaces the rule for its files, so the pure modules' patterns are repeated here.
+    files: ['runtime/engine/tasks/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: PURE, message: PURE_MESSAGE, allowTypeImports: true },
+            // Not even its types: a type import is still an edge of the cycle interpreter → tasks → interpreter.
+            { group: ['**/interpreter', '**/interpreter.ts'], message: 'Task handlers see the run through TaskHost (tasks/host.ts), never the interpreter.' },
+          ],
+        },
+      ],
+    },
+  },
   restrict(
     ['components/**'],
     ['@/server/*', '**/server/*', '@prisma/*', 'pg'],

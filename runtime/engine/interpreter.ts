@@ -6,13 +6,14 @@
  * backoffs at their recorded due time, so completed tasks are never run again.
  */
 import { durationMs } from './duration.ts';
-import { InterruptedError, toWorkflowError, WorkflowError, type ProblemDetails } from './errors.ts';
+import { InterruptedError, toWorkflowError, WorkflowError } from './errors.ts';
 import { Evaluator, type Maybe, type Site, type Vars } from './evaluation.ts';
 import { lifecycleEvent, qualifiedName, type TaskLifecycle, type WorkflowLifecycle } from './lifecycle.ts';
 import type { EnginePorts } from './ports.ts';
 import { checkSchema } from './schema.ts';
+import type { ChildRun, TaskHost, TaskOutcome, TaskRun } from './tasks/host.ts';
 import { TASK_HANDLERS, taskKind } from './tasks/index.ts';
-import type { Frame, InstanceState, Json, JsonObject, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
+import type { Frame, InstanceState, Json, JsonObject, RunResult, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
 import { loadJqRuntime, type JqRuntime } from '../expressions/jq.ts';
 import { fetchResource } from './resources.ts';
 
@@ -31,40 +32,6 @@ export interface InterpreterOptions {
   childOf?: { parent: Interpreter; frame: Frame };
   /** The jq runtime expressions use; the process-wide one when absent. */
   jq?: JqRuntime;
-}
-
-export type RunResult =
-  | { status: 'completed'; output: Json; state: InstanceState }
-  | { status: 'faulted'; error: ProblemDetails; state: InstanceState }
-  | { status: 'cancelled'; state: InstanceState }
-  | { status: 'stopped'; state: InstanceState };
-
-export interface TaskOutcome {
-  output: Json;
-  /** A flow directive decided by the task itself (a switch case). */
-  then?: string;
-  /** `then: end` was reached inside: the workflow ends gracefully. */
-  ended?: boolean;
-  /** The task was skipped by its `if`. */
-  skipped?: boolean;
-  /** The context after `export.as`, applied when the task is committed. */
-  context?: Json;
-}
-
-export interface TaskRun {
-  readonly it: Interpreter;
-  readonly name: string;
-  readonly ref: string;
-  readonly def: TaskDefinition;
-  /** The transformed task input (`.` and `$input` of the task's expressions). */
-  readonly input: Json;
-  readonly vars: Vars;
-  readonly signal: AbortSignal;
-  /** This task's durable frame: keep progress in `frame.step`. */
-  readonly frame: Frame;
-  site(field: string): Site;
-  /** Exposes `$authorization` to the task's output and export expressions. */
-  authorize(scheme: string, parameter: string): void;
 }
 
 /** A deadline's abort reason, turned into a timeout error by the code that set it. */
@@ -120,7 +87,7 @@ function dateTime(ms: number): JsonObject {
   return { iso8601: new Date(ms).toISOString(), epoch: { seconds: Math.floor(ms / 1000), milliseconds: ms } };
 }
 
-export class Interpreter {
+export class Interpreter implements TaskHost {
   readonly ports: EnginePorts;
   evaluator!: Evaluator;
   secrets: Record<string, Json> = {};
@@ -138,6 +105,10 @@ export class Interpreter {
 
   get definition() {
     return this.state.definition;
+  }
+
+  get allowProcesses(): boolean {
+    return this.options.allowProcesses;
   }
 
   now(): number {
@@ -424,6 +395,11 @@ export class Interpreter {
     if (ref in this.state.frames) this.clearFrames(ref);
   }
 
+  runChild(child: InstanceState, frame: Frame): ChildRun {
+    const interpreter = new Interpreter(child, { ...this.options, childOf: { parent: this, frame } });
+    return { done: interpreter.run(), stop: () => interpreter.stop() };
+  }
+
   clearFrames(prefix: string): void {
     const frames = this.state.frames;
     delete frames[prefix];
@@ -622,7 +598,7 @@ class TaskCall implements TaskRun {
   readonly vars: Vars;
 
   constructor(
-    readonly it: Interpreter,
+    readonly host: Interpreter,
     readonly name: string,
     readonly def: TaskDefinition,
     readonly ref: string,
@@ -645,7 +621,7 @@ class TaskCall implements TaskRun {
       case 'output':
         return this.output;
       case 'context':
-        return this.it.state.context;
+        return this.host.state.context;
       case 'authorization':
         return this.authorization ?? this.parentVars(n);
       case 'task': {

@@ -1,5 +1,5 @@
 import { WorkflowError } from '../errors.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { Json, TaskList } from '../types.ts';
 
 /**
@@ -16,17 +16,17 @@ export async function forkTask(run: TaskRun): Promise<TaskOutcome> {
   const controller = new AbortController();
   const forward = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', forward, { once: true });
-  const it = run.it;
+  const host = run.host;
   const branches = spec.branches.map(async (item, index) => {
     if (Object.hasOwn(step.results, index)) return step.results[index]!;
     const [name, def] = Object.entries(item)[0]!;
     const ref = `${run.ref}/fork/branches/${index}/${name}`;
-    const outcome = await it.runTask(name, def, ref, run.input, run.vars, controller.signal);
+    const outcome = await host.runTask(name, def, ref, run.input, run.vars, controller.signal);
     if (controller.signal.aborted) throw controller.signal.reason;
-    it.commit(ref, outcome);
+    host.commit(ref, outcome);
     step.results[index] = outcome.output;
     if (compete) step.winner ??= index;
-    await it.checkpoint();
+    await host.checkpoint();
     return outcome.output;
   });
   try {

@@ -1,4 +1,4 @@
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 
 type SwitchCase = { when?: string; then?: string };
 
@@ -43,7 +43,7 @@ export function switchTask(run: TaskRun): TaskOutcome | Promise<TaskOutcome> {
 
 /** Tries the cases from `from` on; a case that needs jq continues once it has answered. */
 function decide(run: TaskRun, { cases, fallback }: PlannedSwitch, from: number): TaskOutcome | Promise<TaskOutcome> {
-  const evaluator = run.it.evaluator;
+  const evaluator = run.host.evaluator;
   for (let i = from; i < cases.length; i++) {
     const c = cases[i]!;
     const holds = evaluator.test(c.when, run.input, run.vars, run.site(c.field));

@@ -1,0 +1,81 @@
+/**
+ * What a task handler sees of the run it belongs to: the narrow `TaskHost` (the Interpreter
+ * implements it), the `TaskRun` of one task, and the `TaskOutcome` a handler returns. Task
+ * files import this module, never the interpreter, so the engine's modules form no cycle
+ * (eslint.config.mjs and test/unit/engine/imports.test.ts keep it that way).
+ */
+import type { Evaluator, Site, Vars } from '../evaluation.ts';
+import type { TaskLifecycle, WorkflowLifecycle } from '../lifecycle.ts';
+import type { EnginePorts } from '../ports.ts';
+import type { Frame, InstanceState, Json, JsonObject, RunResult, TaskDefinition, TaskList, WorkflowDocument } from '../types.ts';
+
+export interface TaskOutcome {
+  output: Json;
+  /** A flow directive decided by the task itself (a switch case). */
+  then?: string;
+  /** `then: end` was reached inside: the workflow ends gracefully. */
+  ended?: boolean;
+  /** The task was skipped by its `if`. */
+  skipped?: boolean;
+  /** The context after `export.as`, applied when the task is committed. */
+  context?: Json;
+}
+
+/** A child instance run inside a task's frame (`run: workflow`). */
+export interface ChildRun {
+  readonly done: Promise<RunResult>;
+  /** Lets go of the child without changing its state; the parent's checkpoint keeps it. */
+  stop(): void;
+}
+
+/** The run as its tasks use it. */
+export interface TaskHost {
+  readonly ports: EnginePorts;
+  /** The instance: its id, context, and `waitingFor` (what it waits for, for the worker to see). */
+  readonly state: InstanceState;
+  readonly definition: WorkflowDocument;
+  readonly evaluator: Evaluator;
+  /** `$secrets`: the values of the names `use.secrets` declares. */
+  readonly secrets: Readonly<Record<string, Json>>;
+  /** Whether `run: shell`, `run: container` and `call: mcp` over stdio may start processes. */
+  readonly allowProcesses: boolean;
+  now(): number;
+  readonly random: () => number;
+
+  /** Saves the state (through `ports.store`, or into the parent's frame for a subflow). */
+  checkpoint(): Promise<void>;
+  emitWorkflow(kind: WorkflowLifecycle, data: JsonObject): void;
+  emitTask(kind: TaskLifecycle, ref: string, data?: JsonObject): void;
+  /** Sleeps until `until` (epoch ms), visible in `state.waitingFor` meanwhile. */
+  sleepUntil(until: number, at: string, signal: AbortSignal): Promise<void>;
+  /** An external document (OpenAPI, schema, catalog function), fetched once per run. */
+  loadResource(endpoint: unknown, signal: AbortSignal, at: string): Promise<Json>;
+
+  /** Runs a nested task list from its saved cursor. */
+  runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<{ output: Json; ended: boolean }>;
+  /** Runs one task with the DSL's data flow around it; the caller commits the outcome. */
+  runTask(name: string, def: TaskDefinition, ref: string, input: Json, vars: Vars, signal: AbortSignal): TaskOutcome | Promise<TaskOutcome>;
+  /** Applies a finished task's effects: its new context, and the end of its frames. */
+  commit(ref: string, outcome: TaskOutcome): void;
+  /** Drops the frames at `prefix` and under it (e.g. a failed `try` before its retry). */
+  clearFrames(prefix: string): void;
+  /** Runs `child` as an instance nested in `frame`, checkpointed with this run. */
+  runChild(child: InstanceState, frame: Frame): ChildRun;
+}
+
+export interface TaskRun {
+  readonly host: TaskHost;
+  readonly name: string;
+  readonly ref: string;
+  readonly def: TaskDefinition;
+  /** The transformed task input (`.` and `$input` of the task's expressions). */
+  readonly input: Json;
+  readonly vars: Vars;
+  readonly signal: AbortSignal;
+  /** This task's durable frame: keep progress in `frame.step`. */
+  readonly frame: Frame;
+  site(field: string): Site;
+  /** Exposes `$authorization` to the task's output and export expressions. */
+  authorize(scheme: string, parameter: string): void;
+}
+
