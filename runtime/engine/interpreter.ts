@@ -11,7 +11,7 @@ import { Evaluator, type Maybe, type Site, type Vars } from './evaluation.ts';
 import { lifecycleEvent, qualifiedName, type TaskLifecycle, type WorkflowLifecycle } from './lifecycle.ts';
 import type { EnginePorts } from './ports.ts';
 import { checkSchema } from './schema.ts';
-import type { ChildRun, TaskHost, TaskOutcome, TaskRun } from './tasks/host.ts';
+import { listOutcome, type ChildRun, type ListOutcome, type TaskHost, type TaskOutcome, type TaskRun } from './tasks/host.ts';
 import { TASK_HANDLERS, taskKind } from './tasks/index.ts';
 import type { Frame, InstanceState, Json, JsonObject, RunResult, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
 import { loadJqRuntime, type JqRuntime } from '../expressions/jq.ts';
@@ -354,7 +354,7 @@ export class Interpreter implements TaskHost {
   }
 
   /** Runs a task list from its saved cursor; the output is the last task's output. */
-  async runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<{ output: Json; ended: boolean }> {
+  async runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<ListOutcome> {
     const frames = this.state.frames;
     let frame = frames[listRef];
     if (!frame) {
@@ -372,7 +372,7 @@ export class Interpreter implements TaskHost {
       const outcome = pending instanceof Promise ? await pending : pending;
       this.commit(ref, outcome);
       step.data = outcome.output;
-      const flow = outcome.ended ? 'end' : (outcome.then ?? (outcome.skipped ? 'continue' : (def.then ?? 'continue')));
+      const flow = outcome.kind === 'flow' ? outcome.directive : outcome.kind === 'skipped' ? 'continue' : (def.then ?? 'continue');
       if (flow === 'continue') step.next = index + 1;
       else if (flow === 'exit') step.next = tasks.length;
       else if (flow === 'end') {
@@ -386,12 +386,12 @@ export class Interpreter implements TaskHost {
       if (this.ports.store || this.options.childOf) await this.checkpoint();
     }
     delete frames[listRef];
-    return { output: step.data, ended: step.ended === true };
+    return listOutcome(step.ended === true, step.data);
   }
 
   /** Applies a finished task's effects: its new context, and the end of its frames. */
   commit(ref: string, outcome: TaskOutcome): void {
-    if (outcome.context !== undefined) this.state.context = outcome.context;
+    if (outcome.kind !== 'skipped' && outcome.context !== undefined) this.state.context = outcome.context;
     if (ref in this.state.frames) this.clearFrames(ref);
   }
 
@@ -496,7 +496,7 @@ export class Interpreter implements TaskHost {
   private applies(call: TaskCall, holds: boolean): TaskOutcome | undefined {
     if (!holds) {
       this.emitTask('completed', call.ref, { skipped: true });
-      return { output: call.rawInput, skipped: true };
+      return { kind: 'skipped', output: call.rawInput };
     }
     if (!call.kind) throw WorkflowError.of('configuration', `task "${call.name}" has no known task type`, call.ref);
     return undefined;
@@ -517,9 +517,7 @@ export class Interpreter implements TaskHost {
 
   private leaveTask(call: TaskCall, outcome: TaskOutcome, output: Json, context: Json | undefined): TaskOutcome {
     if (this.ports.lifecycle) this.emitTask('completed', call.ref, { output });
-    const result: TaskOutcome = { output };
-    if (outcome.then !== undefined) result.then = outcome.then;
-    if (outcome.ended) result.ended = true;
+    const result: Exclude<TaskOutcome, { kind: 'skipped' }> = outcome.kind === 'flow' ? { kind: 'flow', directive: outcome.directive, output } : { kind: 'completed', output };
     if (context !== undefined) result.context = context;
     return result;
   }

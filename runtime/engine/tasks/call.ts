@@ -13,13 +13,13 @@ export async function callTask(run: TaskRun): Promise<TaskOutcome> {
   const args = (await run.host.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with'))) as JsonObject;
   switch (target) {
     case 'http':
-      return { output: await callHttp(run, args) };
+      return { kind: 'completed', output: await callHttp(run, args) };
     case 'openapi':
-      return { output: await callOpenApi(run, args) };
+      return { kind: 'completed', output: await callOpenApi(run, args) };
     case 'asyncapi':
-      return { output: await callAsyncApi(run, args) };
+      return { kind: 'completed', output: await callAsyncApi(run, args) };
     case 'mcp':
-      return { output: await callMcp(run, args) };
+      return { kind: 'completed', output: await callMcp(run, args) };
     case 'grpc':
     case 'a2a':
       throw WorkflowError.of('configuration', `task "${run.name}": call: ${target} is not supported by this runtime`, run.ref);
@@ -109,5 +109,5 @@ async function callFunction(run: TaskRun, target: string, args: JsonObject): Pro
   const ref = `${run.ref}/function`;
   const outcome = await run.host.runTask(target, fn, ref, args, run.vars, run.signal);
   run.host.commit(ref, outcome);
-  return { output: outcome.output };
+  return { kind: 'completed', output: outcome.output };
 }

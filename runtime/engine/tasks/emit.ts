@@ -19,5 +19,5 @@ export async function emitTask(run: TaskRun): Promise<TaskOutcome> {
   };
   if (event.data !== undefined && event.datacontenttype === undefined) event.datacontenttype = 'application/json';
   await run.host.ports.events.publish(event);
-  return { output: event as unknown as Json };
+  return { kind: 'completed', output: event as unknown as Json };
 }

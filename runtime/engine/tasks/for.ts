@@ -38,7 +38,7 @@ export async function forTask(run: TaskRun): Promise<TaskOutcome> {
     const result = await run.host.runList(listRef, tasks, step.data, vars, run.signal);
     step.data = result.output;
     step.index = index + 1;
-    if (result.ended) return { output: step.data, ended: true };
+    if (result.kind === 'flow') return { kind: 'flow', directive: 'end', output: step.data };
   }
-  return { output: step.data };
+  return { kind: 'completed', output: step.data };
 }

@@ -12,7 +12,7 @@ export async function forkTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.fork as { branches: TaskList; compete?: boolean };
   const compete = spec.compete === true;
   const step = (run.frame.step ??= { results: {} }) as { results: Record<string, Json>; winner?: number };
-  if (compete && step.winner !== undefined) return { output: step.results[step.winner]! };
+  if (compete && step.winner !== undefined) return { kind: 'completed', output: step.results[step.winner]! };
   const controller = new AbortController();
   const forward = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', forward, { once: true });
@@ -33,9 +33,9 @@ export async function forkTask(run: TaskRun): Promise<TaskOutcome> {
     if (compete) {
       const output = await Promise.any(branches);
       controller.abort(new Error('another branch won'));
-      return { output };
+      return { kind: 'completed', output };
     }
-    return { output: await Promise.all(branches) };
+    return { kind: 'completed', output: await Promise.all(branches) };
   } catch (error) {
     controller.abort(error);
     await Promise.allSettled(branches);

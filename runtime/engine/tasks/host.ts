@@ -9,17 +9,31 @@ import type { TaskLifecycle, WorkflowLifecycle } from '../lifecycle.ts';
 import type { EnginePorts } from '../ports.ts';
 import type { Frame, InstanceState, Json, JsonObject, RunResult, TaskDefinition, TaskList, WorkflowDocument } from '../types.ts';
 
-export interface TaskOutcome {
-  output: Json;
-  /** A flow directive decided by the task itself (a switch case). */
-  then?: string;
-  /** `then: end` was reached inside: the workflow ends gracefully. */
-  ended?: boolean;
-  /** The task was skipped by its `if`. */
-  skipped?: boolean;
-  /** The context after `export.as`, applied when the task is committed. */
-  context?: Json;
-}
+/**
+ * Where a task list goes after a task: the next task (`continue`), out of the list (`exit`),
+ * the end of the workflow (`end`), or the task of that name in the same list.
+ */
+export type FlowDirective = 'continue' | 'exit' | 'end' | (string & {});
+
+/**
+ * How a task finished. Faults are thrown (a `WorkflowError`, catchable by `try`), and a
+ * suspended or cancelled run never returns an outcome: it waits at, or aborts through, its signal.
+ *
+ * - `completed`: the task's own `then` (default `continue`) decides what comes next.
+ * - `skipped`: its `if` did not hold; the output is its raw input, and the list continues.
+ * - `flow`: the task decided where to go itself (a `switch` case), or `end` was reached
+ *   inside it (`directive: 'end'`), which ends every enclosing list too.
+ *
+ * `context` is the context after `export.as`, set by the interpreter and applied when the
+ * task is committed; handlers leave it out.
+ */
+export type TaskOutcome =
+  | { kind: 'completed'; output: Json; context?: Json }
+  | { kind: 'skipped'; output: Json }
+  | { kind: 'flow'; directive: FlowDirective; output: Json; context?: Json };
+
+/** What a task list ends with: its last output, and whether `end` was reached inside. */
+export type ListOutcome = { kind: 'completed'; output: Json } | { kind: 'flow'; directive: 'end'; output: Json };
 
 /** A child instance run inside a task's frame (`run: workflow`). */
 export interface ChildRun {
@@ -52,7 +66,7 @@ export interface TaskHost {
   loadResource(endpoint: unknown, signal: AbortSignal, at: string): Promise<Json>;
 
   /** Runs a nested task list from its saved cursor. */
-  runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<{ output: Json; ended: boolean }>;
+  runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<ListOutcome>;
   /** Runs one task with the DSL's data flow around it; the caller commits the outcome. */
   runTask(name: string, def: TaskDefinition, ref: string, input: Json, vars: Vars, signal: AbortSignal): TaskOutcome | Promise<TaskOutcome>;
   /** Applies a finished task's effects: its new context, and the end of its frames. */
@@ -79,3 +93,8 @@ export interface TaskRun {
   authorize(scheme: string, parameter: string): void;
 }
 
+
+/** A list's outcome as the outcome of the task that ran it. */
+export function listOutcome(ended: boolean, output: Json): ListOutcome {
+  return ended ? { kind: 'flow', directive: 'end', output } : { kind: 'completed', output };
+}

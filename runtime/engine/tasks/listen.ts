@@ -159,14 +159,14 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
   }
   const consumed = (step.events as unknown as CloudEvent[]).map((e) => read(e, spec.read));
   const foreach = run.def.foreach as { item?: string; at?: string; do?: TaskList } | undefined;
-  if (!foreach?.do) return { output: consumed };
+  if (!foreach?.do) return { kind: 'completed', output: consumed };
   const outputs: Json[] = [];
   for (const [index, item] of consumed.entries()) {
     const vars = (name: string) => (name === (foreach.item ?? 'item') ? item : name === (foreach.at ?? 'index') ? index : run.vars(name));
     const result = await host.runList(`${run.ref}/foreach/do`, foreach.do, item, vars, run.signal);
     outputs.push(result.output);
   }
-  return { output: outputs };
+  return { kind: 'completed', output: outputs };
 }
 
 async function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): Promise<boolean> {

@@ -31,7 +31,7 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.run as RunSpec;
   const host = run.host;
   const evaluate = async (value: Json | undefined, field: string): Promise<Json> => (value === undefined ? null : host.evaluator.template(value, run.input, run.vars, run.site(field)));
-  if (spec.workflow) return { output: await runSubflow(run, spec) };
+  if (spec.workflow) return { kind: 'completed', output: await runSubflow(run, spec) };
   if (spec.script) {
     const script = spec.script;
     const scripts = host.ports.scripts;
@@ -59,9 +59,9 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
     const pending = scripts.run(request, run.signal);
     if (spec.await === false) {
       pending.catch(() => undefined);
-      return { output: run.input };
+      return { kind: 'completed', output: run.input };
     }
-    return { output: processOutput(await pending, spec.return, run, 'script') };
+    return { kind: 'completed', output: processOutput(await pending, spec.return, run, 'script') };
   }
   if (spec.shell || spec.container) {
     const what = spec.shell ? 'shell command' : 'container';
@@ -89,9 +89,9 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
       : processes.container((await evaluate(spec.container as Json, 'run.container')) as JsonObject, run.signal);
     if (spec.await === false) {
       pending.catch(() => undefined);
-      return { output: run.input };
+      return { kind: 'completed', output: run.input };
     }
-    return { output: processOutput(await pending, spec.return, run, what) };
+    return { kind: 'completed', output: processOutput(await pending, spec.return, run, what) };
   }
   throw WorkflowError.of('configuration', `task "${run.name}": run needs one of workflow, script, shell or container`, run.ref);
 }

@@ -6,5 +6,5 @@ export function setTask(run: TaskRun): TaskOutcome | Promise<TaskOutcome> {
   const body = run.def.set as Json;
   const site = run.site('set');
   const output = typeof body === 'string' ? run.host.evaluator.evaluate(body, run.input, run.vars, site) : run.host.evaluator.template(body, run.input, run.vars, site);
-  return output instanceof Promise ? output.then((o) => ({ output: o })) : { output };
+  return output instanceof Promise ? output.then((o): TaskOutcome => ({ kind: 'completed', output: o })) : { kind: 'completed', output };
 }

@@ -71,7 +71,7 @@ export async function tryTask(run: TaskRun): Promise<TaskOutcome> {
   const step = (run.frame.step ??= { attempt: 0 }) as TryStep;
   const errorName = spec.as ?? 'error';
   const handle = async (problem: Json): Promise<TaskOutcome> => {
-    if (!spec.do) return { output: run.input };
+    if (!spec.do) return { kind: 'completed', output: run.input };
     const vars = (name: string) => (name === errorName || name === 'error' ? problem : run.vars(name));
     return host.runList(`${run.ref}/catch/do`, spec.do, run.input, vars, run.signal);
   };

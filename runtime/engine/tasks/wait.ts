@@ -11,5 +11,5 @@ export async function waitTask(run: TaskRun): Promise<TaskOutcome> {
     until: run.frame.startedAt! + durationMs(await run.host.evaluator.template(run.def.wait as Json, run.input, run.vars, run.site('wait')), run.ref),
   });
   await run.host.sleepUntil(step.until as number, run.ref, run.signal);
-  return { output: run.input };
+  return { kind: 'completed', output: run.input };
 }
