@@ -107,6 +107,10 @@ export class Interpreter implements TaskHost {
     return this.state.definition;
   }
 
+  get instanceId(): string {
+    return this.state.id;
+  }
+
   get allowProcesses(): boolean {
     return this.options.allowProcesses;
   }
@@ -197,6 +201,16 @@ export class Interpreter implements TaskHost {
       waiting.timers = waiting.timers.filter((t) => t.at !== at);
       if (this.state.status === 'waiting') this.state.status = 'running';
     }
+  }
+
+  listening(at: string, to: Json): () => void {
+    const waiting = (this.state.waitingFor ??= { timers: [], listens: [] });
+    waiting.listens.push({ at, to });
+    if (this.state.status === 'running') this.state.status = 'waiting';
+    return () => {
+      waiting.listens = waiting.listens.filter((l) => l.at !== at);
+      if (this.state.status === 'waiting') this.state.status = 'running';
+    };
   }
 
   /**

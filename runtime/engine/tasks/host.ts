@@ -45,8 +45,8 @@ export interface ChildRun {
 /** The run as its tasks use it. */
 export interface TaskHost {
   readonly ports: EnginePorts;
-  /** The instance: its id, context, and `waitingFor` (what it waits for, for the worker to see). */
-  readonly state: InstanceState;
+  /** The instance's id. */
+  readonly instanceId: string;
   readonly definition: WorkflowDocument;
   readonly evaluator: Evaluator;
   /** `$secrets`: the values of the names `use.secrets` declares. */
@@ -62,6 +62,11 @@ export interface TaskHost {
   emitTask(kind: TaskLifecycle, ref: string, data?: JsonObject): void;
   /** Sleeps until `until` (epoch ms), visible in `state.waitingFor` meanwhile. */
   sleepUntil(until: number, at: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Marks the instance as waiting for events at `at` (`state.waitingFor`, for the worker to
+   * see); the returned function ends the wait.
+   */
+  listening(at: string, to: Json): () => void;
   /** An external document (OpenAPI, schema, catalog function), fetched once per run. */
   loadResource(endpoint: unknown, signal: AbortSignal, at: string): Promise<Json>;
 

@@ -131,16 +131,14 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
     return last !== undefined && (await eventMatches(run, to.until, last));
   };
   if (!(await done())) {
-    const waiting = (host.state.waitingFor ??= { timers: [], listens: [] });
-    waiting.listens.push({ at: run.ref, to: to as unknown as Json });
-    if (host.state.status === 'running') host.state.status = 'waiting';
+    const stopListening = host.listening(run.ref, to as unknown as Json);
     host.emitWorkflow('correlation-started', { task: run.ref });
     await host.checkpoint();
     const controller = new AbortController();
     const forward = () => controller.abort(run.signal.reason);
     run.signal.addEventListener('abort', forward, { once: true });
     try {
-      for await (const event of host.ports.events.subscribe({ instanceId: host.state.id, at: run.ref, to: to as unknown as Json, since: run.frame.startedAt! }, controller.signal)) {
+      for await (const event of host.ports.events.subscribe({ instanceId: host.instanceId, at: run.ref, to: to as unknown as Json, since: run.frame.startedAt! }, controller.signal)) {
         if (await accept(run, to, step, event)) {
           await host.checkpoint();
           if (await done()) break;
@@ -152,8 +150,7 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
     } finally {
       controller.abort();
       run.signal.removeEventListener('abort', forward);
-      waiting.listens = waiting.listens.filter((l) => l.at !== run.ref);
-      if (host.state.status === 'waiting') host.state.status = 'running';
+      stopListening();
     }
     host.emitWorkflow('correlation-completed', { task: run.ref });
   }
