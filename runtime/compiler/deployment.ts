@@ -3,7 +3,7 @@
  * metadata the compiler writes under `metadata.meshflow` (metadata.ts). The worker parses a
  * deployment's YAML once (`deploymentOf`) and hands the same `Deployment` to everything that
  * reads it: the data plane's plan (runtime/events/plan.ts), the workflow trigger
- * (runtime/worker/workflows/triggers.ts), the scheduler and the broker connectors.
+ * (runtime/runs/triggers.ts), the scheduler and the broker connectors.
  */
 import { parse as parseYaml } from 'yaml';
 import { readDocumentMeta, type SourceMeta } from './metadata.ts';

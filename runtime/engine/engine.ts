@@ -3,9 +3,9 @@
  * state, and control it while it runs.
  */
 import { WorkflowError } from './errors.ts';
-import { Interpreter, type RunResult, type RuntimeDescriptor } from './interpreter.ts';
+import { Interpreter, type RuntimeDescriptor } from './interpreter.ts';
 import type { EnginePorts } from './ports.ts';
-import type { InstanceState, Json, WorkflowDocument } from './types.ts';
+import type { InstanceState, Json, RunResult, WorkflowDocument } from './types.ts';
 import { instanceStateSchema } from './load.ts';
 import type { JqRuntime } from '../expressions/jq.ts';
 

@@ -4,7 +4,9 @@
  * for errors we raise is this one constant, and matching treats the kit's base as an alias
  * so catch filters written against either one work.
  */
-import type { Json } from './types.ts';
+import type { ProblemDetails } from './types.ts';
+
+export type { ProblemDetails } from './types.ts';
 
 export const ERROR_TYPE_BASE = 'https://serverlessworkflow.io/spec/1.0.0/errors/';
 const ERROR_TYPE_ALIASES = ['https://serverlessworkflow.io/dsl/errors/types/'];
@@ -21,15 +23,6 @@ export const STANDARD_ERRORS = {
 } as const;
 
 export type StandardErrorKind = keyof typeof STANDARD_ERRORS;
-
-export interface ProblemDetails {
-  type: string;
-  status: number;
-  title?: string;
-  detail?: string;
-  instance?: string;
-  [extension: string]: Json | undefined;
-}
 
 export function errorType(kind: StandardErrorKind): string {
   return ERROR_TYPE_BASE + kind;

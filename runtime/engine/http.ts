@@ -1,7 +1,7 @@
 /** The HTTP exchange behind `call: http` and `call: openapi`: request building, status rules, output shapes. */
 import { resolveAuthentication } from './auth.ts';
 import { WorkflowError } from './errors.ts';
-import type { Interpreter, TaskRun } from './interpreter.ts';
+import type { TaskRun } from './tasks/host.ts';
 import type { HttpResponse } from './ports.ts';
 import type { Json, JsonObject } from './types.ts';
 
@@ -55,11 +55,11 @@ export function decodeBody(response: HttpResponse): Json {
 }
 
 export async function performHttp(run: TaskRun, call: HttpCall): Promise<Json> {
-  const it: Interpreter = run.it;
+  const host = run.host;
   const url = new URL(call.uri);
   for (const [k, v] of Object.entries(stringMap(call.query))) url.searchParams.append(k, v);
   const headers = lowerKeys(stringMap(call.headers));
-  const auth = await resolveAuthentication(it, call.authentication, run.signal, run.ref);
+  const auth = await resolveAuthentication(host, call.authentication, run.signal, run.ref);
   if (auth) {
     headers.authorization = `${auth.scheme} ${auth.parameter}`;
     run.authorize(auth.scheme, auth.parameter);
@@ -76,7 +76,7 @@ export async function performHttp(run: TaskRun, call: HttpCall): Promise<Json> {
   const redirect = call.redirect === true;
   let response: HttpResponse;
   try {
-    response = await it.ports.http.request({ method, url: url.toString(), headers, ...(body === undefined ? {} : { body }), followRedirects: redirect }, run.signal);
+    response = await host.ports.http.request({ method, url: url.toString(), headers, ...(body === undefined ? {} : { body }), followRedirects: redirect }, run.signal);
   } catch (error) {
     if (run.signal.aborted) throw run.signal.reason;
     throw WorkflowError.of('communication', `${method} ${url} failed: ${(error as Error).message}`, run.ref, 'Communication error');

@@ -6,13 +6,14 @@
  * backoffs at their recorded due time, so completed tasks are never run again.
  */
 import { durationMs } from './duration.ts';
-import { InterruptedError, toWorkflowError, WorkflowError, type ProblemDetails } from './errors.ts';
+import { InterruptedError, toWorkflowError, WorkflowError } from './errors.ts';
 import { Evaluator, type Maybe, type Site, type Vars } from './evaluation.ts';
 import { lifecycleEvent, qualifiedName, type TaskLifecycle, type WorkflowLifecycle } from './lifecycle.ts';
 import type { EnginePorts } from './ports.ts';
 import { checkSchema } from './schema.ts';
+import { listOutcome, type ChildRun, type ListOutcome, type TaskHost, type TaskOutcome, type TaskRun } from './tasks/host.ts';
 import { TASK_HANDLERS, taskKind } from './tasks/index.ts';
-import type { Frame, InstanceState, Json, JsonObject, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
+import type { Frame, InstanceState, Json, JsonObject, RunResult, SchemaDefinition, TaskDefinition, TaskList } from './types.ts';
 import { loadJqRuntime, type JqRuntime } from '../expressions/jq.ts';
 import { fetchResource } from './resources.ts';
 
@@ -31,40 +32,6 @@ export interface InterpreterOptions {
   childOf?: { parent: Interpreter; frame: Frame };
   /** The jq runtime expressions use; the process-wide one when absent. */
   jq?: JqRuntime;
-}
-
-export type RunResult =
-  | { status: 'completed'; output: Json; state: InstanceState }
-  | { status: 'faulted'; error: ProblemDetails; state: InstanceState }
-  | { status: 'cancelled'; state: InstanceState }
-  | { status: 'stopped'; state: InstanceState };
-
-export interface TaskOutcome {
-  output: Json;
-  /** A flow directive decided by the task itself (a switch case). */
-  then?: string;
-  /** `then: end` was reached inside: the workflow ends gracefully. */
-  ended?: boolean;
-  /** The task was skipped by its `if`. */
-  skipped?: boolean;
-  /** The context after `export.as`, applied when the task is committed. */
-  context?: Json;
-}
-
-export interface TaskRun {
-  readonly it: Interpreter;
-  readonly name: string;
-  readonly ref: string;
-  readonly def: TaskDefinition;
-  /** The transformed task input (`.` and `$input` of the task's expressions). */
-  readonly input: Json;
-  readonly vars: Vars;
-  readonly signal: AbortSignal;
-  /** This task's durable frame: keep progress in `frame.step`. */
-  readonly frame: Frame;
-  site(field: string): Site;
-  /** Exposes `$authorization` to the task's output and export expressions. */
-  authorize(scheme: string, parameter: string): void;
 }
 
 /** A deadline's abort reason, turned into a timeout error by the code that set it. */
@@ -120,7 +87,7 @@ function dateTime(ms: number): JsonObject {
   return { iso8601: new Date(ms).toISOString(), epoch: { seconds: Math.floor(ms / 1000), milliseconds: ms } };
 }
 
-export class Interpreter {
+export class Interpreter implements TaskHost {
   readonly ports: EnginePorts;
   evaluator!: Evaluator;
   secrets: Record<string, Json> = {};
@@ -138,6 +105,14 @@ export class Interpreter {
 
   get definition() {
     return this.state.definition;
+  }
+
+  get instanceId(): string {
+    return this.state.id;
+  }
+
+  get allowProcesses(): boolean {
+    return this.options.allowProcesses;
   }
 
   now(): number {
@@ -226,6 +201,16 @@ export class Interpreter {
       waiting.timers = waiting.timers.filter((t) => t.at !== at);
       if (this.state.status === 'waiting') this.state.status = 'running';
     }
+  }
+
+  listening(at: string, to: Json): () => void {
+    const waiting = (this.state.waitingFor ??= { timers: [], listens: [] });
+    waiting.listens.push({ at, to });
+    if (this.state.status === 'running') this.state.status = 'waiting';
+    return () => {
+      waiting.listens = waiting.listens.filter((l) => l.at !== at);
+      if (this.state.status === 'waiting') this.state.status = 'running';
+    };
   }
 
   /**
@@ -383,7 +368,7 @@ export class Interpreter {
   }
 
   /** Runs a task list from its saved cursor; the output is the last task's output. */
-  async runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<{ output: Json; ended: boolean }> {
+  async runList(listRef: string, tasks: TaskList, input: Json, vars: Vars, signal: AbortSignal): Promise<ListOutcome> {
     const frames = this.state.frames;
     let frame = frames[listRef];
     if (!frame) {
@@ -401,7 +386,7 @@ export class Interpreter {
       const outcome = pending instanceof Promise ? await pending : pending;
       this.commit(ref, outcome);
       step.data = outcome.output;
-      const flow = outcome.ended ? 'end' : (outcome.then ?? (outcome.skipped ? 'continue' : (def.then ?? 'continue')));
+      const flow = outcome.kind === 'flow' ? outcome.directive : outcome.kind === 'skipped' ? 'continue' : (def.then ?? 'continue');
       if (flow === 'continue') step.next = index + 1;
       else if (flow === 'exit') step.next = tasks.length;
       else if (flow === 'end') {
@@ -415,13 +400,18 @@ export class Interpreter {
       if (this.ports.store || this.options.childOf) await this.checkpoint();
     }
     delete frames[listRef];
-    return { output: step.data, ended: step.ended === true };
+    return listOutcome(step.ended === true, step.data);
   }
 
   /** Applies a finished task's effects: its new context, and the end of its frames. */
   commit(ref: string, outcome: TaskOutcome): void {
-    if (outcome.context !== undefined) this.state.context = outcome.context;
+    if (outcome.kind !== 'skipped' && outcome.context !== undefined) this.state.context = outcome.context;
     if (ref in this.state.frames) this.clearFrames(ref);
+  }
+
+  runChild(child: InstanceState, frame: Frame): ChildRun {
+    const interpreter = new Interpreter(child, { ...this.options, childOf: { parent: this, frame } });
+    return { done: interpreter.run(), stop: () => interpreter.stop() };
   }
 
   clearFrames(prefix: string): void {
@@ -520,7 +510,7 @@ export class Interpreter {
   private applies(call: TaskCall, holds: boolean): TaskOutcome | undefined {
     if (!holds) {
       this.emitTask('completed', call.ref, { skipped: true });
-      return { output: call.rawInput, skipped: true };
+      return { kind: 'skipped', output: call.rawInput };
     }
     if (!call.kind) throw WorkflowError.of('configuration', `task "${call.name}" has no known task type`, call.ref);
     return undefined;
@@ -541,9 +531,7 @@ export class Interpreter {
 
   private leaveTask(call: TaskCall, outcome: TaskOutcome, output: Json, context: Json | undefined): TaskOutcome {
     if (this.ports.lifecycle) this.emitTask('completed', call.ref, { output });
-    const result: TaskOutcome = { output };
-    if (outcome.then !== undefined) result.then = outcome.then;
-    if (outcome.ended) result.ended = true;
+    const result: Exclude<TaskOutcome, { kind: 'skipped' }> = outcome.kind === 'flow' ? { kind: 'flow', directive: outcome.directive, output } : { kind: 'completed', output };
     if (context !== undefined) result.context = context;
     return result;
   }
@@ -622,7 +610,7 @@ class TaskCall implements TaskRun {
   readonly vars: Vars;
 
   constructor(
-    readonly it: Interpreter,
+    readonly host: Interpreter,
     readonly name: string,
     readonly def: TaskDefinition,
     readonly ref: string,
@@ -645,7 +633,7 @@ class TaskCall implements TaskRun {
       case 'output':
         return this.output;
       case 'context':
-        return this.it.state.context;
+        return this.host.state.context;
       case 'authorization':
         return this.authorization ?? this.parentVars(n);
       case 'task': {

@@ -1,7 +1,6 @@
 /** Reading workflow documents (YAML or JSON) and saved instance states, checked at the boundary. */
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { Diagnostic } from './validate.ts';
 
 export const instanceStateSchema = z.looseObject({
   version: z.literal(1),
@@ -14,6 +13,15 @@ export const instanceStateSchema = z.looseObject({
   deadline: z.number().optional(),
   frames: z.record(z.string(), z.looseObject({ startedAt: z.number().optional(), deadline: z.number().optional(), step: z.record(z.string(), z.unknown()).optional() })),
 });
+
+/** A problem found in a workflow document (by parsing here, or by validate.ts). */
+export interface Diagnostic {
+  /** JSON pointer into the document, e.g. `/do/2/checkOrder/switch/0`. */
+  path: string;
+  message: string;
+  /** What would be accepted there. */
+  expected?: string;
+}
 
 /** Parses YAML or JSON text; syntax errors come back as diagnostics with their line. */
 export function parseWorkflowText(text: string): { value?: unknown; diagnostics: Diagnostic[] } {

@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { resolveAuthentication } from './auth.ts';
 import { WorkflowError } from './errors.ts';
-import type { Interpreter } from './interpreter.ts';
+import type { TaskHost } from './tasks/host.ts';
 import type { Json } from './types.ts';
 
 /** GitHub and GitLab "tree"/"blob" page URLs point at HTML; catalogs need the raw file. */
@@ -14,17 +14,17 @@ export function rawContentUrl(uri: string): string {
   return uri;
 }
 
-export async function fetchResource(it: Interpreter, endpoint: unknown, signal: AbortSignal, at: string): Promise<Json> {
+export async function fetchResource(host: TaskHost, endpoint: unknown, signal: AbortSignal, at: string): Promise<Json> {
   const e = typeof endpoint === 'string' ? { uri: endpoint } : ((endpoint ?? {}) as { uri?: string; endpoint?: unknown; authentication?: unknown });
-  if (e.uri === undefined && e.endpoint !== undefined) return fetchResource(it, e.endpoint, signal, at);
+  if (e.uri === undefined && e.endpoint !== undefined) return fetchResource(host, e.endpoint, signal, at);
   if (typeof e.uri !== 'string') throw WorkflowError.of('configuration', 'an external resource needs an endpoint URI', at);
   const url = rawContentUrl(e.uri);
   const headers: Record<string, string> = { accept: 'application/json, application/yaml, text/yaml, */*' };
-  const auth = await resolveAuthentication(it, e.authentication, signal, at);
+  const auth = await resolveAuthentication(host, e.authentication, signal, at);
   if (auth) headers.authorization = `${auth.scheme} ${auth.parameter}`;
   let text: string;
   try {
-    const response = await it.ports.http.request({ method: 'GET', url, headers, followRedirects: true }, signal);
+    const response = await host.ports.http.request({ method: 'GET', url, headers, followRedirects: true }, signal);
     text = new TextDecoder().decode(response.body);
     if (response.status < 200 || response.status > 299) throw new Error(`status ${response.status}`);
   } catch (error) {

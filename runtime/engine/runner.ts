@@ -2,7 +2,7 @@
 import { Engine } from './engine.ts';
 import { WorkflowError } from './errors.ts';
 import { createNodePorts, type NodePortsOptions } from './host/node-ports.ts';
-import type { RunResult } from './interpreter.ts';
+import type { RunResult } from './types.ts';
 import type { JqRuntime } from '../expressions/jq.ts';
 import type { EnginePorts } from './ports.ts';
 import type { Json, WorkflowDocument } from './types.ts';

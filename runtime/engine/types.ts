@@ -3,7 +3,16 @@
  * instance's durable state. Task bodies stay loosely typed: each task file narrows the
  * part it owns.
  */
-import type { ProblemDetails } from './errors.ts';
+
+/** An error as RFC 7807 problem details (DSL 1.0 "Errors"); errors.ts builds and matches them. */
+export interface ProblemDetails {
+  type: string;
+  status: number;
+  title?: string;
+  detail?: string;
+  instance?: string;
+  [extension: string]: Json | undefined;
+}
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -83,6 +92,13 @@ export interface InstanceState {
   /** Things the instance waits for, for the worker to see without walking frames. */
   waitingFor?: { timers: { at: string; until: number }[]; listens: { at: string; to: Json }[] };
 }
+
+/** How a run ended, as `Engine.start(…).done` and a subflow's parent see it. */
+export type RunResult =
+  | { status: 'completed'; output: Json; state: InstanceState }
+  | { status: 'faulted'; error: ProblemDetails; state: InstanceState }
+  | { status: 'cancelled'; state: InstanceState }
+  | { status: 'stopped'; state: InstanceState };
 
 export interface CloudEvent {
   specversion: string;

@@ -9,17 +9,11 @@
 import { loadJqRuntime, type JqRuntime } from '../expressions/jq.ts';
 import { laterReleaseView } from './dsl-releases.ts';
 import { enclosedExpression } from './evaluation.ts';
-import { parseWorkflowText } from './load.ts';
+import { parseWorkflowText, type Diagnostic } from './load.ts';
 import { taskKind, type TaskKind } from './tasks/index.ts';
 import type { WorkflowDocument } from './types.ts';
 
-export interface Diagnostic {
-  /** JSON pointer into the document, e.g. `/do/2/checkOrder/switch/0`. */
-  path: string;
-  message: string;
-  /** What would be accepted there. */
-  expected?: string;
-}
+export type { Diagnostic } from './load.ts';
 
 type Obj = Record<string, unknown>;
 

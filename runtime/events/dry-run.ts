@@ -12,7 +12,7 @@ import { runWorkflow } from '../engine/runner.ts';
 import type { AsyncApiPort, HttpPort, LifecyclePort, ScriptPort, SecretsPort } from '../engine/ports.ts';
 import type { CloudEvent, Json, WorkflowDocument } from '../engine/types.ts';
 import type { JqRuntime } from '../expressions/jq.ts';
-import { workflowTrigger } from '../worker/workflows/triggers.ts';
+import { workflowTrigger } from '../runs/triggers.ts';
 import type { CloudEventRecord } from './cloudevent.ts';
 import { compileIngressFilters, firstMiss } from './subscriptions.ts';
 

@@ -28,7 +28,7 @@ import { RunStartingQueue } from './workflows/run-starter.ts';
 import { RunStore } from './workflows/run-store.ts';
 import { FlowDefinitions } from './workflows/definitions.ts';
 import { Scheduler, timeSchedule, type ScheduledDeployment } from './workflows/scheduler.ts';
-import { CompiledTrigger, WorkflowRoutingSet, workflowTrigger, type WorkflowTrigger } from './workflows/triggers.ts';
+import { CompiledTrigger, WorkflowRoutingSet, workflowTrigger, type WorkflowTrigger } from '../runs/triggers.ts';
 import { ProcessScriptRunner } from '../engine/host/script-runner.ts';
 
 export interface DataPlane {

@@ -25,7 +25,7 @@ import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 import { toRecord } from '@/runtime/events/delivery-queue';
 import { planFromDocument } from '@/runtime/events/plan';
 import { Subscription, type Consideration } from '@/runtime/events/subscriptions';
-import { CompiledTrigger, workflowTrigger } from '@/runtime/worker/workflows/triggers';
+import { CompiledTrigger, workflowTrigger } from '@/runtime/runs/triggers';
 import { ServiceError } from './errors';
 import { eventSelection, selectEvents } from './replay';
 

@@ -22,7 +22,7 @@ import { EVENT_COLUMNS, toRecord, type EventRow } from '@/runtime/events/deliver
 import { diffSides, sideOf, sourceMiss, taskNames, type ReplayChange, type ReplaySide } from '@/runtime/events/dry-run';
 
 export type { ReplayChange, ReplaySide } from '@/runtime/events/dry-run';
-import { workflowTrigger } from '@/runtime/worker/workflows/triggers';
+import { workflowTrigger } from '@/runtime/runs/triggers';
 import { env } from '../env';
 import { studioDryRun } from './dry-run';
 import { ServiceError } from './errors';

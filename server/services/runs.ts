@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { IngressError, validateStructured, type CloudEventRecord } from '@/runtime/events/cloudevent';
 import { EventLog } from '@/runtime/events/event-log';
-import { cancelRun, resumeRun, suspendRun, type RunControlOutcome } from '@/runtime/worker/workflows/control';
+import { cancelRun, resumeRun, suspendRun, type RunControlOutcome } from '@/runtime/runs/control';
 import { ServiceError } from './errors';
 import { cursorInput, decodeCursor, pageOf, type Page } from './pages';
 

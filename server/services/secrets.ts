@@ -2,7 +2,7 @@
  * Secrets users define: the only values a workflow's `$secrets` (scoped by its `use.secrets`)
  * and webhook sources can read. Values are encrypted at rest with MESHFLOW_SECRET_KEY and
  * write-only: created or replaced here, never returned by the API. Test runs read them here;
- * the worker reads them itself (runtime/worker/secret-store.ts).
+ * the worker reads them itself, from the same table with the same key.
  */
 import { z } from 'zod';
 import type { PrismaClient } from '@/prisma/generated/client';

@@ -2,7 +2,7 @@
 import { parse } from 'yaml';
 import { Engine } from '@/runtime/engine/engine';
 import { createNodePorts } from '@/runtime/engine/host/node-ports';
-import type { RunResult } from '@/runtime/engine/interpreter';
+import type { RunResult } from '@/runtime/engine/types';
 import type { EnginePorts } from '@/runtime/engine/ports';
 import { RecordedLifecycle } from '@/runtime/engine/testing/fake-ports';
 import type { Json, WorkflowDocument } from '@/runtime/engine/types';

@@ -5,7 +5,7 @@
  */
 import { durationMs } from '../duration.ts';
 import { WorkflowError } from '../errors.ts';
-import type { TaskRun } from '../interpreter.ts';
+import type { TaskRun } from './host.ts';
 import type { McpRequest } from '../ports.ts';
 import type { Json, JsonObject } from '../types.ts';
 
@@ -31,7 +31,7 @@ function transportOf(run: TaskRun, transport: Json | undefined): McpRequest['tra
     return { http: { endpoint: e.uri, ...(headers ? { headers } : {}) }, ...(options ? { options } : {}) };
   }
   if (isObj(transport.stdio)) {
-    if (!run.it.options.allowProcesses) {
+    if (!run.host.allowProcesses) {
       throw WorkflowError.of(
         'configuration',
         `task "${run.name}": call: mcp over stdio starts the server as a process, which is turned off; an operator can enable it (meshflow run --allow-processes, or the worker's allowProcesses option)`,
@@ -52,8 +52,8 @@ function transportOf(run: TaskRun, transport: Json | undefined): McpRequest['tra
 
 /** `args` are the task's `with`, expressions already evaluated. */
 export async function callMcp(run: TaskRun, args: JsonObject): Promise<Json> {
-  const it = run.it;
-  const port = it.ports.mcp;
+  const host = run.host;
+  const port = host.ports.mcp;
   if (!port) throw WorkflowError.of('configuration', `task "${run.name}": call: mcp is not available in this runtime (no MCP client is bound)`, run.ref);
   if (typeof args.method !== 'string') throw WorkflowError.of('configuration', `task "${run.name}": call: mcp needs with.method, e.g. tools/call`, run.ref);
   if (args.parameters !== undefined && args.parameters !== null && !isObj(args.parameters)) {
@@ -84,7 +84,7 @@ export async function callMcp(run: TaskRun, args: JsonObject): Promise<Json> {
     if (timeoutMs === undefined) return await call;
     // A call the timeout overtakes is aborted, and its late rejection is expected.
     call.catch(() => undefined);
-    const timer = it.ports.timers.sleep(it.now() + timeoutMs, controller.signal).then(() => {
+    const timer = host.ports.timers.sleep(host.now() + timeoutMs, controller.signal).then(() => {
       throw WorkflowError.of('timeout', `task "${run.name}": MCP ${request.method} did not answer within ${timeoutMs} ms`, run.ref);
     });
     // Cancelled once the call settles; that rejection is expected and handled here.

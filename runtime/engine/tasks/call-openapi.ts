@@ -1,6 +1,6 @@
 import { WorkflowError } from '../errors.ts';
 import { performHttp } from '../http.ts';
-import type { TaskRun } from '../interpreter.ts';
+import type { TaskRun } from './host.ts';
 import type { Json, JsonObject } from '../types.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -34,7 +34,7 @@ export async function callOpenApi(run: TaskRun, args: JsonObject): Promise<Json>
   const docSpec = object(args.document);
   const endpoint = docSpec.endpoint ?? docSpec.uri;
   const documentUrl = typeof endpoint === 'string' ? endpoint : String(object(endpoint).uri ?? '');
-  const doc = object(await run.it.loadResource(endpoint, run.signal, run.ref));
+  const doc = object(await run.host.loadResource(endpoint, run.signal, run.ref));
   const operationId = String(args.operationId ?? '');
   for (const [path, item] of Object.entries(object(doc.paths))) {
     const pathItem = object(item);

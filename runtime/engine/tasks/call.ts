@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { WorkflowError } from '../errors.ts';
 import { expandUriTemplate, performHttp } from '../http.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import { rawContentUrl } from '../resources.ts';
 import type { Json, JsonObject, TaskDefinition } from '../types.ts';
 import { callMcp } from './call-mcp.ts';
@@ -10,16 +10,16 @@ import { callOpenApi } from './call-openapi.ts';
 /** `call`: http, openapi, asyncapi, mcp, or a function from `use.functions` or a catalog (`name:version@catalog`). */
 export async function callTask(run: TaskRun): Promise<TaskOutcome> {
   const target = run.def.call as string;
-  const args = (await run.it.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with'))) as JsonObject;
+  const args = (await run.host.evaluator.template((run.def.with ?? {}) as Json, run.input, run.vars, run.site('with'))) as JsonObject;
   switch (target) {
     case 'http':
-      return { output: await callHttp(run, args) };
+      return { kind: 'completed', output: await callHttp(run, args) };
     case 'openapi':
-      return { output: await callOpenApi(run, args) };
+      return { kind: 'completed', output: await callOpenApi(run, args) };
     case 'asyncapi':
-      return { output: await callAsyncApi(run, args) };
+      return { kind: 'completed', output: await callAsyncApi(run, args) };
     case 'mcp':
-      return { output: await callMcp(run, args) };
+      return { kind: 'completed', output: await callMcp(run, args) };
     case 'grpc':
     case 'a2a':
       throw WorkflowError.of('configuration', `task "${run.name}": call: ${target} is not supported by this runtime`, run.ref);
@@ -45,9 +45,9 @@ async function callHttp(run: TaskRun, args: JsonObject): Promise<Json> {
 }
 
 async function callAsyncApi(run: TaskRun, args: JsonObject): Promise<Json> {
-  const port = run.it.ports.asyncapi;
+  const port = run.host.ports.asyncapi;
   if (!port) throw WorkflowError.of('configuration', `task "${run.name}": call: asyncapi needs a messaging connector, and none is bound`, run.ref);
-  const document = port.document?.(args.document ?? null) ?? (await run.it.loadResource(args.document, run.signal, run.ref));
+  const document = port.document?.(args.document ?? null) ?? (await run.host.loadResource(args.document, run.signal, run.ref));
   const request = {
     document,
     operation: String(args.operation ?? args.operationRef ?? ''),
@@ -75,10 +75,10 @@ async function callAsyncApi(run: TaskRun, args: JsonObject): Promise<Json> {
 const CATALOG_REF = /^([A-Za-z0-9_-]+):([^@]+)@([A-Za-z0-9_-]+)$/;
 
 async function resolveFunction(run: TaskRun, target: string): Promise<TaskDefinition> {
-  const own = run.it.definition.use?.functions?.[target];
+  const own = run.host.definition.use?.functions?.[target];
   if (own) return own;
   if (/^https?:\/\//.test(target)) {
-    const fn = await run.it.loadResource(target, run.signal, run.ref);
+    const fn = await run.host.loadResource(target, run.signal, run.ref);
     return (typeof fn === 'string' ? parseYaml(fn) : fn) as TaskDefinition;
   }
   const m = CATALOG_REF.exec(target);
@@ -90,16 +90,16 @@ async function resolveFunction(run: TaskRun, target: string): Promise<TaskDefini
     );
   }
   const [, name, version, catalog] = m as unknown as [string, string, string, string];
-  const declared = run.it.definition.use?.catalogs?.[catalog];
+  const declared = run.host.definition.use?.catalogs?.[catalog];
   if (!declared && catalog === 'default') {
-    const fn = await run.it.ports.catalog?.resolve(name, version);
+    const fn = await run.host.ports.catalog?.resolve(name, version);
     if (!fn) throw WorkflowError.of('configuration', `function ${name}:${version} is not in the default catalog`, run.ref);
     return fn as TaskDefinition;
   }
   if (!declared) throw WorkflowError.of('configuration', `catalog "${catalog}" is not defined in use.catalogs`, run.ref);
   const endpoint = typeof declared.endpoint === 'string' ? { uri: declared.endpoint } : declared.endpoint;
   const uri = `${rawContentUrl(endpoint.uri).replace(/\/$/, '')}/functions/${name}/${version}/function.yaml`;
-  const fn = await run.it.loadResource({ ...endpoint, uri }, run.signal, run.ref);
+  const fn = await run.host.loadResource({ ...endpoint, uri }, run.signal, run.ref);
   return (typeof fn === 'string' ? parseYaml(fn) : fn) as TaskDefinition;
 }
 
@@ -107,7 +107,7 @@ async function resolveFunction(run: TaskRun, target: string): Promise<TaskDefini
 async function callFunction(run: TaskRun, target: string, args: JsonObject): Promise<TaskOutcome> {
   const fn = await resolveFunction(run, target);
   const ref = `${run.ref}/function`;
-  const outcome = await run.it.runTask(target, fn, ref, args, run.vars, run.signal);
-  run.it.commit(ref, outcome);
-  return { output: outcome.output };
+  const outcome = await run.host.runTask(target, fn, ref, args, run.vars, run.signal);
+  run.host.commit(ref, outcome);
+  return { kind: 'completed', output: outcome.output };
 }

@@ -1,5 +1,5 @@
 import { WorkflowError } from '../errors.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { Json, TaskList } from '../types.ts';
 
 interface ForStep {
@@ -23,7 +23,7 @@ export async function forTask(run: TaskRun): Promise<TaskOutcome> {
   const tasks = run.def.do as TaskList;
   let step = run.frame.step as ForStep | undefined;
   if (!step) {
-    const collection = await run.it.evaluator.evaluate(spec.in, run.input, run.vars, run.site('for.in'));
+    const collection = await run.host.evaluator.evaluate(spec.in, run.input, run.vars, run.site('for.in'));
     const items = Array.isArray(collection) ? collection : collection === null ? [] : typeof collection === 'object' ? Object.values(collection) : undefined;
     if (!items) throw WorkflowError.of('expression', `task "${run.name}": for.in must give an array, got ${typeof collection}`, run.ref, 'Expression error');
     step = { index: 0, items, data: run.input };
@@ -34,11 +34,11 @@ export async function forTask(run: TaskRun): Promise<TaskOutcome> {
     const index = step.index;
     const item = step.items[index]!;
     const vars = (name: string) => (name === each ? item : name === at ? index : run.vars(name));
-    if (whileExpr !== undefined && !(await run.it.evaluator.test(whileExpr, step.data, vars, run.site('while')))) break;
-    const result = await run.it.runList(listRef, tasks, step.data, vars, run.signal);
+    if (whileExpr !== undefined && !(await run.host.evaluator.test(whileExpr, step.data, vars, run.site('while')))) break;
+    const result = await run.host.runList(listRef, tasks, step.data, vars, run.signal);
     step.data = result.output;
     step.index = index + 1;
-    if (result.ended) return { output: step.data, ended: true };
+    if (result.kind === 'flow') return { kind: 'flow', directive: 'end', output: step.data };
   }
-  return { output: step.data };
+  return { kind: 'completed', output: step.data };
 }

@@ -1,5 +1,5 @@
 import { WorkflowError } from '../errors.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { Json, TaskList } from '../types.ts';
 
 /**
@@ -12,30 +12,30 @@ export async function forkTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.fork as { branches: TaskList; compete?: boolean };
   const compete = spec.compete === true;
   const step = (run.frame.step ??= { results: {} }) as { results: Record<string, Json>; winner?: number };
-  if (compete && step.winner !== undefined) return { output: step.results[step.winner]! };
+  if (compete && step.winner !== undefined) return { kind: 'completed', output: step.results[step.winner]! };
   const controller = new AbortController();
   const forward = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', forward, { once: true });
-  const it = run.it;
+  const host = run.host;
   const branches = spec.branches.map(async (item, index) => {
     if (Object.hasOwn(step.results, index)) return step.results[index]!;
     const [name, def] = Object.entries(item)[0]!;
     const ref = `${run.ref}/fork/branches/${index}/${name}`;
-    const outcome = await it.runTask(name, def, ref, run.input, run.vars, controller.signal);
+    const outcome = await host.runTask(name, def, ref, run.input, run.vars, controller.signal);
     if (controller.signal.aborted) throw controller.signal.reason;
-    it.commit(ref, outcome);
+    host.commit(ref, outcome);
     step.results[index] = outcome.output;
     if (compete) step.winner ??= index;
-    await it.checkpoint();
+    await host.checkpoint();
     return outcome.output;
   });
   try {
     if (compete) {
       const output = await Promise.any(branches);
       controller.abort(new Error('another branch won'));
-      return { output };
+      return { kind: 'completed', output };
     }
-    return { output: await Promise.all(branches) };
+    return { kind: 'completed', output: await Promise.all(branches) };
   } catch (error) {
     controller.abort(error);
     await Promise.allSettled(branches);

@@ -1,5 +1,5 @@
 /** The task types of DSL 1.0, one handler per file. */
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { TaskDefinition } from '../types.ts';
 import { callTask } from './call.ts';
 import { doTask } from './do.ts';

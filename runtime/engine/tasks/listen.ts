@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
 import { enclosedExpression } from '../evaluation.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { CloudEvent, Json, JsonObject, TaskList } from '../types.ts';
 
 interface CorrelationKey {
@@ -39,10 +39,10 @@ async function correlates(run: TaskRun, filter: EventFilter | undefined, event: 
   const fresh: JsonObject = {};
   for (const [key, def] of Object.entries(filter?.correlate ?? {})) {
     const from = enclosedExpression(def.from) ?? def.from;
-    const value = await run.it.evaluator.evaluate(from, event as unknown as Json, run.vars, run.site(`listen.correlate.${key}.from`));
+    const value = await run.host.evaluator.evaluate(from, event as unknown as Json, run.vars, run.site(`listen.correlate.${key}.from`));
     if (def.expect !== undefined) {
       const expect = typeof def.expect === 'string' ? enclosedExpression(def.expect) : undefined;
-      const expected = expect === undefined ? def.expect : await run.it.evaluator.evaluate(expect, run.input, run.vars, run.site(`listen.correlate.${key}.expect`));
+      const expected = expect === undefined ? def.expect : await run.host.evaluator.evaluate(expect, run.input, run.vars, run.site(`listen.correlate.${key}.expect`));
       if (!sameJson(value, expected)) return undefined;
     } else if (step.correlation && key in step.correlation) {
       if (!sameJson(value, step.correlation[key] ?? null)) return undefined;
@@ -92,7 +92,7 @@ export async function eventMatches(run: TaskRun, filter: EventFilter | undefined
     if (typeof expected === 'string') {
       const expression = enclosedExpression(expected);
       if (expression !== undefined) {
-        if (!(await run.it.evaluator.test(expression, event as unknown as Json, run.vars, run.site(`listen.to.with.${attribute}`)))) return false;
+        if (!(await run.host.evaluator.test(expression, event as unknown as Json, run.vars, run.site(`listen.to.with.${attribute}`)))) return false;
         continue;
       }
       if (actual === expected) continue;
@@ -118,7 +118,7 @@ function read(event: CloudEvent, mode: ListenSpec['read']): Json {
  */
 export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.listen as ListenSpec;
-  const it = run.it;
+  const host = run.host;
   const step = (run.frame.step ??= { events: [], matched: [] }) as ListenStep;
   const to = spec.to;
   const done = async (): Promise<boolean> => {
@@ -126,23 +126,21 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
     if (to.all) return to.all.every((_, i) => step.matched.includes(i));
     if (to.until === undefined) return step.events.length >= 1;
     if (typeof to.until === 'boolean') return !to.until && step.events.length >= 1;
-    if (typeof to.until === 'string') return step.events.length > 0 && (await it.evaluator.test(to.until, step.events, run.vars, run.site('listen.to.until')));
+    if (typeof to.until === 'string') return step.events.length > 0 && (await host.evaluator.test(to.until, step.events, run.vars, run.site('listen.to.until')));
     const last = step.events[step.events.length - 1] as unknown as CloudEvent | undefined;
     return last !== undefined && (await eventMatches(run, to.until, last));
   };
   if (!(await done())) {
-    const waiting = (it.state.waitingFor ??= { timers: [], listens: [] });
-    waiting.listens.push({ at: run.ref, to: to as unknown as Json });
-    if (it.state.status === 'running') it.state.status = 'waiting';
-    it.emitWorkflow('correlation-started', { task: run.ref });
-    await it.checkpoint();
+    const stopListening = host.listening(run.ref, to as unknown as Json);
+    host.emitWorkflow('correlation-started', { task: run.ref });
+    await host.checkpoint();
     const controller = new AbortController();
     const forward = () => controller.abort(run.signal.reason);
     run.signal.addEventListener('abort', forward, { once: true });
     try {
-      for await (const event of it.ports.events.subscribe({ instanceId: it.state.id, at: run.ref, to: to as unknown as Json, since: run.frame.startedAt! }, controller.signal)) {
+      for await (const event of host.ports.events.subscribe({ instanceId: host.instanceId, at: run.ref, to: to as unknown as Json, since: run.frame.startedAt! }, controller.signal)) {
         if (await accept(run, to, step, event)) {
-          await it.checkpoint();
+          await host.checkpoint();
           if (await done()) break;
         }
         // Stopped while jq answered: do not wait for another event.
@@ -152,21 +150,20 @@ export async function listenTask(run: TaskRun): Promise<TaskOutcome> {
     } finally {
       controller.abort();
       run.signal.removeEventListener('abort', forward);
-      waiting.listens = waiting.listens.filter((l) => l.at !== run.ref);
-      if (it.state.status === 'waiting') it.state.status = 'running';
+      stopListening();
     }
-    it.emitWorkflow('correlation-completed', { task: run.ref });
+    host.emitWorkflow('correlation-completed', { task: run.ref });
   }
   const consumed = (step.events as unknown as CloudEvent[]).map((e) => read(e, spec.read));
   const foreach = run.def.foreach as { item?: string; at?: string; do?: TaskList } | undefined;
-  if (!foreach?.do) return { output: consumed };
+  if (!foreach?.do) return { kind: 'completed', output: consumed };
   const outputs: Json[] = [];
   for (const [index, item] of consumed.entries()) {
     const vars = (name: string) => (name === (foreach.item ?? 'item') ? item : name === (foreach.at ?? 'index') ? index : run.vars(name));
-    const result = await it.runList(`${run.ref}/foreach/do`, foreach.do, item, vars, run.signal);
+    const result = await host.runList(`${run.ref}/foreach/do`, foreach.do, item, vars, run.signal);
     outputs.push(result.output);
   }
-  return { output: outputs };
+  return { kind: 'completed', output: outputs };
 }
 
 async function accept(run: TaskRun, to: ListenSpec['to'], step: ListenStep, event: CloudEvent): Promise<boolean> {

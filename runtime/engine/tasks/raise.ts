@@ -1,5 +1,5 @@
 import { WorkflowError } from '../errors.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { Json, JsonObject } from '../types.ts';
 
 /** `raise`: faults with the given error (inline, or by name from `use.errors`); fields may be expressions. */
@@ -7,11 +7,11 @@ export function raiseTask(run: TaskRun): TaskOutcome | Promise<TaskOutcome> {
   const spec = (run.def.raise as { error: string | JsonObject }).error;
   let error: JsonObject;
   if (typeof spec === 'string') {
-    const named = run.it.definition.use?.errors?.[spec];
+    const named = run.host.definition.use?.errors?.[spec];
     if (!named) throw WorkflowError.of('configuration', `error "${spec}" is not defined in use.errors`, run.ref);
     error = named;
   } else error = spec;
-  const value = run.it.evaluator.template(error as Json, run.input, run.vars, run.site('raise.error'));
+  const value = run.host.evaluator.template(error as Json, run.input, run.vars, run.site('raise.error'));
   return value instanceof Promise ? value.then((v) => raise(run, v as JsonObject)) : raise(run, value as JsonObject);
 }
 

@@ -1,5 +1,5 @@
 import { WorkflowError } from '../errors.ts';
-import { Interpreter, type TaskOutcome, type TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { ProcessResult } from '../ports.ts';
 import type { InstanceState, Json, JsonObject } from '../types.ts';
 
@@ -29,12 +29,12 @@ function processOutput(result: ProcessResult, mode: RunSpec['return'], run: Task
 /** `run`: a subflow, a JavaScript script (behind the script port, bound only where an administrator enabled scripts), or — only when an operator turned them on — a shell command or container. */
 export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const spec = run.def.run as RunSpec;
-  const it = run.it;
-  const evaluate = async (value: Json | undefined, field: string): Promise<Json> => (value === undefined ? null : it.evaluator.template(value, run.input, run.vars, run.site(field)));
-  if (spec.workflow) return { output: await runSubflow(run, spec) };
+  const host = run.host;
+  const evaluate = async (value: Json | undefined, field: string): Promise<Json> => (value === undefined ? null : host.evaluator.template(value, run.input, run.vars, run.site(field)));
+  if (spec.workflow) return { kind: 'completed', output: await runSubflow(run, spec) };
   if (spec.script) {
     const script = spec.script;
-    const scripts = it.ports.scripts;
+    const scripts = host.ports.scripts;
     if (!scripts) {
       throw WorkflowError.of(
         'configuration',
@@ -47,8 +47,8 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
       throw WorkflowError.of('configuration', `task "${run.name}": script language "${script.language}" is not supported (use javascript)`, run.ref);
     }
     let code = script.code;
-    if (code === undefined && script.source !== undefined) code = String(await it.loadResource(script.source, run.signal, run.ref));
-    const timeoutMs = run.frame.deadline === undefined ? DEFAULT_SCRIPT_TIMEOUT_MS : Math.max(1, run.frame.deadline - it.now());
+    if (code === undefined && script.source !== undefined) code = String(await host.loadResource(script.source, run.signal, run.ref));
+    const timeoutMs = run.frame.deadline === undefined ? DEFAULT_SCRIPT_TIMEOUT_MS : Math.max(1, run.frame.deadline - host.now());
     const request = {
       language: 'javascript',
       code: code ?? '',
@@ -59,17 +59,17 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
     const pending = scripts.run(request, run.signal);
     if (spec.await === false) {
       pending.catch(() => undefined);
-      return { output: run.input };
+      return { kind: 'completed', output: run.input };
     }
-    return { output: processOutput(await pending, spec.return, run, 'script') };
+    return { kind: 'completed', output: processOutput(await pending, spec.return, run, 'script') };
   }
   if (spec.shell || spec.container) {
     const what = spec.shell ? 'shell command' : 'container';
-    const processes = it.ports.processes;
-    if (it.options.allowProcesses && !processes) {
+    const processes = host.ports.processes;
+    if (host.allowProcesses && !processes) {
       throw WorkflowError.of('configuration', `task "${run.name}": run: ${spec.shell ? 'shell' : 'container'} is not available here: no process runner is bound to this runtime`, run.ref, 'Process execution unavailable');
     }
-    if (!it.options.allowProcesses || !processes) {
+    if (!host.allowProcesses || !processes) {
       throw WorkflowError.of(
         'configuration',
         `task "${run.name}": run: ${spec.shell ? 'shell' : 'container'} is turned off; an operator can enable it (meshflow run --allow-processes, or the worker's allowProcesses option)`,
@@ -89,9 +89,9 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
       : processes.container((await evaluate(spec.container as Json, 'run.container')) as JsonObject, run.signal);
     if (spec.await === false) {
       pending.catch(() => undefined);
-      return { output: run.input };
+      return { kind: 'completed', output: run.input };
     }
-    return { output: processOutput(await pending, spec.return, run, what) };
+    return { kind: 'completed', output: processOutput(await pending, spec.return, run, what) };
   }
   throw WorkflowError.of('configuration', `task "${run.name}": run needs one of workflow, script, shell or container`, run.ref);
 }
@@ -101,33 +101,33 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
  * parent's checkpoint carries it and a resumed parent resumes the child where it was.
  */
 async function runSubflow(run: TaskRun, spec: RunSpec): Promise<Json> {
-  const it = run.it;
+  const host = run.host;
   const ref = spec.workflow!;
-  const resolver = it.ports.workflows;
+  const resolver = host.ports.workflows;
   if (!resolver) throw WorkflowError.of('configuration', `task "${run.name}": no workflow resolver is bound, so subflows cannot be found`, run.ref);
   if (spec.await === false && resolver.start) {
     // The child's id is checkpointed before it starts, so a resumed parent starts it once.
     let detached = (run.frame.step as { detached?: string } | undefined)?.detached;
     if (!detached) {
-      detached = it.ports.ids.next();
+      detached = host.ports.ids.next();
       run.frame.step = { detached };
-      await it.checkpoint();
+      await host.checkpoint();
     }
-    const input = ref.input === undefined ? run.input : await it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
+    const input = ref.input === undefined ? run.input : await host.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
     await resolver.start({ namespace: ref.namespace, name: ref.name, version: ref.version }, input, detached);
     return run.input;
   }
   let child = (run.frame.step as { child?: InstanceState } | undefined)?.child;
   if (!child) {
     const definition = await resolver.resolve({ namespace: ref.namespace, name: ref.name, version: ref.version });
-    const input = ref.input === undefined ? run.input : await it.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
-    child = { version: 1, id: it.ports.ids.next(), status: 'pending', definition, input, context: {}, startedAt: it.now(), frames: {} };
+    const input = ref.input === undefined ? run.input : await host.evaluator.template(ref.input, run.input, run.vars, run.site('run.workflow.input'));
+    child = { version: 1, id: host.ports.ids.next(), status: 'pending', definition, input, context: {}, startedAt: host.now(), frames: {} };
     run.frame.step = { child: child as unknown as Json };
   }
-  const interpreter = new Interpreter(child, { ...it.options, childOf: { parent: it, frame: run.frame } });
-  const forward = () => interpreter.stop();
+  const childRun = host.runChild(child, run.frame);
+  const forward = () => childRun.stop();
   run.signal.addEventListener('abort', forward, { once: true });
-  const pending = interpreter.run();
+  const pending = childRun.done;
   if (spec.await === false) {
     pending.catch(() => undefined);
     return run.input;

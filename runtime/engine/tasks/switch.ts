@@ -1,4 +1,4 @@
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 
 type SwitchCase = { when?: string; then?: string };
 
@@ -43,12 +43,12 @@ export function switchTask(run: TaskRun): TaskOutcome | Promise<TaskOutcome> {
 
 /** Tries the cases from `from` on; a case that needs jq continues once it has answered. */
 function decide(run: TaskRun, { cases, fallback }: PlannedSwitch, from: number): TaskOutcome | Promise<TaskOutcome> {
-  const evaluator = run.it.evaluator;
+  const evaluator = run.host.evaluator;
   for (let i = from; i < cases.length; i++) {
     const c = cases[i]!;
     const holds = evaluator.test(c.when, run.input, run.vars, run.site(c.field));
-    if (holds instanceof Promise) return holds.then((h) => (h ? { output: run.input, then: c.then } : decide(run, { cases, fallback }, i + 1)));
-    if (holds) return { output: run.input, then: c.then };
+    if (holds instanceof Promise) return holds.then((h) => (h ? { kind: 'flow', directive: c.then, output: run.input } : decide(run, { cases, fallback }, i + 1)));
+    if (holds) return { kind: 'flow', directive: c.then, output: run.input };
   }
-  return fallback === undefined ? { output: run.input } : { output: run.input, then: fallback };
+  return fallback === undefined ? { kind: 'completed', output: run.input } : { kind: 'flow', directive: fallback, output: run.input };
 }

@@ -1,6 +1,6 @@
 import { durationMs } from '../duration.ts';
 import { sameErrorType, WorkflowError, type ProblemDetails } from '../errors.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { Json, JsonObject, TaskList } from '../types.ts';
 
 interface CatchSpec {
@@ -65,46 +65,46 @@ export function retryDelayMs(policy: JsonObject, attempt: number, random: () => 
  * counting and waits only what is left.
  */
 export async function tryTask(run: TaskRun): Promise<TaskOutcome> {
-  const it = run.it;
+  const host = run.host;
   const tryList = run.def.try as TaskList;
   const spec = (run.def.catch ?? {}) as CatchSpec;
   const step = (run.frame.step ??= { attempt: 0 }) as TryStep;
   const errorName = spec.as ?? 'error';
   const handle = async (problem: Json): Promise<TaskOutcome> => {
-    if (!spec.do) return { output: run.input };
+    if (!spec.do) return { kind: 'completed', output: run.input };
     const vars = (name: string) => (name === errorName || name === 'error' ? problem : run.vars(name));
-    return it.runList(`${run.ref}/catch/do`, spec.do, run.input, vars, run.signal);
+    return host.runList(`${run.ref}/catch/do`, spec.do, run.input, vars, run.signal);
   };
   if (step.caught !== undefined) return handle(step.caught);
   for (;;) {
     if (step.retryAt !== undefined) {
-      await it.sleepUntil(step.retryAt, run.ref, run.signal);
+      await host.sleepUntil(step.retryAt, run.ref, run.signal);
       delete step.retryAt;
     }
     try {
-      return await it.runList(`${run.ref}/try`, tryList, run.input, run.vars, run.signal);
+      return await host.runList(`${run.ref}/try`, tryList, run.input, run.vars, run.signal);
     } catch (error) {
       if (!(error instanceof WorkflowError)) throw error;
-      it.clearFrames(`${run.ref}/try`);
+      host.clearFrames(`${run.ref}/try`);
       const problem = error.problem;
       const value = problem as unknown as Json;
       const vars = (name: string) => (name === errorName || name === 'error' ? value : run.vars(name));
       if (!errorMatches(spec.errors?.with, problem)) throw error;
       // The catch conditions are about the error: it is their input (as in the reference runtimes).
-      if (spec.when !== undefined && !(await it.evaluator.test(spec.when, value, vars, run.site('catch.when')))) throw error;
-      if (spec.exceptWhen !== undefined && (await it.evaluator.test(spec.exceptWhen, value, vars, run.site('catch.exceptWhen')))) throw error;
+      if (spec.when !== undefined && !(await host.evaluator.test(spec.when, value, vars, run.site('catch.when')))) throw error;
+      if (spec.exceptWhen !== undefined && (await host.evaluator.test(spec.exceptWhen, value, vars, run.site('catch.exceptWhen')))) throw error;
       const policy = retryPolicy(run, spec.retry);
       const decision = policy ? await retryDecision(run, policy, step.attempt, value, vars) : 'handle';
       if (decision === 'exhausted') throw error;
       if (policy && decision === 'retry') {
         step.attempt += 1;
-        step.retryAt = it.now() + retryDelayMs(policy, step.attempt, it.random, run.ref);
-        it.emitTask('retried', run.ref, { attempt: step.attempt });
-        await it.checkpoint();
+        step.retryAt = host.now() + retryDelayMs(policy, step.attempt, host.random, run.ref);
+        host.emitTask('retried', run.ref, { attempt: step.attempt });
+        await host.checkpoint();
         continue;
       }
       step.caught = value;
-      await it.checkpoint();
+      await host.checkpoint();
       return handle(value);
     }
   }
@@ -112,7 +112,7 @@ export async function tryTask(run: TaskRun): Promise<TaskOutcome> {
 
 function retryPolicy(run: TaskRun, retry: string | JsonObject | undefined): JsonObject | undefined {
   if (typeof retry !== 'string') return retry;
-  const named = run.it.definition.use?.retries?.[retry];
+  const named = run.host.definition.use?.retries?.[retry];
   if (!named) throw WorkflowError.of('configuration', `retry policy "${retry}" is not defined in use.retries`, run.ref);
   return named;
 }
@@ -124,11 +124,11 @@ function retryPolicy(run: TaskRun, retry: string | JsonObject | undefined): Json
  * `limit.attempt.count` counts retries after the first try; `limit.duration` bounds the whole try task.
  */
 async function retryDecision(run: TaskRun, policy: JsonObject, attempt: number, error: Json, vars: (name: string) => Json | undefined): Promise<'retry' | 'handle' | 'exhausted'> {
-  const it = run.it;
-  if (typeof policy.when === 'string' && !(await it.evaluator.test(policy.when, error, vars, run.site('catch.retry.when')))) return 'handle';
-  if (typeof policy.exceptWhen === 'string' && (await it.evaluator.test(policy.exceptWhen, error, vars, run.site('catch.retry.exceptWhen')))) return 'handle';
+  const host = run.host;
+  if (typeof policy.when === 'string' && !(await host.evaluator.test(policy.when, error, vars, run.site('catch.retry.when')))) return 'handle';
+  if (typeof policy.exceptWhen === 'string' && (await host.evaluator.test(policy.exceptWhen, error, vars, run.site('catch.retry.exceptWhen')))) return 'handle';
   const limit = (policy.limit ?? {}) as { attempt?: { count?: number; duration?: Json }; duration?: Json };
   if (limit.attempt?.count !== undefined && attempt >= limit.attempt.count) return 'exhausted';
-  if (limit.duration !== undefined && it.now() - run.frame.startedAt! >= durationMs(limit.duration, run.ref)) return 'exhausted';
+  if (limit.duration !== undefined && host.now() - run.frame.startedAt! >= durationMs(limit.duration, run.ref)) return 'exhausted';
   return 'retry';
 }

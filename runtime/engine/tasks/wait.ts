@@ -1,5 +1,5 @@
 import { durationMs } from '../duration.ts';
-import type { TaskOutcome, TaskRun } from '../interpreter.ts';
+import type { TaskOutcome, TaskRun } from './host.ts';
 import type { Json } from '../types.ts';
 
 /**
@@ -8,8 +8,8 @@ import type { Json } from '../types.ts';
  */
 export async function waitTask(run: TaskRun): Promise<TaskOutcome> {
   const step = (run.frame.step ??= {
-    until: run.frame.startedAt! + durationMs(await run.it.evaluator.template(run.def.wait as Json, run.input, run.vars, run.site('wait')), run.ref),
+    until: run.frame.startedAt! + durationMs(await run.host.evaluator.template(run.def.wait as Json, run.input, run.vars, run.site('wait')), run.ref),
   });
-  await run.it.sleepUntil(step.until as number, run.ref, run.signal);
-  return { output: run.input };
+  await run.host.sleepUntil(step.until as number, run.ref, run.signal);
+  return { kind: 'completed', output: run.input };
 }

@@ -11,7 +11,7 @@ import { Engine, WorkflowError, type CloudEvent, type InstanceState, type RunHan
 import type { Logger } from '../log.ts';
 import type { FlowDefinitions } from './definitions.ts';
 import { saveState, type ClaimedRun, type RunStore } from './run-store.ts';
-import type { WorkflowTrigger } from './triggers.ts';
+import type { WorkflowTrigger } from '../../runs/triggers.ts';
 import { traceContextOf, tracedHttp } from '../../events/tracing.ts';
 import { runPorts, type StepRecorder, type WorkerPortsDeps } from './worker-ports.ts';
 

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { DeliveryQueue, EVENT_COLUMNS, toRecord, type ClaimedDelivery, type EventRow } from '../../events/delivery-queue.ts';
 import type { Logger } from '../log.ts';
-import type { EventTest } from './triggers.ts';
+import type { EventTest } from '../../runs/triggers.ts';
 
 /** How long a `schedule.on.all` event waits unclaimed for the rest of its set; a new matching event wakes it sooner. */
 const PARK_MS = 60 * 60 * 1000;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cancelRun, resumeRun, suspendRun } from '@/runtime/worker/workflows/control';
+import { cancelRun, resumeRun, suspendRun } from '@/runtime/runs/control';
 import { waitFor } from '@/test/helpers/databases';
 import { deploy, post, startSink, startWorker, structured, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { Engine } from '@/runtime/engine/engine';
-import type { RunResult } from '@/runtime/engine/interpreter';
+import type { RunResult } from '@/runtime/engine/types';
 import type { EnginePorts } from '@/runtime/engine/ports';
 import { createFakePorts, type FakePorts, type HttpRoute } from '@/runtime/engine/testing/fake-ports';
 import type { Json, WorkflowDocument } from '@/runtime/engine/types';

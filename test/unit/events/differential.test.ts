@@ -25,7 +25,7 @@ import { planFromDocument } from '@/runtime/events/plan';
 import { Subscription } from '@/runtime/events/subscriptions';
 import { nodeDefinitions } from '@/runtime/nodes';
 import { isSourceDefinition } from '@/runtime/nodes/types';
-import { CompiledTrigger, workflowTrigger } from '@/runtime/worker/workflows/triggers';
+import { CompiledTrigger, workflowTrigger } from '@/runtime/runs/triggers';
 
 const TARGET = 'http://127.0.0.1:9/orders';
 

@@ -4,9 +4,9 @@
  * and is consumed by that listen. The filters read the same way as a pipeline's
  * (runtime/events/plan.ts), so a workflow and a pipeline with the same trigger see the same events.
  */
-import type { CloudEventRecord } from '../../events/cloudevent.ts';
-import { Deployment } from '../../compiler/deployment.ts';
-import { readIngress, readListen, sourceTask, withToFilter } from '../../events/plan.ts';
+import type { CloudEventRecord } from '../events/cloudevent.ts';
+import { Deployment } from '../compiler/deployment.ts';
+import { readIngress, readListen, sourceTask, withToFilter } from '../events/plan.ts';
 import {
   BatchedFilter,
   SubscriptionSet,
@@ -18,8 +18,8 @@ import {
   type HookBinding,
   type Routing,
   type Subscription,
-} from '../../events/subscriptions.ts';
-import type { SubscriptionFilter } from '../../expressions/filters/index.ts';
+} from '../events/subscriptions.ts';
+import type { SubscriptionFilter } from '../expressions/filters/index.ts';
 
 export interface WorkflowTrigger {
   ingress: string[] | 'any';
