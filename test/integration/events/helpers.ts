@@ -190,3 +190,19 @@ export async function loggedInJetStream(prefix: string): Promise<number> {
     await nc.close();
   }
 }
+
+/** Deliveries left in the JetStream work queue under `prefix`, by deployment. */
+export async function backlogInJetStream(prefix: string): Promise<Map<string, number>> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const info = await (await jetstreamManager(nc)).streams.info(`${prefix}_DELIVERIES`, { subjects_filter: `${prefix}.deliver.>` });
+    const counts = new Map<string, number>();
+    for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
+      const id = subject.slice(subject.lastIndexOf('.') + 1);
+      counts.set(id, (counts.get(id) ?? 0) + n);
+    }
+    return counts;
+  } finally {
+    await nc.close();
+  }
+}
