@@ -14,6 +14,12 @@ import { JetStreamDeliveries } from './deliveries.ts';
 import { recordEvents, type LoggedEvent } from './records.ts';
 import { ensureStreams, names, type JetStreamSettings } from './streams.ts';
 
+/** SQLSTATE classes 22 (data exception) and 54 (limits): what one event holds, not an outage. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
+}
+
 type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
 export interface JetStreamBackendOptions extends JetStreamSettings {
@@ -67,20 +73,31 @@ export async function startJetStreamBackend(options: JetStreamBackendOptions): P
   const write = async () => {
     while (pending.length > 0) {
       const batch = pending.splice(0, 1_000);
-      const logged: LoggedEvent[] = [];
+      const read: { msg: JsMsg; logged: LoggedEvent }[] = [];
       for (const msg of batch) {
         try {
-          logged.push(JSON.parse(decoder.decode(msg.data)) as LoggedEvent);
+          read.push({ msg, logged: JSON.parse(decoder.decode(msg.data)) as LoggedEvent });
         } catch {
           msg.term();
         }
       }
+      const logged = read.map((r) => r.logged);
       try {
         await recordEvents(options.pool, logged);
-        for (const msg of batch) msg.ack();
+        for (const r of read) r.msg.ack();
       } catch (error) {
-        options.log('warn', 'recording events in PostgreSQL failed; retrying', { count: batch.length, error: (error as Error).message });
-        for (const msg of batch) msg.nak(1_000);
+        if (!isDataError(error)) {
+          options.log('warn', 'recording events in PostgreSQL failed; retrying', { count: batch.length, error: (error as Error).message });
+          for (const r of read) r.msg.nak(1_000);
+          continue;
+        }
+        // One event PostgreSQL refuses (ingress validation should have) must not hold up the rest: one at a time.
+        for (const r of read) {
+          await recordEvents(options.pool, [r.logged]).catch((refused: Error) =>
+            options.log('error', 'an event PostgreSQL refuses is kept in JetStream only (delivered, not listed in the studio)', { error: refused.message }),
+          );
+          r.msg.ack();
+        }
       }
     }
   };

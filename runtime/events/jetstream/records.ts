@@ -84,14 +84,20 @@ export interface OutcomeRecord {
 }
 
 const OUTCOMES = `
-INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, error, task, reason, output, "durationMs", "stepsMs", "at")
-SELECT e.seq, x."deploymentId", x.outcome, x.attempt, x.error, x.task, x.reason, x.output, x.duration, x.steps, LOCALTIMESTAMP
-  FROM jsonb_to_recordset($1::jsonb) AS x(source text, id text, "deploymentId" text, outcome text, attempt int, error text, task text, reason text,
-                                           output jsonb, duration float8, steps float8)
-  JOIN event e ON e.source = x.source AND e.id = x.id`;
+WITH x AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(i int, source text, id text, "deploymentId" text, outcome text, attempt int, error text, task text,
+                                                   reason text, output jsonb, duration float8, steps float8)
+), found AS (
+  SELECT x.*, e.seq FROM x JOIN event e ON e.source = x.source AND e.id = x.id
+), ins AS (
+  INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, error, task, reason, output, "durationMs", "stepsMs", "at")
+  SELECT seq, "deploymentId", outcome, attempt, error, task, reason, output, duration, steps, LOCALTIMESTAMP FROM found
+)
+SELECT i FROM x WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.i = x.i)`;
 
-function outcomeRow(o: OutcomeRecord) {
+function outcomeRow(o: OutcomeRecord, i: number) {
   return {
+    i,
     source: o.logged.event.source,
     id: o.logged.event.id,
     deploymentId: o.deploymentId,
@@ -106,11 +112,16 @@ function outcomeRow(o: OutcomeRecord) {
   };
 }
 
-/** Records outcomes, their events first (the recorder may not have written them yet). */
+/** Records outcomes; those whose event the recorder has not written yet get it written first, then go in. */
 export async function recordOutcomes(pool: pg.Pool, outcomes: OutcomeRecord[]): Promise<void> {
   if (outcomes.length === 0) return;
-  await recordEvents(pool, outcomes.map((o) => o.logged));
-  await pool.query({ name: 'meshflow-js-record-outcomes', text: OUTCOMES, values: [JSON.stringify(outcomes.map(outcomeRow))] });
+  const insert = (batch: OutcomeRecord[]) =>
+    pool.query<{ i: number }>({ name: 'meshflow-js-record-outcomes', text: OUTCOMES, values: [JSON.stringify(batch.map(outcomeRow))] });
+  const { rows: missing } = await insert(outcomes);
+  if (missing.length === 0) return;
+  const rest = missing.map((m) => outcomes[m.i]!);
+  await recordEvents(pool, rest.map((o) => o.logged));
+  await insert(rest);
 }
 
 /** A dead letter (and the failed attempt, when there was one), in one transaction once the event is recorded. */
