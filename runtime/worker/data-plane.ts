@@ -341,8 +341,9 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
           }));
         log('info', drained && jetStreamDrained ? 'deliveries drained' : 'drain deadline reached; the rest handed back', { inFlight, released, drainMs: options.drainMs });
       }
-      await jetStream?.close().catch((error: Error) => log('warn', 'closing the JetStream connection failed', { error: error.message }));
       await executor.stop();
+      // After the executor: a stopping run may still append lifecycle events.
+      await jetStream?.close().catch((error: Error) => log('warn', 'closing the JetStream connection failed', { error: error.message }));
       await brokers.close();
       await secrets.stop();
       deliverer.close();
