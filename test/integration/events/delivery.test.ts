@@ -252,7 +252,10 @@ describe.each(backends)('delivery on %s', (backend) => {
     // The studio's records are in PostgreSQL on both.
     expect(outcomes).toBeGreaterThan(0);
     if (backend === 'jetstream') {
-      expect(await loggedInJetStream(prefix)).toBeGreaterThan(40);
+      const log = await loggedInJetStream(prefix);
+      expect(log.messages).toBeGreaterThan(40);
+      // The worker's settings: memory storage (as the suite asks), one replica, the retention and duplicate window by default.
+      expect(log).toMatchObject({ storage: 'memory', replicas: 1, maxAgeMs: 168 * 3_600_000, dedupeWindowMs: 3_600_000 });
       // No pipeline delivery went through PostgreSQL's queue (the replay above did, by design, and is done).
       expect(pending).toBe(0);
     }

@@ -181,11 +181,18 @@ export async function dropStreams(prefix: string): Promise<void> {
   }
 }
 
-/** How many events the JetStream log under `prefix` holds. */
-export async function loggedInJetStream(prefix: string): Promise<number> {
+/** The JetStream event log under `prefix`: how many events it holds, and how it is kept. */
+export async function loggedInJetStream(prefix: string): Promise<{ messages: number; storage: string; replicas: number; maxAgeMs: number; dedupeWindowMs: number }> {
   const nc = await connect({ servers: NATS_URL });
   try {
-    return (await (await jetstreamManager(nc)).streams.info(`${prefix}_EVENTS`)).state.messages;
+    const info = await (await jetstreamManager(nc)).streams.info(`${prefix}_EVENTS`);
+    return {
+      messages: info.state.messages,
+      storage: info.config.storage,
+      replicas: info.config.num_replicas,
+      maxAgeMs: info.config.max_age / 1e6,
+      dedupeWindowMs: (info.config.duplicate_window ?? 0) / 1e6,
+    };
   } finally {
     await nc.close();
   }
