@@ -23,6 +23,8 @@ const PREFIXES = ['ce-'];
 class CheckedTransport extends NodeTransport {
   override async connect(hp: { hostname: string; port: number; tlsName: string }, options: NodeConnectionOptions): Promise<void> {
     const host = hp.hostname.replace(/^\[|\]$/g, '');
+    // The product's own event backend, as the operator configured it: not a flow's connection.
+    if (options.name === EVENT_BACKEND_CLIENT && [host, hp.tlsName].some((h) => h && trustedServers.has(`${h.toLowerCase()}:${hp.port}`))) return super.connect(hp, options);
     let address: string | undefined;
     try {
       [address] = await egressPolicy().check(host, hp.port);
@@ -35,6 +37,32 @@ class CheckedTransport extends NodeTransport {
     // A name the client did not resolve itself (it does unless told not to) goes to its checked address.
     return super.connect(net.isIP(host) ? hp : { hostname: address!, port: hp.port, tlsName: hp.tlsName || host }, options);
   }
+}
+
+/** The client name of the event backend's connection, the one connection the policy does not check. */
+const EVENT_BACKEND_CLIENT = 'meshflow-event-backend';
+/** `host:port` of the servers MESHFLOW_NATS_URL names. */
+const trustedServers = new Set<string>();
+
+/**
+ * The connection of the JetStream event backend (MESHFLOW_NATS_URL): the servers the operator
+ * configured are dialled without the egress policy (which lists them among the product's own
+ * services, refused to flows); any other server a cluster advertises is checked as usual.
+ */
+export function natsConnectEventBackend(servers: string[], options: Omit<NodeConnectionOptions, 'servers' | 'name'> = {}): Promise<NatsConnection> {
+  const hostPorts = servers.map((s) => {
+    const url = new URL(s);
+    return { url, hostPort: `${url.hostname.replace(/^\[|\]$/g, '').toLowerCase()}:${url.port || '4222'}` };
+  });
+  for (const { hostPort } of hostPorts) trustedServers.add(hostPort);
+  const first = hostPorts[0]?.url;
+  return natsConnect({
+    ...options,
+    name: EVENT_BACKEND_CLIENT,
+    servers: hostPorts.map((h) => h.hostPort),
+    ...(first?.username ? { user: decodeURIComponent(first.username) } : {}),
+    ...(first?.password ? { pass: decodeURIComponent(first.password) } : {}),
+  });
 }
 
 /**

@@ -450,6 +450,16 @@ function ownEndpointsFrom(env: Record<string, string | undefined>): OwnEndpoint[
       // The environment's own validation reports a malformed DATABASE_URL.
     }
   }
+  if (env.MESHFLOW_EVENT_BACKEND === 'jetstream') {
+    for (const entry of (env.MESHFLOW_NATS_URL ?? 'nats://127.0.0.1:4222').split(',')) {
+      try {
+        const url = new URL(entry.trim());
+        own.push({ what: "the product's event backend (NATS JetStream)", host: url.hostname, port: port(url.port, 4222)! });
+      } catch {
+        // Reported by the worker's settings.
+      }
+    }
+  }
   const embedded = port(env.MESHFLOW_EMBEDDED_PG_PORT);
   if (embedded) own.push({ what: "the product's database", host: '127.0.0.1', port: embedded });
   own.push({ what: 'the studio', host: '127.0.0.1', port: port(env.PORT, 3000)! });

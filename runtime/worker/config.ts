@@ -57,6 +57,34 @@ export const workerConfigSchema = z.object({
     .string()
     .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes encoded as base64')
     .optional(),
+  /** Where the durable event log and the delivery work live: PostgreSQL (the default) or NATS JetStream. */
+  MESHFLOW_EVENT_BACKEND: z.enum(['postgres', 'jetstream'], { error: 'must be postgres or jetstream' }).default('postgres'),
+  /** The NATS servers of the JetStream backend, comma-separated nats:// URLs (credentials in the URL). */
+  MESHFLOW_NATS_URL: z
+    .string()
+    .default('nats://127.0.0.1:4222')
+    .superRefine((value, ctx) => {
+      for (const entry of value.split(',').map((e) => e.trim())) {
+        let url: URL | undefined;
+        try {
+          url = new URL(entry);
+        } catch {
+          // Reported below.
+        }
+        if (!url || !['nats:', 'tls:'].includes(url.protocol) || !url.hostname) ctx.addIssue({ code: 'custom', message: `"${entry}" must be a nats:// URL such as nats://127.0.0.1:4222` });
+      }
+    }),
+  /** Names of the JetStream streams and consumers start with it (letters, digits, _ and -): one per installation. */
+  MESHFLOW_JETSTREAM_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1 to 32 letters, digits, _ or - (it names streams, consumers and subjects)')
+    .default('MESHFLOW'),
+  /** Where JetStream keeps the streams: `file` (survives a server restart) or `memory`. */
+  MESHFLOW_JETSTREAM_STORAGE: z.enum(['file', 'memory'], { error: 'must be file or memory' }).default('file'),
+  /** Copies of each stream in a JetStream cluster (1 on a single server; 3 or 5 in a cluster). */
+  MESHFLOW_JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** How long a `(source, id)` is remembered for dropping repeats (the stream's duplicate window). */
+  MESHFLOW_JETSTREAM_DEDUPE_WINDOW_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   ...egressSettings,
   /** Scripts (off by default) and the budgets of scripts and expressions: see sandbox-settings.ts. */
   ...sandboxSettingsShape,

@@ -20,7 +20,7 @@ import { decryptSecrets } from '../connectors/secrets.ts';
 import { ChannelListener } from './channel-listener';
 import type { CatalogGate } from '../catalog/gate.ts';
 import { IngressError } from '../events/cloudevent.ts';
-import type { EventLog } from '../events/event-log.ts';
+import type { EventAppender } from '../events/backend.ts';
 import type { SubscriptionSet } from '../events/subscriptions.ts';
 import type { ActiveDeployment } from './deployments.ts';
 import type { Logger } from './log.ts';
@@ -34,7 +34,7 @@ const STATS_EVERY_MS = 1_000;
 export interface ConnectorHostDeps {
   pool: pg.Pool;
   connectionString: string;
-  eventLog: EventLog;
+  eventLog: EventAppender;
   subscriptions: () => SubscriptionSet;
   log: Logger;
   workerId: string;

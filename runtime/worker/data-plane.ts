@@ -8,7 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { deploymentOf, type Deployment } from '../compiler/deployment.ts';
 import { backlogByDeployment } from '../events/delivery-queue.ts';
+import type { EventAppender } from '../events/backend.ts';
 import { EventLog, sweepEventLog } from '../events/event-log.ts';
+import { startJetStreamBackend, type JetStreamBackend } from '../events/jetstream/backend.ts';
 import { HttpDeliverer } from '../events/http-delivery.ts';
 import { countRouting, createMetrics } from '../events/metrics.ts';
 import { planFromDocument, type DeploymentPlan } from '../events/plan.ts';
@@ -146,6 +148,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
   // Every routed deployment reports a backlog, zero included: autoscalers need the series to exist.
   const metrics = createMetrics(async () => {
     const counts = await backlogByDeployment(pool);
+    if (jetStream) for (const [id, n] of await jetStream.deliveries.backlog()) counts.set(id, (counts.get(id) ?? 0) + n);
     for (const s of current.subscriptions) if (!counts.has(s.deployment.id)) counts.set(s.deployment.id, 0);
     return counts;
   });
@@ -164,6 +167,30 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       adopt: (deliveries, reserved) => loop.adopt(deliveries, reserved),
     },
   });
+  // With MESHFLOW_EVENT_BACKEND=jetstream, pipeline events and their deliveries go through JetStream;
+  // events for workflow deployments and studio replays keep to PostgreSQL (runs start from there).
+  let jetStream: JetStreamBackend | undefined;
+  let jetStreamLoop: DeliveryLoop | undefined;
+  if (config.MESHFLOW_EVENT_BACKEND === 'jetstream') {
+    jetStream = await startJetStreamBackend({
+      servers: config.MESHFLOW_NATS_URL.split(',').map((s) => s.trim()),
+      prefix: config.MESHFLOW_JETSTREAM_PREFIX,
+      storage: config.MESHFLOW_JETSTREAM_STORAGE,
+      replicas: config.MESHFLOW_JETSTREAM_REPLICAS,
+      retentionMs: config.MESHFLOW_EVENT_RETENTION_HOURS * 3_600_000,
+      dedupeWindowMs: config.MESHFLOW_JETSTREAM_DEDUPE_WINDOW_MS,
+      leaseMs: config.MESHFLOW_DELIVERY_LEASE_MS,
+      pool,
+      concurrency: config.MESHFLOW_DELIVERY_CONCURRENCY,
+      postgres: eventLog,
+      isPipeline: (deploymentId) => pipelines.has(deploymentId),
+      wake: () => jetStreamLoop?.wake(),
+      onCommit: (size) => metrics.commitBatch.observe(size),
+      onStored: (entries) => countRouting(metrics, entries, (deploymentId) => pipelines.get(deploymentId)),
+      log,
+    });
+  }
+  const appender: EventAppender = jetStream?.appender ?? eventLog;
   const secretKey = config.MESHFLOW_SECRET_KEY === undefined ? undefined : Buffer.from(config.MESHFLOW_SECRET_KEY, 'base64');
   // `$secrets` and webhook keys come from the secrets users defined, never from this process's environment.
   const secrets = new SecretStore({ pool, connectionString: config.DATABASE_URL, secretKey, log });
@@ -176,7 +203,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     definitions,
     ports: {
       pool,
-      eventLog,
+      eventLog: appender,
       routing: () => current,
       secrets,
       workflows: definitions,
@@ -220,6 +247,18 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     pollMs: config.MESHFLOW_DELIVERY_POLL_MS,
   });
 
+  if (jetStream) {
+    jetStreamLoop = new DeliveryLoop({
+      queue: jetStream.deliveries,
+      deliverer,
+      subscriptionFor,
+      metrics,
+      log,
+      concurrency: config.MESHFLOW_DELIVERY_CONCURRENCY,
+      pollMs: config.MESHFLOW_DELIVERY_POLL_MS,
+    });
+  }
+
   const catalog = new CatalogGate(pool, log);
   await catalog.start();
   // Broker sources start once their flow's subscription is in place, so no event goes unrouted.
@@ -227,7 +266,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
     catalog,
     pool,
     connectionString: config.DATABASE_URL,
-    eventLog,
+    eventLog: appender,
     subscriptions: () => current,
     log,
     workerId: config.MESHFLOW_WORKER_ID,
@@ -242,6 +281,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
   connectors.setDeployments(deps.watcher.list());
   await connectors.start();
   loop.start();
+  jetStreamLoop?.start();
   executor.start();
   scheduler.start();
 
@@ -268,7 +308,7 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
 
   const handle = createIngress({
     subscriptions: () => current,
-    eventLog,
+    eventLog: appender,
     metrics,
     secrets: secrets.lookup,
     maxBodyBytes: config.MESHFLOW_MAX_EVENT_BYTES,
@@ -285,16 +325,25 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       await scheduler.stop();
       await connectors.stop();
       await catalog.stop();
-      const inFlight = loop.inFlightCount;
-      const drained = await loop.stop(options?.drainMs);
+      const inFlight = loop.inFlightCount + (jetStreamLoop?.inFlightCount ?? 0);
+      const [drained, jetStreamDrained] = await Promise.all([loop.stop(options?.drainMs), jetStreamLoop?.stop(options?.drainMs) ?? true]);
+      // JetStream: what this worker still holds goes back (nak), due at once for the other workers.
+      const handedBack = (await jetStream?.release().catch((error: Error) => {
+        log('warn', 'handing back JetStream deliveries failed; they go out again when their ack wait ends', { error: error.message });
+        return 0;
+      })) ?? 0;
       if (options?.drainMs !== undefined) {
-        const released = await releaseDeliveryLeases(pool, config.MESHFLOW_WORKER_ID).catch((error: Error) => {
-          log('warn', 'handing back deliveries failed; they go out again when their lease ends', { error: error.message });
-          return 0;
-        });
-        log('info', drained ? 'deliveries drained' : 'drain deadline reached; the rest handed back', { inFlight, released, drainMs: options.drainMs });
+        const released =
+          handedBack +
+          (await releaseDeliveryLeases(pool, config.MESHFLOW_WORKER_ID).catch((error: Error) => {
+            log('warn', 'handing back deliveries failed; they go out again when their lease ends', { error: error.message });
+            return 0;
+          }));
+        log('info', drained && jetStreamDrained ? 'deliveries drained' : 'drain deadline reached; the rest handed back', { inFlight, released, drainMs: options.drainMs });
       }
       await executor.stop();
+      // After the executor: a stopping run may still append lifecycle events.
+      await jetStream?.close().catch((error: Error) => log('warn', 'closing the JetStream connection failed', { error: error.message }));
       await brokers.close();
       await secrets.stop();
       deliverer.close();

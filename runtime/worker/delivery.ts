@@ -5,7 +5,8 @@
  * batches; failures are retried with the target's backoff or moved to the dead letters.
  */
 import { TransformError } from '../expressions/transforms/index.ts';
-import type { ClaimedDelivery, CompletedDelivery, DeliveryQueue } from '../events/delivery-queue.ts';
+import type { DeliveryWork } from '../events/backend.ts';
+import type { ClaimedDelivery, CompletedDelivery } from '../events/delivery-queue.ts';
 import { backoffMs, buildRequest, type HttpDeliverer } from '../events/http-delivery.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
 import { RateLimiter } from '../events/rate-limit.ts';
@@ -15,7 +16,7 @@ import type { Logger } from './log.ts';
 import { within } from './drain.ts';
 
 export interface DeliveryLoopDeps {
-  queue: DeliveryQueue;
+  queue: DeliveryWork;
   deliverer: HttpDeliverer;
   /** The subscription of a deployment, or why there is none (a stopped non-pipeline, a deleted one). */
   subscriptionFor: (deploymentId: string) => Promise<Subscription | string>;

@@ -11,7 +11,8 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogGate } from '../catalog/gate.ts';
 import { IngressError, type CloudEventRecord } from '../events/cloudevent.ts';
-import type { AppendOutcome, EventLog } from '../events/event-log.ts';
+import type { EventAppender } from '../events/backend.ts';
+import type { AppendOutcome } from '../events/event-log.ts';
 import { eventsFromRequest } from '../events/http-binding.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
 import type { SubscriptionSet } from '../events/subscriptions.ts';
@@ -22,7 +23,7 @@ import type { Logger } from './log.ts';
 
 export interface IngressDeps {
   subscriptions: () => SubscriptionSet;
-  eventLog: EventLog;
+  eventLog: EventAppender;
   metrics: DataPlaneMetrics;
   secrets: SecretLookup;
   maxBodyBytes: number;

@@ -64,7 +64,7 @@ if (config.MESHFLOW_WORKER_MIGRATE) {
 
 const watcher = new DeploymentWatcher(pool, config.DATABASE_URL, log);
 await watcher.start();
-const dataPlane = await startDataPlane({ pool, watcher, config, log });
+const dataPlane = await startDataPlane({ pool, watcher, config, log }).catch((error: Error) => fail(error.message));
 
 const server = createWorkerServer({
   workerId: config.MESHFLOW_WORKER_ID,

@@ -1,12 +1,16 @@
 /**
- * `npm run bench:pipeline`: webhook → data-pattern filter (70 % pass) → jq transform → HTTP
- * sink on localhost, through a real worker on a scratch database, driven by autocannon at 50
- * connections for 15 s; the same flow as a workflow (schedule.on + `call: http`, one engine run
+ * `npm run bench:pipeline [-- --backend postgres|jetstream] [-- --workers N]`: webhook →
+ * data-pattern filter (70 % pass) → jq transform → HTTP sink on localhost, through N real
+ * workers (default 1) on a scratch database, autocannon's 50 connections spread over their
+ * ingress ports for 15 s; with `--backend jetstream` the event log and the deliveries go
+ * through the NATS JetStream of MESHFLOW_NATS_URL (default nats://127.0.0.1:4222, streams
+ * under a scratch prefix, file storage); the same flow as a workflow (schedule.on + `call: http`, one engine run
  * per event) through the same worker; and the pipeline as a bare in-memory Node.js server.
  * BENCH_ROUNDS rounds (default 3) alternate the three; figures are medians. Every worker
  * acknowledgement comes after its commit. Besides throughput and latency it reports the CPU
- * time per 1,000 accepted events of the worker and of its database backends (from
- * /proc/<pid>/stat, sampled until the deliveries have drained) and their peak RSS. The last
+ * time per 1,000 accepted events of the workers, of their database backends and (when it runs
+ * on this machine) of nats-server (from /proc/<pid>/stat, sampled until the deliveries have
+ * drained) and the workers' peak RSS. The last
  * line of output is one JSON object.
  * Needs the PostgreSQL of MESHFLOW_TEST_ADMIN_URL (default postgres@127.0.0.1:5432), on this
  * machine (its backends' CPU is read from /proc). BENCH_CPU_PROF=<dir> writes worker CPU profiles.
@@ -14,11 +18,16 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { applyMigrations } from '@/prisma/migrator';
 import { compile } from '@/runtime/compiler/compile';
+import { deleteStreams } from '@/runtime/events/jetstream/streams';
 import { createScratchDatabase, freePort, waitFor } from '@/test/helpers/databases';
 import { repoRoot, startNode, type Running } from '@/test/helpers/processes';
 import { deploy } from '@/test/integration/events/helpers';
@@ -29,6 +38,34 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'pipeline,workflow,bare').split(',');
 const adminUrl = process.env.MESHFLOW_TEST_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
+const NATS_URL = process.env.MESHFLOW_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** `--workers N` (1–8, default 1) and `--backend postgres|jetstream` (default postgres). */
+function flags(argv: string[]): { workers: number; backend: 'postgres' | 'jetstream' } {
+  const value = (name: string) => {
+    const at = argv.indexOf(name);
+    return at === -1 ? undefined : (argv[at + 1] ?? '');
+  };
+  const workers = Number(value('--workers') ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 8) throw new Error(`--workers takes a whole number from 1 to 8, not ${value('--workers')}`);
+  const backend = value('--backend') ?? 'postgres';
+  if (backend !== 'postgres' && backend !== 'jetstream') throw new Error(`--backend takes postgres or jetstream, not ${backend}`);
+  return { workers, backend };
+}
+
+/** The nats-server processes of this machine (JetStream's own CPU), if any. */
+function natsServerPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'nats-server') pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
 
 interface Sink {
   url: string;
@@ -165,26 +202,32 @@ interface Figures {
   /** CPU ms per 1,000 accepted events, from the start of the load until the deliveries drained. */
   cpuPer1k: number;
   dbCpuPer1k: number;
+  /** nats-server's CPU per 1,000 accepted events (JetStream backend, server on this machine). */
+  natsCpuPer1k: number;
   /** The load generator's own event-loop delay (p99 ms): when high, latency figures include the bench's own stalls. */
   benchLoopP99: number;
 }
 
 interface Target {
-  url: string;
+  /** Several: autocannon spreads its connections round-robin over them. */
+  url: string | string[];
   headers: (i: number, run: string) => Record<string, string>;
-  pid: number;
+  pids: number[];
   dbPids?: () => Promise<number[]>;
+  natsPids?: number[];
 }
 
 async function load(target: Target, run: string, sink: Sink, expected: (accepted: number) => Promise<number>): Promise<Figures> {
   let n = 0;
   const started = Date.now();
-  const cpu = cpuMeter(async () => [target.pid]);
+  const cpu = cpuMeter(async () => target.pids);
   const dbCpu = target.dbPids ? cpuMeter(target.dbPids) : undefined;
+  const natsCpu = target.natsPids?.length ? cpuMeter(async () => target.natsPids!) : undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const result = await autocannon({
-    url: target.url,
+    // autocannon takes a list of URLs too; its types know only one.
+    url: target.url as string,
     connections: CONNECTIONS,
     duration: DURATION_S,
     requests: [
@@ -209,6 +252,7 @@ async function load(target: Target, run: string, sink: Sink, expected: (accepted
   const elapsed = (sink.lastAt - started) / 1000;
   const cpuMs = await cpu.stop();
   const dbMs = (await dbCpu?.stop()) ?? 0;
+  const natsMs = (await natsCpu?.stop()) ?? 0;
   return {
     acceptedPerS: accepted / DURATION_S,
     deliveredPerS: delivered / Math.max(elapsed, DURATION_S),
@@ -220,6 +264,7 @@ async function load(target: Target, run: string, sink: Sink, expected: (accepted
     errors: result.errors + result.non2xx,
     cpuPer1k: (cpuMs / Math.max(accepted, 1)) * 1000,
     dbCpuPer1k: (dbMs / Math.max(accepted, 1)) * 1000,
+    natsCpuPer1k: (natsMs / Math.max(accepted, 1)) * 1000,
     benchLoopP99: loopDelay.percentile(99) / 1e6,
   };
 }
@@ -269,6 +314,8 @@ function binaryHeaders(type: string) {
 }
 
 async function main(): Promise<void> {
+  const { workers: workerCount, backend } = flags(process.argv);
+  const prefix = `BENCH_${randomUUID().slice(0, 8)}`;
   const scratch = await createScratchDatabase(adminUrl);
   const sink = await startSink();
   const children: Running[] = [];
@@ -277,12 +324,29 @@ async function main(): Promise<void> {
     await applyMigrations(scratch.url);
     await deploy(pool, pipelineDocument(sink.url));
     await deploy(pool, workflowDocument(sink.url));
-    const port = await freePort();
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const worker = await startWorker(profile, { DATABASE_URL: scratch.url, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1', MESHFLOW_WORKER_MIGRATE: 'false' });
-    children.push(worker);
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${base}/hooks/bench`, { method: 'POST' })).status === 415 ? true : undefined), 30_000, 'the worker and its webhook');
+    const backendEnv: Record<string, string> = backend === 'jetstream' ? { MESHFLOW_EVENT_BACKEND: 'jetstream', MESHFLOW_NATS_URL: NATS_URL, MESHFLOW_JETSTREAM_PREFIX: prefix } : {};
+    const workers: Running[] = [];
+    const bases: string[] = [];
+    for (let i = 0; i < workerCount; i++) {
+      const port = await freePort();
+      const worker = await startWorker(profile, { ...backendEnv, DATABASE_URL: scratch.url, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1', MESHFLOW_WORKER_MIGRATE: 'false', MESHFLOW_WORKER_ID: `bench-${i + 1}` });
+      children.push(worker);
+      workers.push(worker);
+      const base = `http://127.0.0.1:${port}`;
+      bases.push(base);
+      // One at a time: on JetStream the first creates the streams the others find.
+      await waitFor(async () => ((await fetch(`${base}/hooks/bench`, { method: 'POST' })).status === 415 ? true : undefined), 30_000, `the worker at ${base} and its webhook`);
+    }
+    const workerPids = workers.map((w) => w.child.pid!);
+    const natsPids = backend === 'jetstream' ? natsServerPids() : [];
+    /** What the run should deliver, once the event table holds its accepted events (on JetStream it is written just after). */
+    const toDeliver = (ingress: string, run: string) => async (accepted: number) => {
+      const count = async (passing: boolean) =>
+        (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = $1 AND id LIKE $2 AND ($3 OR (data->>'bucket')::int < 7)`, [ingress, `${run}-%`, !passing])).rows[0]!.n;
+      await waitFor(async () => ((await count(false)) >= accepted ? true : undefined), 60_000, 'the accepted events in the event table').catch(() => undefined);
+      return count(true);
+    };
     // The worker's backends: every connection to the scratch database but the bench's own.
     const dbPids = async () => {
       const { rows } = await pool.query<{ pid: number }>(
@@ -299,34 +363,29 @@ async function main(): Promise<void> {
     const results: Record<string, Figures[]> = { pipeline: [], workflow: [], bare: [] };
     for (let r = 1; r <= ROUNDS; r++) {
       if (SCENARIOS.includes('pipeline')) {
-        process.stdout.write(`round ${r}: meshflow pipeline, ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
+        process.stdout.write(`round ${r}: meshflow pipeline on ${backend}, ${workerCount} worker(s), ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
         results.pipeline!.push(
-          await load({ url: `${base}/hooks/bench`, headers: binaryHeaders('com.example.bench'), pid: worker.child.pid!, dbPids }, `mf${r}`, sink, async () => {
-            const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'hook:bench' AND id LIKE $1 AND (data->>'bucket')::int < 7`, [`mf${r}-%`]);
-            return rows[0]!.n;
-          }),
+          await load({ url: bases.map((b) => `${b}/hooks/bench`), headers: binaryHeaders('com.example.bench'), pids: workerPids, dbPids, natsPids }, `mf${r}`, sink, toDeliver('hook:bench', `mf${r}`)),
         );
       }
       if (SCENARIOS.includes('workflow')) {
         process.stdout.write(`round ${r}: meshflow workflow runs, ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
         results.workflow!.push(
-          await load({ url: `${base}/events`, headers: binaryHeaders('com.example.bench.workflow'), pid: worker.child.pid!, dbPids }, `wf${r}`, sink, async () => {
-            const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE ingress = 'events' AND id LIKE $1 AND (data->>'bucket')::int < 7`, [`wf${r}-%`]);
-            return rows[0]!.n;
-          }),
+          await load({ url: bases.map((b) => `${b}/events`), headers: binaryHeaders('com.example.bench.workflow'), pids: workerPids, dbPids, natsPids }, `wf${r}`, sink, toDeliver('events', `wf${r}`)),
         );
       }
       if (SCENARIOS.includes('bare')) {
         process.stdout.write(`round ${r}: bare in-memory server, ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
         // Ids are numbered in sending order and 7 of every 10 pass; near enough for a server that keeps nothing.
         results.bare!.push(
-          await load({ url: `http://127.0.0.1:${basePort}/`, headers: binaryHeaders('com.example.bench'), pid: baseline.child.pid! }, `bare${r}`, sink, async (accepted) => Math.floor(accepted * 0.7) - CONNECTIONS),
+          await load({ url: `http://127.0.0.1:${basePort}/`, headers: binaryHeaders('com.example.bench'), pids: [baseline.child.pid!] }, `bare${r}`, sink, async (accepted) => Math.floor(accepted * 0.7) - CONNECTIONS),
         );
       }
     }
-    const workerRss = peakRssMb(worker.child.pid!);
+    // The largest of the workers.
+    const workerRss = Math.max(...workerPids.map(peakRssMb));
     const bareRss = peakRssMb(baseline.child.pid!);
-    const empty: Figures = { acceptedPerS: 0, deliveredPerS: 0, p50: 0, p99: 0, accepted: 0, shouldDeliver: 0, delivered: 0, errors: 0, cpuPer1k: 0, dbCpuPer1k: 0, benchLoopP99: 0 };
+    const empty: Figures = { acceptedPerS: 0, deliveredPerS: 0, p50: 0, p99: 0, accepted: 0, shouldDeliver: 0, delivered: 0, errors: 0, cpuPer1k: 0, dbCpuPer1k: 0, natsCpuPer1k: 0, benchLoopP99: 0 };
     const mf = results.pipeline!.length ? medians(results.pipeline!) : empty;
     const wf = results.workflow!.length ? medians(results.workflow!) : empty;
     const bare = results.bare!.length ? medians(results.bare!) : empty;
@@ -339,18 +398,27 @@ async function main(): Promise<void> {
       ['p99 ack ms', mf.p99, wf.p99, bare.p99, ''],
       ['worker CPU ms/1k', round(mf.cpuPer1k), round(wf.cpuPer1k), round(bare.cpuPer1k), ratio(mf.cpuPer1k, bare.cpuPer1k)],
       ['DB CPU ms/1k', round(mf.dbCpuPer1k), round(wf.dbCpuPer1k), '', ''],
-      ['total CPU ms/1k', round(mf.cpuPer1k + mf.dbCpuPer1k), round(wf.cpuPer1k + wf.dbCpuPer1k), round(bare.cpuPer1k), ratio(mf.cpuPer1k + mf.dbCpuPer1k, bare.cpuPer1k)],
+      ['NATS CPU ms/1k', round(mf.natsCpuPer1k), round(wf.natsCpuPer1k), '', ''],
+      [
+        'total CPU ms/1k',
+        round(mf.cpuPer1k + mf.dbCpuPer1k + mf.natsCpuPer1k),
+        round(wf.cpuPer1k + wf.dbCpuPer1k + wf.natsCpuPer1k),
+        round(bare.cpuPer1k),
+        ratio(mf.cpuPer1k + mf.dbCpuPer1k + mf.natsCpuPer1k, bare.cpuPer1k),
+      ],
       ['accepted', mf.accepted, wf.accepted, bare.accepted, ''],
       ['to deliver (sum)', mf.shouldDeliver, wf.shouldDeliver, '', ''],
       ['delivered (sum)', mf.delivered, wf.delivered, '', ''],
       ['non-2xx/errors', mf.errors, wf.errors, bare.errors, ''],
       ['bench loop p99 ms', round(mf.benchLoopP99), round(wf.benchLoopP99), round(bare.benchLoopP99), ''],
     ];
-    process.stdout.write(`medians of ${ROUNDS} round(s); CPU per 1,000 accepted events until drained\n`);
+    process.stdout.write(`${backend}, ${workerCount} worker(s); medians of ${ROUNDS} round(s); CPU per 1,000 accepted events until drained\n`);
     for (const row of table) process.stdout.write(`${row.map((c, i) => String(c).padStart(i === 0 ? 18 : 16)).join('')}\n`);
-    process.stdout.write(`peak RSS: worker ${workerRss} MB, bare server ${bareRss} MB\n`);
+    process.stdout.write(`peak RSS: worker ${workerRss} MB (the largest), bare server ${bareRss} MB\n`);
     process.stdout.write(
       `${JSON.stringify({
+        backend,
+        workers: workerCount,
         accepted_per_s: round(mf.acceptedPerS),
         delivered_per_s: round(mf.deliveredPerS),
         p50_ms: mf.p50,
@@ -358,6 +426,7 @@ async function main(): Promise<void> {
         lost: mf.shouldDeliver - mf.delivered,
         worker_cpu_ms_per_1k: round(mf.cpuPer1k),
         db_cpu_ms_per_1k: round(mf.dbCpuPer1k),
+        nats_cpu_ms_per_1k: round(mf.natsCpuPer1k),
         workflow_accepted_per_s: round(wf.acceptedPerS),
         workflow_delivered_per_s: round(wf.deliveredPerS),
         workflow_p99_ms: wf.p99,
@@ -378,6 +447,10 @@ async function main(): Promise<void> {
     sink.close();
     await pool.end();
     await scratch.drop();
+    if (backend === 'jetstream') {
+      const nc = await connect({ servers: NATS_URL.replace(/^nats:\/\//, '') });
+      await deleteStreams(await jetstreamManager(nc), prefix).finally(() => nc.close());
+    }
   }
 }
 

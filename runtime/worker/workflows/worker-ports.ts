@@ -11,7 +11,7 @@ import { fetchHttp, realTimers } from '../../engine/host/node-ports.ts';
 import type { AsyncApiPort, CloudEvent, EnginePorts, EventPort, Json, JsonObject, LifecyclePort, ListenRequest, ScriptPort, WorkflowResolver } from '../../engine/index.ts';
 import { validateStructured, type CloudEventRecord } from '../../events/cloudevent.ts';
 import { EVENT_COLUMNS, toRecord, type EventRow } from '../../events/delivery-queue.ts';
-import type { EventLog } from '../../events/event-log.ts';
+import type { EventAppender } from '../../events/backend.ts';
 import type { SubscriptionSet } from '../../events/subscriptions.ts';
 import { logEventType } from '../../nodes/log.node.ts';
 import type { Masker } from '../../secrets/mask.ts';
@@ -29,7 +29,7 @@ const SETTLE_MS = 5_000;
 
 export interface WorkerPortsDeps {
   pool: pg.Pool;
-  eventLog: EventLog;
+  eventLog: EventAppender;
   routing: () => SubscriptionSet;
   /** The secrets users defined (runtime/worker/secret-store.ts). */
   secrets: RunSecrets;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '@/test/helpers/databases';
-import { deploy, pipeline, startSink, startWorker, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { backendEnv, backends, backlogInJetStream, deploy, dropStreams, pipeline, startSink, startWorker, streamPrefix, undeployAll, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const LEASE_MS = 2000;
 
@@ -16,7 +16,9 @@ function canonical(body: string): string {
   return JSON.stringify(sort(JSON.parse(body)));
 }
 
-describe('crash test: SIGKILL one of two workers under load', () => {
+describe.each(backends)('crash test on %s: SIGKILL one of two workers under load', (backend) => {
+  const prefix = streamPrefix('crash');
+  const jetstream = backend === 'jetstream';
   let pool: pg.Pool;
   let deploymentId: string;
   let sink: Sink;
@@ -28,7 +30,7 @@ describe('crash test: SIGKILL one of two workers under load', () => {
     // A slow target keeps deliveries in flight, so the killed worker dies holding claims.
     sink.delayMs = 30;
     ({ deploymentId } = await deploy(pool, pipeline({ name: 'crash', url: `${sink.url}/crash`, delivery: { retry: 20, backoffPolicy: 'constant', backoffDelay: 'PT0.2S' } })));
-    const env = { MESHFLOW_DELIVERY_LEASE_MS: String(LEASE_MS), MESHFLOW_DELIVERY_CONCURRENCY: '16' };
+    const env = { ...backendEnv(backend, prefix), MESHFLOW_DELIVERY_LEASE_MS: String(LEASE_MS), MESHFLOW_DELIVERY_CONCURRENCY: '16' };
     workers.push(await startWorker(inject('databaseUrl'), env), await startWorker(inject('databaseUrl'), env));
   });
 
@@ -37,6 +39,7 @@ describe('crash test: SIGKILL one of two workers under load', () => {
     await sink?.close();
     await undeployAll(pool);
     await pool.end();
+    if (jetstream) await dropStreams(prefix);
   });
 
   it('delivers every accepted event; repeats carry the same CloudEvent id', async () => {
@@ -64,7 +67,7 @@ describe('crash test: SIGKILL one of two workers under load', () => {
     };
     const lanes = Array.from({ length: 20 }, (_, i) => producer(i));
     await new Promise((r) => setTimeout(r, 1500));
-    const inFlightBefore = Number((await pool.query(`SELECT count(*) AS n FROM delivery WHERE "leaseOwner" IS NOT NULL`)).rows[0].n);
+    const inFlightBefore = jetstream ? 'not counted on JetStream' : Number((await pool.query(`SELECT count(*) AS n FROM delivery WHERE "leaseOwner" IS NOT NULL`)).rows[0].n);
     a.running.child.kill('SIGKILL');
     killedAt = accepted.size;
     await a.running.exited;
@@ -72,7 +75,7 @@ describe('crash test: SIGKILL one of two workers under load', () => {
     stop = true;
     await Promise.all(lanes);
 
-    workers[0] = await startWorker(inject('databaseUrl'), { MESHFLOW_DELIVERY_LEASE_MS: String(LEASE_MS) }, a.port);
+    workers[0] = await startWorker(inject('databaseUrl'), { ...backendEnv(backend, prefix), MESHFLOW_DELIVERY_LEASE_MS: String(LEASE_MS) }, a.port);
     const ids = [...accepted.keys()];
     const seen = () => new Set(sink.received.map((r) => String(r.headers['ce-id'])));
     await waitFor(async () => (ids.every((id) => seen().has(id)) ? true : undefined), 30_000, 'every accepted event at the sink');
@@ -86,9 +89,11 @@ describe('crash test: SIGKILL one of two workers under load', () => {
     for (const bodies of duplicates) expect(new Set(bodies.map(canonical)).size).toBe(1);
     expect(sink.received.length).toBeGreaterThanOrEqual(accepted.size);
     // This flow's queue empties once the last deliveries are recorded (other tests' flows may still be retrying theirs).
-    await waitFor(async () => (Number((await pool.query(`SELECT count(*) AS n FROM delivery WHERE "deploymentId" = $1`, [deploymentId])).rows[0].n) === 0 ? true : undefined), 30_000, 'an empty queue');
+    const queued = async () =>
+      jetstream ? ((await backlogInJetStream(prefix)).get(deploymentId) ?? 0) : Number((await pool.query(`SELECT count(*) AS n FROM delivery WHERE "deploymentId" = $1`, [deploymentId])).rows[0].n);
+    await waitFor(async () => ((await queued()) === 0 ? true : undefined), 30_000, 'an empty queue');
     console.log(
-      `crash test: accepted ${accepted.size} (${killedAt} before the kill), claims in flight at the kill ${inFlightBefore}, ` +
+      `crash test on ${backend}: accepted ${accepted.size} (${killedAt} before the kill), claims in flight at the kill ${inFlightBefore}, ` +
         `deliveries ${sink.received.length}, distinct ${byId.size}, redelivered ${duplicates.length}, ` +
         `committed without a reply ${[...byId.keys()].filter((id) => !accepted.has(id)).length}`,
     );

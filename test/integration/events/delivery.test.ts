@@ -5,7 +5,24 @@ import { compile } from '@/runtime/compiler/compile';
 import { listDeadLetters, replayDeadLetters } from '@/runtime/events/dead-letters';
 import { demoFlowGraph } from '@/runtime/nodes/demo';
 import { waitFor } from '@/test/helpers/databases';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Received, type Sink, type Worker } from '@/test/integration/events/helpers';
+import {
+  backendEnv,
+  backends,
+  deploy,
+  dropStreams,
+  loggedInJetStream,
+  pipeline,
+  post,
+  startSink,
+  startWorker,
+  streamPrefix,
+  structured,
+  undeployAll,
+  waitForHook,
+  type Received,
+  type Sink,
+  type Worker,
+} from '@/test/integration/events/helpers';
 
 type Node = { kind: string; config: Record<string, unknown> };
 
@@ -26,7 +43,8 @@ function flow(name: string, type: string, nodes: Node[], url: string): unknown {
   return document;
 }
 
-describe('delivery', () => {
+describe.each(backends)('delivery on %s', (backend) => {
+  const prefix = streamPrefix('delivery');
   let pool: pg.Pool;
   let worker: Worker;
   let sink: Sink;
@@ -76,7 +94,7 @@ describe('delivery', () => {
     const demo = demoFlowGraph();
     (demo.nodes.find((n) => n.id === 'notify')!.config as { url: string }).url = `${sink.url}/demo`;
     await deploy(pool, compile(demo).document);
-    worker = await startWorker(inject('databaseUrl'));
+    worker = await startWorker(inject('databaseUrl'), backendEnv(backend, prefix));
     await waitForHook(worker.base, 'orders');
   });
 
@@ -85,6 +103,7 @@ describe('delivery', () => {
     await sink?.close();
     await undeployAll(pool);
     await pool.end();
+    if (backend === 'jetstream') await dropStreams(prefix);
   });
 
   const send = (type: string, extra: Record<string, unknown> = {}) => post(worker.base, '/events', structured({ id: randomUUID(), source: '/delivery-test', type, ...extra }));
@@ -140,8 +159,9 @@ describe('delivery', () => {
   });
 
   it('dead-letters an event whose transform fails, without retrying', async () => {
-    await send('com.example.t-broken', { data: 1 });
-    const letter = await waitFor(async () => (await listDeadLetters(pool, {})).find((l) => l.eventType === 'com.example.t-broken'), 5000, 'dead letter');
+    const id = randomUUID();
+    await send('com.example.t-broken', { id, data: 1 });
+    const letter = await waitFor(async () => (await listDeadLetters(pool, {})).find((l) => l.eventId === id), 5000, 'dead letter');
     expect(letter.reason).toContain('boom');
     expect(letter.attempts).toBe(1);
     expect(at('/t-broken')).toHaveLength(0);
@@ -224,6 +244,21 @@ describe('delivery', () => {
     await waitFor(async () => (at('/demo').length > 0 ? true : undefined), 5000, 'demo delivery');
     await new Promise((r) => setTimeout(r, 200));
     expect(at('/demo').map(json)).toEqual([{ orderId: 'o-500', customer: 'c1', total: 500 }]);
+  });
+
+  it('keeps the event log and the deliveries on the chosen backend', async () => {
+    const pending = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM delivery')).rows[0]!.n);
+    const outcomes = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM delivery_outcome WHERE outcome = 'delivered'`)).rows[0]!.n);
+    // The studio's records are in PostgreSQL on both.
+    expect(outcomes).toBeGreaterThan(0);
+    if (backend === 'jetstream') {
+      const log = await loggedInJetStream(prefix);
+      expect(log.messages).toBeGreaterThan(40);
+      // The worker's settings: memory storage (as the suite asks), one replica, the retention and duplicate window by default.
+      expect(log).toMatchObject({ storage: 'memory', replicas: 1, maxAgeMs: 168 * 3_600_000, dedupeWindowMs: 3_600_000 });
+      // No pipeline delivery went through PostgreSQL's queue (the replay above did, by design, and is done).
+      expect(pending).toBe(0);
+    }
   });
 
   it('exports delivery outcomes and backlog as metrics', async () => {

@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { deleteStreams } from '@/runtime/events/jetstream/streams';
 import { freePort, waitFor } from '@/test/helpers/databases';
 import { startNode, type Running } from '@/test/helpers/processes';
 
@@ -148,4 +151,65 @@ export async function post(base: string, path: string, init: RequestInit): Promi
   const res = await fetch(`${base}${path}`, init);
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** The event backends the data-plane suites run on: PostgreSQL, and the real JetStream on 127.0.0.1:4222. */
+export const backends = ['postgres', 'jetstream'] as const;
+export type Backend = (typeof backends)[number];
+
+export const NATS_URL = 'nats://127.0.0.1:4222';
+
+/** A stream prefix of its own per suite and run, so parallel runs on one NATS server never meet. */
+export function streamPrefix(suite: string): string {
+  return `T_${suite}_${randomUUID().slice(0, 8)}`;
+}
+
+/** The worker settings of a backend; JetStream keeps its streams in memory under `prefix`. */
+export function backendEnv(backend: Backend, prefix: string): Record<string, string> {
+  return backend === 'jetstream'
+    ? { MESHFLOW_EVENT_BACKEND: 'jetstream', MESHFLOW_NATS_URL: NATS_URL, MESHFLOW_JETSTREAM_PREFIX: prefix, MESHFLOW_JETSTREAM_STORAGE: 'memory' }
+    : {};
+}
+
+/** Deletes the streams (and so the consumers) a suite's workers created under `prefix`. */
+export async function dropStreams(prefix: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    await deleteStreams(await jetstreamManager(nc), prefix);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The JetStream event log under `prefix`: how many events it holds, and how it is kept. */
+export async function loggedInJetStream(prefix: string): Promise<{ messages: number; storage: string; replicas: number; maxAgeMs: number; dedupeWindowMs: number }> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const info = await (await jetstreamManager(nc)).streams.info(`${prefix}_EVENTS`);
+    return {
+      messages: info.state.messages,
+      storage: info.config.storage,
+      replicas: info.config.num_replicas,
+      maxAgeMs: info.config.max_age / 1e6,
+      dedupeWindowMs: (info.config.duplicate_window ?? 0) / 1e6,
+    };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Deliveries left in the JetStream work queue under `prefix`, by deployment. */
+export async function backlogInJetStream(prefix: string): Promise<Map<string, number>> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const info = await (await jetstreamManager(nc)).streams.info(`${prefix}_DELIVERIES`, { subjects_filter: `${prefix}.deliver.>` });
+    const counts = new Map<string, number>();
+    for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
+      const id = subject.slice(subject.lastIndexOf('.') + 1);
+      counts.set(id, (counts.get(id) ?? 0) + n);
+    }
+    return counts;
+  } finally {
+    await nc.close();
+  }
 }

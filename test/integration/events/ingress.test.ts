@@ -3,7 +3,23 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signBody } from '@/runtime/events/webhooks';
 import { defineSecret, testSecretKey } from '@/test/helpers/secrets';
-import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
+import { waitFor } from '@/test/helpers/databases';
+import {
+  backendEnv,
+  backends,
+  deploy,
+  dropStreams,
+  pipeline,
+  post,
+  startSink,
+  startWorker,
+  streamPrefix,
+  structured,
+  undeployAll,
+  waitForHook,
+  type Sink,
+  type Worker,
+} from '@/test/integration/events/helpers';
 import { malformedCases } from '@/test/integration/events/malformed';
 
 // Webhook keys are secrets users define (the secret store), never environment variables.
@@ -11,14 +27,32 @@ const SECRETS = { 'gh-key': 'gh-secret', 'signed-key': 'hmac-secret', 'shared-ke
 const KEY = testSecretKey();
 const LIMIT = 4096;
 
-describe('ingress', () => {
+describe.each(backends)('ingress on %s', (backend) => {
+  const prefix = streamPrefix('ingress');
   let pool: pg.Pool;
   let worker: Worker;
   let sink: Sink;
 
-  const storedCount = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM event')).rows[0]!.n);
-  const stored = async (source: string, id: string) =>
+  const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM event')).rows[0]!.n);
+  /** The events in the table once it stops growing: on JetStream the studio's copy is written just after the acknowledgement. */
+  const storedCount = async () => {
+    let last = -1;
+    return waitFor(
+      async () => {
+        const now = await count();
+        if (now === last) return now;
+        last = now;
+        await new Promise((r) => setTimeout(r, 300));
+        return undefined;
+      },
+      10_000,
+      'a settled event table',
+    );
+  };
+  const find = async (source: string, id: string) =>
     (await pool.query('SELECT * FROM event WHERE source = $1 AND id = $2', [source, id])).rows[0] as Record<string, unknown> | undefined;
+  /** The event's row, waited for (at once on PostgreSQL, shortly after the acknowledgement on JetStream). */
+  const stored = async (source: string, id: string) => waitFor(() => find(source, id), 10_000, `event ${source} ${id} in the table`);
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl') });
@@ -41,7 +75,7 @@ describe('ingress', () => {
       }),
     );
     for (const [name, value] of Object.entries(SECRETS)) await defineSecret(pool, KEY.key, name, value);
-    worker = await startWorker(inject('databaseUrl'), { MESHFLOW_SECRET_KEY: KEY.env, MESHFLOW_MAX_EVENT_BYTES: String(LIMIT) });
+    worker = await startWorker(inject('databaseUrl'), { ...backendEnv(backend, prefix), MESHFLOW_SECRET_KEY: KEY.env, MESHFLOW_MAX_EVENT_BYTES: String(LIMIT) });
     await waitForHook(worker.base, 'shared');
   });
 
@@ -50,6 +84,7 @@ describe('ingress', () => {
     await sink?.close();
     await undeployAll(pool);
     await pool.end();
+    if (backend === 'jetstream') await dropStreams(prefix);
   });
 
   it('accepts binary mode: ce-* headers, the body as data, percent-decoded values', async () => {
@@ -112,7 +147,9 @@ describe('ingress', () => {
       body: JSON.stringify([event, { ...event, id: `${id}-b` }, { ...event, id: `${id}-b` }]),
     });
     expect(batch.body).toEqual({ accepted: 3, duplicates: 2 });
-    const rows = await pool.query('SELECT data FROM event WHERE source = $1 AND id LIKE $2', ['/dup', `${id}%`]);
+    await stored('/dup', `${id}-b`);
+    await storedCount();
+    const rows = await pool.query('SELECT data FROM event WHERE source = $1 AND id LIKE $2 ORDER BY id', ['/dup', `${id}%`]);
     expect(rows.rows).toHaveLength(2);
     expect(rows.rows.map((r: { data: unknown }) => r.data)).toEqual([1, 1]);
   });
@@ -124,9 +161,12 @@ describe('ingress', () => {
   });
 
   it('turns any body into data in common mode, with configured and header attributes', async () => {
+    const before = (await pool.query<{ n: string }>(`SELECT coalesce(max(seq), 0) AS n FROM event`)).rows[0]!.n;
     const res = await post(worker.base, '/hooks/common-plain', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': 'acme' }, body: '{"order": 1}' });
     expect(res.status).toBe(202);
-    const row = (await pool.query(`SELECT * FROM event WHERE ingress = 'hook:common-plain' ORDER BY seq DESC LIMIT 1`)).rows[0];
+    const latest = async () =>
+      (await pool.query(`SELECT * FROM event WHERE ingress = 'hook:common-plain' AND seq > $1 ORDER BY seq DESC LIMIT 1`, [before])).rows[0] as Record<string, unknown> | undefined;
+    const row = await waitFor(latest, 10_000, 'the common-mode event');
     expect(row).toMatchObject({ source: 'https://shop.example/orders', type: 'never.matches', data: { order: 1 }, extensions: { tenant: 'acme' } });
     expect(row.id).toMatch(/^[0-9a-f-]{36}$/);
     const id = randomUUID();

@@ -95,6 +95,14 @@ describe("egress policy: the product's own services", () => {
     expect(await q.reasonFor('x', '127.0.0.1', 8312)).toBe('the worker');
   });
 
+  it("refuses the JetStream event backend's servers when that backend is chosen, and only then", async () => {
+    const js = egressPolicyFromEnv({ MESHFLOW_EVENT_BACKEND: 'jetstream', MESHFLOW_NATS_URL: 'nats://127.0.0.1:4222,nats://10.0.0.9:4333', WORKER_PORT: '0' }, { resolve, localAddresses: () => [] });
+    expect(await js.reasonFor('x', '127.0.0.1', 4222)).toBe("the product's event backend (NATS JetStream)");
+    expect(await js.reasonFor('x', '10.0.0.9', 4333)).toBe("the product's event backend (NATS JetStream)");
+    const pg = egressPolicyFromEnv({ MESHFLOW_NATS_URL: 'nats://127.0.0.1:4222', WORKER_PORT: '0' }, { resolve, localAddresses: () => [] });
+    expect(await pg.reasonFor('x', '127.0.0.1', 4222)).toBeUndefined();
+  });
+
   it('adds the port a worker bound once it is known', async () => {
     const q = egressPolicyFromEnv({ WORKER_PORT: '0' }, { resolve, localAddresses: () => [] });
     expect(await q.reasonFor('x', '127.0.0.1', 41234)).toBeUndefined();

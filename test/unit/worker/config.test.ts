@@ -53,6 +53,26 @@ describe('worker configuration', () => {
     const short = loadWorkerConfig({ DATABASE_URL: good.DATABASE_URL, MESHFLOW_METRICS_TOKEN: 'secret' });
     expect(short.ok ? [] : short.problems[0]).toContain('MESHFLOW_METRICS_TOKEN: must be at least 16 characters');
   });
+
+  it('keeps events in PostgreSQL unless JetStream is chosen, and names each bad JetStream setting', () => {
+    const plain = loadWorkerConfig({ DATABASE_URL: good.DATABASE_URL });
+    expect(plain.ok && [plain.config.MESHFLOW_EVENT_BACKEND, plain.config.MESHFLOW_NATS_URL, plain.config.MESHFLOW_JETSTREAM_STORAGE]).toEqual(['postgres', 'nats://127.0.0.1:4222', 'file']);
+    const bad = loadWorkerConfig({
+      DATABASE_URL: good.DATABASE_URL,
+      MESHFLOW_EVENT_BACKEND: 'kafka',
+      MESHFLOW_NATS_URL: 'http://127.0.0.1:4222',
+      MESHFLOW_JETSTREAM_PREFIX: 'has.dots',
+      MESHFLOW_JETSTREAM_STORAGE: 'disk',
+      MESHFLOW_JETSTREAM_REPLICAS: '7',
+    });
+    expect(bad.ok ? [] : bad.problems).toEqual([
+      'MESHFLOW_EVENT_BACKEND: must be postgres or jetstream',
+      'MESHFLOW_NATS_URL: "http://127.0.0.1:4222" must be a nats:// URL such as nats://127.0.0.1:4222',
+      'MESHFLOW_JETSTREAM_PREFIX: must be 1 to 32 letters, digits, _ or - (it names streams, consumers and subjects)',
+      'MESHFLOW_JETSTREAM_STORAGE: must be file or memory',
+      expect.stringMatching(/^MESHFLOW_JETSTREAM_REPLICAS: /),
+    ]);
+  });
 });
 
 describe('database errors', () => {

@@ -1,0 +1,26 @@
+/**
+ * The data plane's ports onto its event backend: what ingress, connectors and workflows
+ * append to, and what the delivery loop claims its work from. PostgreSQL (event-log.ts,
+ * delivery-queue.ts) implements both by default; NATS JetStream (jetstream/) when
+ * MESHFLOW_EVENT_BACKEND=jetstream.
+ */
+import type { AppendEntry, AppendOutcome } from './event-log.ts';
+import type { AttemptRecord, ClaimedDelivery, CompletedDelivery } from './delivery-queue.ts';
+
+/** The durable event log: `append` resolves once the entries are durable (or known repeats), in order. */
+export interface EventAppender {
+  append(entries: AppendEntry[]): Promise<AppendOutcome[]>;
+}
+
+/** The delivery work: leased claims, and what becomes of each claimed delivery. */
+export interface DeliveryWork {
+  claim(limit: number): Promise<ClaimedDelivery[]>;
+  /** Delivered (or dropped by a later filter). */
+  complete(done: CompletedDelivery[]): Promise<void>;
+  /** Not sent yet (a rate limit): due again after `delayMs`. */
+  postpone(id: string, delayMs: number): Promise<void>;
+  /** Failed, to be tried again after `delayMs`. */
+  retry(id: string, delayMs: number, error: string, attempt?: AttemptRecord): Promise<void>;
+  /** Failed for good: kept as a dead letter in PostgreSQL, where the studio lists and replays it. */
+  deadLetter(id: string, flowId: string | null, target: string, reason: string, attempt?: AttemptRecord): Promise<void>;
+}
