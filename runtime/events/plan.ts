@@ -16,11 +16,14 @@
  * The deployment is read once (runtime/compiler/deployment.ts), with the schema of what the
  * compiler writes under `metadata.meshflow` (runtime/compiler/metadata.ts):
  * `document.metadata.meshflow.sources[]` (kind, id, `connection` with a webhook's
- * path/mode/secret) and each task's kind and node facts. Documents written by hand may add
- * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
- * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
- * `backoffPolicy`, `backoffDelay`, plus `maxBackoff`, `format`, `orderingKey`, `timeout`,
- * `rateLimit` in events per second) to the target.
+ * path/mode/secret) and each task's kind and node facts. Metadata never changes what a task
+ * means: the steps and the target are read from the tasks, so an edit of the metadata alone
+ * cannot make the fast path do what the engine would not (a hand-written
+ * `metadata.meshflow.transform` is not read). Documents written by hand may add
+ * `metadata.meshflow.delivery` to the target: `format`, `orderingKey`, `rateLimit` (events
+ * per second) and `maxBackoff` say how the data plane carries the request, and Knative-style
+ * `retry`, `backoffPolicy`, `backoffDelay` and `timeout` tune it only where the task states
+ * no retry policy (`catch.retry`) or `timeout` of its own; where it does, the task wins.
  *
  * A target without a retry policy of its own rides out outages as EventBridge targets do:
  * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
@@ -28,7 +31,7 @@
  */
 import { nodeOfTask } from '../compiler/decompile.ts';
 import { Deployment } from '../compiler/deployment.ts';
-import { readTaskMeta, webhookConnectionSchema } from '../compiler/metadata.ts';
+import { tunableDelivery, webhookConnectionSchema } from '../compiler/metadata.ts';
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
 import { getNodeDefinition } from '../nodes/index.ts';
@@ -217,8 +220,6 @@ function literalOrJq(value: unknown): string {
 }
 
 function readTransformTask(task: Obj): { transform: TransformDefinition; parseJson?: boolean } | undefined {
-  const meta = readTaskMeta(task);
-  if (meta.transform) return { transform: meta.transform as unknown as TransformDefinition };
   if (!isObj(task.set)) return undefined;
   const meaning = nodeMeaning(task);
   if (meaning?.role === 'transform') return { transform: meaning.transform, ...(meaning.parseJson ? { parseJson: true } : {}) };
@@ -255,7 +256,8 @@ function readDelivery(task: Obj): DeliveryOptions {
     const count = isObj(retry.limit) && isObj(retry.limit.attempt) ? retry.limit.attempt.count : undefined;
     if (typeof count === 'number') delivery.retry = count;
   }
-  const own = readTaskMeta(task).delivery;
+  // The options the task states itself (catch.retry, timeout) are left out: the task wins.
+  const own = tunableDelivery(task);
   if (own) {
     if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
     if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;

@@ -45,6 +45,28 @@ describe('planFromDocument', () => {
     expect(plan).toMatchObject({ target: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelayMs: 500, format: 'structured', orderingKey: 'subject', timeoutMs: 2000 } } });
   });
 
+  it('lets the task, not its metadata, say how often and how long the target is tried', () => {
+    const retrying = {
+      deliver: {
+        try: [{ request: call.deliver }],
+        catch: { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } }, retry: { delay: 'PT2S', backoff: { constant: {} }, limit: { attempt: { count: 2 } } } },
+        timeout: { after: 'PT3S' },
+        metadata: { meshflow: { delivery: { retry: 9, backoffPolicy: 'linear', backoffDelay: 'soon', timeout: 'PT1M', format: 'json', orderingKey: 'subject', rateLimit: 4, maxBackoff: 'PT30S' } } },
+      },
+    };
+    const plan = planFromDocument(doc([retrying]));
+    // What the task states wins (the malformed backoffDelay is not read at all); how the data plane carries it is the metadata's.
+    expect(plan).toMatchObject({ target: { delivery: { retry: 2, backoffPolicy: 'constant', backoffDelayMs: 2000, timeoutMs: 3000, format: 'json', orderingKey: 'subject', rateLimit: 4, maxBackoffMs: 30_000 } } });
+  });
+
+  it('reads a transform from its task, never from a hand-written metadata.meshflow.transform', () => {
+    const shape = { shape: { set: { total: '${ .data.total }' }, metadata: { meshflow: { transform: { kind: 'constant', value: { fixed: true } } } } } };
+    expect(planFromDocument(doc([shape, call]))).toMatchObject({ kind: 'pipeline', steps: [{ kind: 'transform', task: 'shape', transform: { kind: 'jq', expression: '{"total": (.data.total)}' } }] });
+    // A task that only its metadata calls a transform is the task it is: a wait is the engine's.
+    const wait = { pause: { wait: 'PT1S', metadata: { meshflow: { transform: { kind: 'original' } } } } };
+    expect(planFromDocument(doc([wait, call]))).toMatchObject({ kind: 'workflow', reason: 'task pause is not an HTTP call' });
+  });
+
   it('turns a non-identity request body into a last transform step', () => {
     const plan = planFromDocument(doc([{ deliver: { call: 'http', with: { method: 'post', endpoint: 'http://h/x', body: '${ .data }' } } }]));
     expect(plan).toMatchObject({ steps: [{ kind: 'transform', task: 'deliver.body', transform: { kind: 'jq', expression: '.data' } }] });
