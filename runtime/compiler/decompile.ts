@@ -25,7 +25,7 @@ import {
 import type { Diagnostic } from './diagnostics.ts';
 import { autoLayout, placeMissing } from './layout.ts';
 import { DSL_VERSION } from './compile.ts';
-import { META_KEY } from './metadata.ts';
+import { ignoredTaskMeta, META_KEY } from './metadata.ts';
 
 export interface DecompileResult {
   graph: FlowGraph;
@@ -235,6 +235,9 @@ class DocumentDecompiler {
         this.diagnostics.push({ severity: 'error', code: 'invalid-document', nodeId: id, path, message: `"${id}" is not a DSL 1.0 task (expected one of call, do, emit, for, fork, listen, raise, run, set, switch, try, wait)` });
         return;
       }
+    }
+    for (const ignored of ignoredTaskMeta(task)) {
+      this.diagnostics.push({ severity: 'warning', code: 'metadata-ignored', nodeId: id, path: [...path, 'metadata', META_KEY, ...ignored.path], message: `"${id}": ${ignored.message}` });
     }
     const position = readPosition(meta);
     this.nodes.push({
