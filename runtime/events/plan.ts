@@ -5,7 +5,8 @@
  *
  * A document is a *pipeline* when its tasks are a straight line of filters and transforms
  * ending in one `call: http`: the data plane routes it itself, with filters compiled once.
- * Anything else (branches, loops, waits, several targets…) is a *workflow* for the engine.
+ * Anything else (branches, loops, waits, several targets, a target that handles its errors
+ * other than by retrying them with an inline policy…) is a *workflow* for the engine.
  *
  * Its meaning is the engine's: a task compiled from a node is read through that node's
  * definition (`pipeline`: a filter dialect or a transform), and only while the task is still
@@ -276,11 +277,35 @@ function readDelivery(task: Obj): DeliveryOptions {
   return delivery;
 }
 
+const COMMUNICATION_ERROR = 'https://serverlessworkflow.io/spec/1.0.0/errors/communication';
+const onlyKeys = (value: Obj, keys: readonly string[]) => Object.keys(value).every((key) => keys.includes(key));
+
+/**
+ * Why the data plane cannot handle a `try` target's errors as the engine would, if it cannot.
+ * It retries a failed delivery by the task's inline policy (delay, backoff, attempt count):
+ * any other `catch` (handling tasks, a named or conditional policy, other error types, or a
+ * catch without a retry, which the engine takes as handled and ends the run) is the engine's.
+ */
+function catchProblem(name: string, task: Obj): string | undefined {
+  const handled = task.catch;
+  const engineOnly = `task ${name} handles its errors in a way only the workflow engine does`;
+  if (!isObj(handled) || !onlyKeys(handled, ['errors', 'retry'])) return engineOnly;
+  const errors = handled.errors;
+  if (errors !== undefined && !(isObj(errors) && onlyKeys(errors, ['with']) && isObj(errors.with) && onlyKeys(errors.with, ['type']) && errors.with.type === COMMUNICATION_ERROR)) return engineOnly;
+  const retry = handled.retry;
+  if (!isObj(retry) || !onlyKeys(retry, ['delay', 'backoff', 'limit'])) return engineOnly;
+  const limit = retry.limit;
+  if (limit !== undefined && !(isObj(limit) && onlyKeys(limit, ['attempt']) && isObj(limit.attempt) && onlyKeys(limit.attempt, ['count']))) return engineOnly;
+  return undefined;
+}
+
 function readTarget(name: string, task: Obj): { target: HttpTarget; body: TransformDefinition | undefined } | string {
   let call = task;
   if (Array.isArray(task.try)) {
     const inner = task.try.length === 1 && isObj(task.try[0]) ? Object.values(task.try[0])[0] : undefined;
     if (!isObj(inner)) return `task ${name} tries more than one call`;
+    const problem = catchProblem(name, task);
+    if (problem) return problem;
     call = inner;
   }
   if (call.call !== 'http' || !isObj(call.with)) return `task ${name} is not an HTTP call`;

@@ -59,6 +59,25 @@ describe('planFromDocument', () => {
     expect(plan).toMatchObject({ target: { delivery: { retry: 2, backoffPolicy: 'constant', backoffDelayMs: 2000, timeoutMs: 3000, format: 'json', orderingKey: 'subject', rateLimit: 4, maxBackoffMs: 30_000 } } });
   });
 
+  const tried = (handled: Record<string, unknown>) => ({ deliver: { try: [{ request: call.deliver }], catch: handled } });
+  const communication = { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } };
+  const inline = { delay: 'PT1S', backoff: { exponential: {} }, limit: { attempt: { count: 3 } } };
+  it.each([
+    ['tasks that handle the error', { errors: communication, retry: inline, do: [{ note: { set: { failed: true } } }] }],
+    ['a retry policy named in use.retries', { errors: communication, retry: 'default' }],
+    ['a retry policy with a condition', { errors: communication, retry: { ...inline, when: '${ .status >= 500 }' } }],
+    ['a retry policy bounded by time', { errors: communication, retry: { ...inline, limit: { duration: 'PT1M' } } }],
+    ['another type of error', { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/timeout' } }, retry: inline }],
+    ['no retry, which ends the run as handled', { errors: communication }],
+  ])('leaves a target that catches its errors with %s to the workflow engine', (_, handled) => {
+    expect(planFromDocument(doc([tried(handled)]))).toMatchObject({ kind: 'workflow', reason: 'task deliver handles its errors in a way only the workflow engine does' });
+  });
+
+  it('delivers a target whose catch only retries communication errors by an inline policy', () => {
+    expect(planFromDocument(doc([tried({ errors: communication, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3 } } });
+    expect(planFromDocument(doc([tried({ retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3 } } });
+  });
+
   it('reads a transform from its task, never from a hand-written metadata.meshflow.transform', () => {
     const shape = { shape: { set: { total: '${ .data.total }' }, metadata: { meshflow: { transform: { kind: 'constant', value: { fixed: true } } } } } };
     expect(planFromDocument(doc([shape, call]))).toMatchObject({ kind: 'pipeline', steps: [{ kind: 'transform', task: 'shape', transform: { kind: 'jq', expression: '{"total": (.data.total)}' } }] });
