@@ -25,7 +25,7 @@ import {
 import type { Diagnostic } from './diagnostics.ts';
 import { autoLayout, placeMissing } from './layout.ts';
 import { DSL_VERSION } from './compile.ts';
-import { META_KEY } from './metadata.ts';
+import { ignoredTaskMeta, META_KEY, type IgnoredMeta } from './metadata.ts';
 
 export interface DecompileResult {
   graph: FlowGraph;
@@ -111,6 +111,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
 interface Recognised {
   def: TaskNodeDefinition;
   config: Record<string, unknown>;
+  /** What compiling the config writes under `metadata.meshflow` besides kind, label and position. */
+  meta: Record<string, unknown>;
   ports: Ports;
   bindings: Bindings;
 }
@@ -124,8 +126,9 @@ function recognise(def: NodeDefinition, task: DslTask, meta: Record<string, unkn
     if (!parsed.success) return undefined;
     const config = parsed.data as Record<string, unknown>;
     const bindings: Bindings = { lists: new Map(), branches: new Map(), jumps: new Map() };
-    if (!matches(def.compile(config, probe).task, task, bindings)) return undefined;
-    return { def, config, ports: def.ports(config), bindings };
+    const output = def.compile(config, probe);
+    if (!matches(output.task, task, bindings)) return undefined;
+    return { def, config, meta: output.meta ?? {}, ports: def.ports(config), bindings };
   } catch {
     // A kind's reader may trip over a hand-edited task; the generic node takes it then.
     return undefined;
@@ -236,6 +239,12 @@ class DocumentDecompiler {
         return;
       }
     }
+    const ignored = ignoredTaskMeta(task);
+    for (const item of ignored) {
+      this.diagnostics.push({ severity: 'warning', code: 'metadata-ignored', nodeId: id, path: [...path, 'metadata', META_KEY, ...item.path], message: `"${id}": ${item.message}` });
+    }
+    // A node that changed kind says so already; one that kept it says what of its metadata the canvas cannot keep.
+    if (meta && !(metaDef && !metaDef.generic && recognised.def !== metaDef)) this.unkept(id, path, recognised, meta, ignored);
     const position = readPosition(meta);
     this.nodes.push({
       id,
@@ -260,6 +269,32 @@ class DocumentDecompiler {
         const target = resolve(then);
         if (target !== undefined) this.addEdge(id, port.id, target);
       }
+    }
+  }
+
+  /**
+   * The warnings on `metadata.meshflow` the node has no setting for (a hand-written delivery
+   * option, say): the canvas, and what it saves, leaves it out, so the YAML would say more
+   * than the flow does. Fields the runtime does not read are reported as such instead.
+   */
+  private unkept(id: string, path: (string | number)[], recognised: Recognised, meta: Record<string, unknown>, ignored: IgnoredMeta[]): void {
+    const reported = new Set(ignored.map((item) => item.path.join('.')));
+    const warn = (at: string[]) => {
+      if (reported.has(at.join('.'))) return;
+      this.diagnostics.push({
+        severity: 'warning',
+        code: 'metadata-ignored',
+        nodeId: id,
+        path: [...path, 'metadata', META_KEY, ...at],
+        message: `"${id}": metadata.meshflow.${at.join('.')} is not kept: a ${recognised.def.title} node has no setting for it, so the canvas and what it saves leave it out`,
+      });
+    };
+    for (const [key, value] of Object.entries(meta)) {
+      if (key === 'kind' || key === 'label' || key === 'position' || reported.has(key) || deepEqual(recognised.meta[key], value)) continue;
+      const kept = recognised.meta[key] ?? {};
+      if (isObject(value) && isObject(kept)) {
+        for (const [field, item] of Object.entries(value)) if (!deepEqual(kept[field], item)) warn([key, field]);
+      } else warn([key]);
     }
   }
 

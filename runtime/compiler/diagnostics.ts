@@ -15,6 +15,8 @@ export type DiagnosticCode =
   | 'invalid-document'
   /** A task edited into something the kind in its metadata does not write: the node changed kind. */
   | 'kind-changed'
+  /** `metadata.meshflow` that no reader acts on (a transform, a retry the task states) or the node cannot keep: the task runs. */
+  | 'metadata-ignored'
   /** An expression reads a field the data reaching the node cannot have (or its schema does not list). */
   | 'unknown-field';
 

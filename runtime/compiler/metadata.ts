@@ -11,7 +11,9 @@ export const META_KEY = 'meshflow';
 /**
  * `metadata.meshflow` of a task: written by the compiler (kind, label, position and what the
  * node's compile adds, e.g. a filter's dialect JSON), read by the decompiler and the data plane.
- * Documents written by hand may add `transform` and `delivery` (runtime/events/plan.ts).
+ * It never changes what a task means: the DSL task is what runs, in the engine and on the data
+ * plane's fast path alike. Documents written by hand may add `delivery` options to an HTTP
+ * target, which tune only what the task leaves to the data plane (see `ignoredTaskMeta`).
  */
 export const taskMetaSchema = z.looseObject({
   kind: z.string().min(1),
@@ -72,8 +74,8 @@ function rawMeta(holder: unknown): Record<string, unknown> | undefined {
 
 /**
  * A task's metadata as readers take it: the compiler's fields when they fit, and what a
- * document written by hand may add for the data plane (a `transform` definition, `delivery`
- * options); a field that does not fit is left out.
+ * document written by hand may add (`delivery` options, and a `transform` that is read only
+ * to say it does not count); a field that does not fit is left out.
  */
 const taskMetaReadSchema = z.looseObject({
   kind: z.string().min(1).optional().catch(undefined),
@@ -87,6 +89,54 @@ export type ReadTaskMeta = z.infer<typeof taskMetaReadSchema>;
 export function readTaskMeta(task: unknown): ReadTaskMeta {
   const parsed = taskMetaReadSchema.safeParse(rawMeta(task) ?? {});
   return parsed.success ? parsed.data : {};
+}
+
+/**
+ * Delivery options the task states in the DSL itself, which metadata cannot override: its
+ * retry policy (`catch.retry`: how often and how far apart) and its `timeout`.
+ */
+const STATED_BY_TASK: Record<string, { when: (task: Record<string, unknown>) => boolean; says: string }> = {
+  retry: { when: (task) => hasInlineRetry(task), says: 'its catch.retry says how often the call is retried' },
+  backoffPolicy: { when: (task) => hasInlineRetry(task), says: 'its catch.retry says how the waits between retries grow' },
+  backoffDelay: { when: (task) => hasInlineRetry(task), says: 'its catch.retry says how long the first wait is' },
+  timeout: { when: (task) => isObject(task.timeout), says: 'its timeout says how long an attempt may take' },
+};
+
+function hasInlineRetry(task: Record<string, unknown>): boolean {
+  return isObject(task.catch) && isObject(task.catch.retry);
+}
+
+/** `metadata.meshflow.delivery` without the options the task itself states (they would change what runs). */
+export function tunableDelivery(task: unknown): Record<string, unknown> | undefined {
+  const delivery = readTaskMeta(task).delivery;
+  if (!delivery || !isObject(task)) return delivery;
+  return Object.fromEntries(Object.entries(delivery).filter(([field]) => !STATED_BY_TASK[field]?.when(task)));
+}
+
+export interface IgnoredMeta {
+  /** Under the task's `metadata.meshflow`: `['transform']`, `['delivery', 'retry']`. */
+  path: string[];
+  message: string;
+}
+
+/**
+ * What a task's `metadata.meshflow` says that no reader acts on, because the DSL task is the
+ * meaning: a `transform` (the task's own `set` / `output` is what runs), and delivery options
+ * the task states itself. The decompiler shows these as warnings, so the YAML editor says it.
+ */
+export function ignoredTaskMeta(task: unknown): IgnoredMeta[] {
+  const meta = readTaskMeta(task);
+  const ignored: IgnoredMeta[] = [];
+  if (meta.transform) {
+    ignored.push({ path: ['transform'], message: 'metadata.meshflow.transform is not read: the task itself is what runs, in the engine and on the fast path alike' });
+  }
+  if (meta.delivery && isObject(task)) {
+    for (const field of Object.keys(meta.delivery)) {
+      const stated = STATED_BY_TASK[field];
+      if (stated?.when(task)) ignored.push({ path: ['delivery', field], message: `metadata.meshflow.delivery.${field} is not read: the task states it (${stated.says})` });
+    }
+  }
+  return ignored;
 }
 
 /** The document's Meshflow metadata (`document.metadata.meshflow`); no sources when it has none. */

@@ -5,7 +5,8 @@
  *
  * A document is a *pipeline* when its tasks are a straight line of filters and transforms
  * ending in one `call: http`: the data plane routes it itself, with filters compiled once.
- * Anything else (branches, loops, waits, several targets…) is a *workflow* for the engine.
+ * Anything else (branches, loops, waits, several targets, a target that handles its errors
+ * other than by retrying them with an inline policy…) is a *workflow* for the engine.
  *
  * Its meaning is the engine's: a task compiled from a node is read through that node's
  * definition (`pipeline`: a filter dialect or a transform), and only while the task is still
@@ -16,11 +17,14 @@
  * The deployment is read once (runtime/compiler/deployment.ts), with the schema of what the
  * compiler writes under `metadata.meshflow` (runtime/compiler/metadata.ts):
  * `document.metadata.meshflow.sources[]` (kind, id, `connection` with a webhook's
- * path/mode/secret) and each task's kind and node facts. Documents written by hand may add
- * `metadata.meshflow.transform` (a transform definition of runtime/expressions/transforms)
- * to any transform task and `metadata.meshflow.delivery` (Knative-style `retry`,
- * `backoffPolicy`, `backoffDelay`, plus `maxBackoff`, `format`, `orderingKey`, `timeout`,
- * `rateLimit` in events per second) to the target.
+ * path/mode/secret) and each task's kind and node facts. Metadata never changes what a task
+ * means: the steps and the target are read from the tasks, so an edit of the metadata alone
+ * cannot make the fast path do what the engine would not (a hand-written
+ * `metadata.meshflow.transform` is not read). Documents written by hand may add
+ * `metadata.meshflow.delivery` to the target: `format`, `orderingKey`, `rateLimit` (events
+ * per second) and `maxBackoff` say how the data plane carries the request, and Knative-style
+ * `retry`, `backoffPolicy`, `backoffDelay` and `timeout` tune it only where the task states
+ * no retry policy (`catch.retry`) or `timeout` of its own; where it does, the task wins.
  *
  * A target without a retry policy of its own rides out outages as EventBridge targets do:
  * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
@@ -28,7 +32,7 @@
  */
 import { nodeOfTask } from '../compiler/decompile.ts';
 import { Deployment } from '../compiler/deployment.ts';
-import { readTaskMeta, webhookConnectionSchema } from '../compiler/metadata.ts';
+import { tunableDelivery, webhookConnectionSchema } from '../compiler/metadata.ts';
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
 import { getNodeDefinition } from '../nodes/index.ts';
@@ -217,8 +221,6 @@ function literalOrJq(value: unknown): string {
 }
 
 function readTransformTask(task: Obj): { transform: TransformDefinition; parseJson?: boolean } | undefined {
-  const meta = readTaskMeta(task);
-  if (meta.transform) return { transform: meta.transform as unknown as TransformDefinition };
   if (!isObj(task.set)) return undefined;
   const meaning = nodeMeaning(task);
   if (meaning?.role === 'transform') return { transform: meaning.transform, ...(meaning.parseJson ? { parseJson: true } : {}) };
@@ -255,7 +257,8 @@ function readDelivery(task: Obj): DeliveryOptions {
     const count = isObj(retry.limit) && isObj(retry.limit.attempt) ? retry.limit.attempt.count : undefined;
     if (typeof count === 'number') delivery.retry = count;
   }
-  const own = readTaskMeta(task).delivery;
+  // The options the task states itself (catch.retry, timeout) are left out: the task wins.
+  const own = tunableDelivery(task);
   if (own) {
     if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
     if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;
@@ -274,11 +277,35 @@ function readDelivery(task: Obj): DeliveryOptions {
   return delivery;
 }
 
+const COMMUNICATION_ERROR = 'https://serverlessworkflow.io/spec/1.0.0/errors/communication';
+const onlyKeys = (value: Obj, keys: readonly string[]) => Object.keys(value).every((key) => keys.includes(key));
+
+/**
+ * Why the data plane cannot handle a `try` target's errors as the engine would, if it cannot.
+ * It retries a failed delivery by the task's inline policy (delay, backoff, attempt count):
+ * any other `catch` (handling tasks, a named or conditional policy, other error types, or a
+ * catch without a retry, which the engine takes as handled and ends the run) is the engine's.
+ */
+function catchProblem(name: string, task: Obj): string | undefined {
+  const handled = task.catch;
+  const engineOnly = `task ${name} handles its errors in a way only the workflow engine does`;
+  if (!isObj(handled) || !onlyKeys(handled, ['errors', 'retry'])) return engineOnly;
+  const errors = handled.errors;
+  if (errors !== undefined && !(isObj(errors) && onlyKeys(errors, ['with']) && isObj(errors.with) && onlyKeys(errors.with, ['type']) && errors.with.type === COMMUNICATION_ERROR)) return engineOnly;
+  const retry = handled.retry;
+  if (!isObj(retry) || !onlyKeys(retry, ['delay', 'backoff', 'limit'])) return engineOnly;
+  const limit = retry.limit;
+  if (limit !== undefined && !(isObj(limit) && onlyKeys(limit, ['attempt']) && isObj(limit.attempt) && onlyKeys(limit.attempt, ['count']))) return engineOnly;
+  return undefined;
+}
+
 function readTarget(name: string, task: Obj): { target: HttpTarget; body: TransformDefinition | undefined } | string {
   let call = task;
   if (Array.isArray(task.try)) {
     const inner = task.try.length === 1 && isObj(task.try[0]) ? Object.values(task.try[0])[0] : undefined;
     if (!isObj(inner)) return `task ${name} tries more than one call`;
+    const problem = catchProblem(name, task);
+    if (problem) return problem;
     call = inner;
   }
   if (call.call !== 'http' || !isObj(call.with)) return `task ${name} is not an HTTP call`;

@@ -80,12 +80,12 @@ describe.each(backends)('delivery on %s', (backend) => {
       pool,
       flow('t-filter-after', 'com.example.t.after', [{ kind: 'jq-transform', config: { expression: '{ n: (.data.n + 1) }' } }, { kind: 'jq-filter', config: { expression: '.n > 5' } }], `${sink.url}/t-after`),
     );
-    const hand = (name: string, transform: unknown, delivery?: Record<string, unknown>) =>
-      pipeline({ name, url: `${sink.url}/${name}`, tasks: [{ shape: { set: { result: '${ . }' }, output: { as: '${ .result }' }, metadata: { meshflow: { transform } } } }], delivery });
-    await deploy(pool, hand('t-constant', { kind: 'constant', value: { fixed: true } }));
-    await deploy(pool, hand('t-original', { kind: 'original' }, { format: 'structured' }));
-    await deploy(pool, hand('t-eventmesh', { transformerType: 'template', value: '{"name": "$.data.name"}', template: 'Hello ${name}' }));
-    await deploy(pool, hand('t-broken', { kind: 'jq', expression: '.data | error("boom")' }));
+    // Documents written by hand: the task is what runs (metadata cannot swap in another transform).
+    const hand = (name: string, tasks: Record<string, unknown>[], delivery?: Record<string, unknown>) => pipeline({ name, url: `${sink.url}/${name}`, tasks, delivery });
+    await deploy(pool, hand('t-constant', [{ shape: { set: { fixed: true } } }]));
+    await deploy(pool, hand('t-original', [], { format: 'structured' }));
+    await deploy(pool, flow('t-eventmesh', 'com.example.t-eventmesh', [{ kind: 'template-transform', config: { values: { name: '$.data.name' }, template: 'Hello ${name}', parseJson: false } }], `${sink.url}/t-eventmesh`));
+    await deploy(pool, hand('t-broken', [{ shape: { set: { result: '${ .data | error("boom") }' }, output: { as: '${ .result }' } } }]));
     await deploy(pool, pipeline({ name: 'fmt-json', url: `${sink.url}/fmt-json`, delivery: { format: 'json' } }));
     await deploy(pool, pipeline({ name: 'retry', url: `${sink.url}/fail-always`, delivery: { retry: 2, backoffPolicy: 'linear', backoffDelay: 'PT0.2S' } }));
     await deploy(pool, pipeline({ name: 'bad-request', url: `${sink.url}/bad-request`, delivery: { retry: 5, backoffDelay: 'PT0.05S' } }));

@@ -189,4 +189,32 @@ describe('editing a task in the YAML', () => {
     expect(node.kind).toBe('jq-filter');
     expect(read.diagnostics).toContainEqual(expect.objectContaining({ code: 'kind-changed', nodeId: 'step' }));
   });
+
+  it('says which hand-written metadata the canvas cannot keep, and which the runtime does not read', () => {
+    const compiled = compile(flowWith('http-request'));
+    const document = structuredClone(compiled.document) as { do: Record<string, Record<string, Record<string, Record<string, Json>>>>[] };
+    const step = document.do.find((item) => 'step' in item)!.step!;
+    step.metadata!.meshflow!.delivery = { format: 'structured', orderingKey: 'subject' };
+    step.metadata!.meshflow!.transform = { kind: 'original' };
+    const read = decompile(document);
+    expect(read.graph.nodes.find((n) => n.id === 'step')!.kind).toBe('http-request');
+    const notes = read.diagnostics.map((d) => [d.code, d.nodeId, d.path?.slice(d.path.indexOf('meshflow') + 1).join('.'), d.message.replace(/^"step": /, '').split(':')[0]]);
+    expect(notes).toEqual([
+      ['metadata-ignored', 'step', 'transform', 'metadata.meshflow.transform is not read'],
+      ['metadata-ignored', 'step', 'delivery.format', 'metadata.meshflow.delivery.format is not kept'],
+      ['metadata-ignored', 'step', 'delivery.orderingKey', 'metadata.meshflow.delivery.orderingKey is not kept'],
+    ]);
+    // A studio flow read back says nothing of the sort.
+    expect(decompile(compiled.document).diagnostics).toEqual([]);
+  });
+
+  it('says a plain DSL task loses its hand-written delivery options on the canvas', () => {
+    const document = {
+      document: { dsl: '1.0.0', namespace: 'hand', name: 'hand', version: '0.1.0' },
+      schedule: { on: { one: { with: { type: 'com.example.a' } } } },
+      do: [{ deliver: { call: 'http', with: { method: 'post', endpoint: 'https://example.com/x' }, metadata: { meshflow: { delivery: { retry: 0 } } } } }],
+    };
+    const read = decompile(document);
+    expect(read.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', code: 'metadata-ignored', nodeId: 'deliver', path: ['do', 0, 'deliver', 'metadata', 'meshflow', 'delivery', 'retry'] })]);
+  });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { compile } from '@/runtime/compiler/compile';
+import { planFromDocument } from '@/runtime/events/plan';
 import { paletteDefinitions } from '@/runtime/nodes/index';
 import { connectionProblem } from '@/components/designer/graph-model';
 import { readImportedFile, flowFile } from '@/components/designer/flow-file';
@@ -154,6 +156,31 @@ describe('designer store: trust in edits', () => {
     expect(s().notices).toHaveLength(1);
     s().deleteElements([filter]);
     expect(s().notices).toEqual([]);
+  });
+
+  it('shows what runs when the YAML gives a transform node a transform of its own in its metadata', () => {
+    const store = createDesignerStore();
+    const s = () => store.getState();
+    const hook = s().addNode('http-webhook', { x: 0, y: 0 })!;
+    const shape = s().addNode('jq-transform', { x: 300, y: 0 })!;
+    const target = s().addNode('http-request', { x: 600, y: 0 })!;
+    s().updateNode(shape, { config: { expression: '{ total: .data.total }' } });
+    s().updateNode(target, { config: { ...s().graph().nodes[2]!.config, url: 'https://example.com/orders' } });
+    s().connect({ source: hook, target: shape });
+    s().connect({ source: shape, target });
+    const document = parseYaml(compile(s().graph()).yaml) as { do: Record<string, { metadata: { meshflow: Record<string, unknown> } }>[] };
+    document.do.find((item) => shape in item)![shape]!.metadata.meshflow.transform = { kind: 'constant', value: { fixed: true } };
+    const edited = stringifyYaml(document);
+    const reading = readFlowYaml(edited);
+    // The editor marks the metadata's transform as not read, in place, and the node carries the warning.
+    const warning = reading.problems.find((p) => p.severity === 'warning')!;
+    expect(warning.message).toContain('metadata.meshflow.transform is not read');
+    expect(edited.split('\n')[warning.line - 1]).toContain('kind: constant');
+    s().replaceGraph(reading.graph!, 'yaml', reading.notices);
+    expect(s().notices).toEqual([expect.objectContaining({ code: 'metadata-ignored', nodeId: shape })]);
+    // The canvas keeps the task's transform, and what it compiles to runs as the edited YAML does.
+    expect(s().graph().nodes.find((n) => n.id === shape)).toMatchObject({ kind: 'jq-transform', config: { expression: '{ total: .data.total }' } });
+    expect(planFromDocument(compile(s().graph()).document)).toEqual(planFromDocument(parseYaml(edited)));
   });
 
   it('drops a node where it overlaps no other, however often the same spot is chosen', () => {

@@ -113,7 +113,10 @@ function ownHeaders(headers: Record<string, string>): Record<string, string> {
 }
 
 async function bothWays(steps: NodeSpec[], event: CloudEventRecord, target?: Record<string, unknown>) {
-  const document = compiled(steps, target);
+  return bothWaysOn(compiled(steps, target), event);
+}
+
+async function bothWaysOn(document: WorkflowDocument, event: CloudEventRecord) {
   const { untransformed, ...fast } = await fastPath(document, event);
   const slow = await engine(document, event);
   // The event itself went out: compare it attribute by attribute as binary mode carries them.
@@ -162,6 +165,47 @@ describe('the fast path and the engine agree', () => {
     const { fast, slow } = await bothWays(steps, event, target);
     expect(slow.outcome).toBe(outcome);
     expect(fast).toEqual(slow);
+  });
+});
+
+/** The document with `metadata.meshflow` of task `name` changed by hand, as in the YAML editor. */
+function editMeta(document: WorkflowDocument, name: string, edit: (meta: Record<string, unknown>) => void): WorkflowDocument {
+  const copy = structuredClone(document);
+  const entry = copy.do.find((item) => name in item) as Record<string, { metadata: { meshflow: Record<string, unknown> } }>;
+  edit(entry[name]!.metadata.meshflow);
+  return copy;
+}
+
+describe('metadata edited by hand to disagree with its task', () => {
+  // The task is the meaning: no edit of `metadata.meshflow` may make the fast path do what the engine does not.
+  const cases: [string, NodeSpec[], (meta: Record<string, unknown>) => void, CloudEventRecord, Outcome['outcome']][] = [
+    ['a transform definition in the metadata of a jq transform', [{ kind: 'jq-transform', config: { expression: '{ total: .data.total }' } }], (m) => (m.transform = { kind: 'constant', value: { fixed: true } }), baseEvent(), 'delivered'],
+    ['an "original" transform in the metadata of a field mapping', [{ kind: 'field-mapping', config: { mappings: [{ to: 'id', from: '.id' }] } }], (m) => (m.transform = { kind: 'original' }), baseEvent(), 'delivered'],
+    ['a template in the metadata that its task does not render', [{ kind: 'template-transform', config: { values: { id: '$.id' }, template: 'order ${id}', parseJson: false } }], (m) => (m.template = 'refund ${id}'), baseEvent(), 'delivered'],
+    ['a data pattern in the metadata that its `when` does not test', [{ kind: 'data-pattern', config: { pattern: { data: { total: [{ numeric: ['>', 100] }] } } } }], (m) => (m.pattern = { data: { total: [{ numeric: ['<', 100] }] } }), baseEvent(), 'delivered'],
+    ['attribute filters in the metadata that its `when` does not test', [{ kind: 'attribute-filter', config: { filters: [{ exact: { source: '/shop/eu' } }] } }], (m) => (m.filters = [{ exact: { source: '/shop/us' } }]), baseEvent(), 'delivered'],
+    ['a CESQL expression in the metadata that its `when` does not test', [{ kind: 'cesql-filter', config: { expression: "source = '/shop/eu'" } }], (m) => (m.expression = "source = '/shop/us'"), baseEvent(), 'delivered'],
+    ['a filter kind on a transform task', [{ kind: 'jq-transform', config: { expression: '.data' } }], (m) => (m.kind = 'jq-filter'), baseEvent(), 'delivered'],
+    ['a transform kind on a filter task', [{ kind: 'jq-filter', config: { expression: '.data.total > 500' } }], (m) => ((m.kind = 'jq-transform'), (m.transform = { kind: 'constant', value: 'sent anyway' })), baseEvent(), 'filtered'],
+  ];
+  it.each(cases)('%s', async (_, steps, edit, event, outcome) => {
+    const { fast, slow } = await bothWaysOn(editMeta(compiled(steps), 'step-1', edit), event);
+    expect(slow.outcome).toBe(outcome);
+    expect(fast).toEqual(slow);
+  });
+
+  it('a retry count in the metadata: a failing target is tried as often both ways', async () => {
+    const document = editMeta(compiled([], { retry: { attempts: 2, delay: 'PT1S', backoff: 'constant' }, timeout: 'PT5S' }), 'target', (m) => {
+      m.delivery = { retry: 7, backoffPolicy: 'linear', timeout: 'PT1M', format: 'structured' };
+    });
+    const ports = createFakePorts({ routes: { '*': () => jsonResponse(503, { down: true }) } });
+    const run = await new Engine({ ports }).start(document, baseEvent() as unknown as Json).done;
+    expect(run.status).toBe('faulted');
+    const plan = planFromDocument(document);
+    if (plan.kind !== 'pipeline') throw new Error(plan.reason);
+    // The data plane retries an HTTP 503 (runtime/events/http-delivery.ts) up to `retry` times after the first attempt.
+    expect(1 + plan.target.delivery.retry).toBe(ports.http.requests.length);
+    expect(plan.target.delivery).toMatchObject({ retry: 2, backoffPolicy: 'constant', backoffDelayMs: 1000, timeoutMs: 5000, format: 'structured' });
   });
 });
 

@@ -45,6 +45,47 @@ describe('planFromDocument', () => {
     expect(plan).toMatchObject({ target: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelayMs: 500, format: 'structured', orderingKey: 'subject', timeoutMs: 2000 } } });
   });
 
+  it('lets the task, not its metadata, say how often and how long the target is tried', () => {
+    const retrying = {
+      deliver: {
+        try: [{ request: call.deliver }],
+        catch: { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } }, retry: { delay: 'PT2S', backoff: { constant: {} }, limit: { attempt: { count: 2 } } } },
+        timeout: { after: 'PT3S' },
+        metadata: { meshflow: { delivery: { retry: 9, backoffPolicy: 'linear', backoffDelay: 'soon', timeout: 'PT1M', format: 'json', orderingKey: 'subject', rateLimit: 4, maxBackoff: 'PT30S' } } },
+      },
+    };
+    const plan = planFromDocument(doc([retrying]));
+    // What the task states wins (the malformed backoffDelay is not read at all); how the data plane carries it is the metadata's.
+    expect(plan).toMatchObject({ target: { delivery: { retry: 2, backoffPolicy: 'constant', backoffDelayMs: 2000, timeoutMs: 3000, format: 'json', orderingKey: 'subject', rateLimit: 4, maxBackoffMs: 30_000 } } });
+  });
+
+  const tried = (handled: Record<string, unknown>) => ({ deliver: { try: [{ request: call.deliver }], catch: handled } });
+  const communication = { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } };
+  const inline = { delay: 'PT1S', backoff: { exponential: {} }, limit: { attempt: { count: 3 } } };
+  it.each([
+    ['tasks that handle the error', { errors: communication, retry: inline, do: [{ note: { set: { failed: true } } }] }],
+    ['a retry policy named in use.retries', { errors: communication, retry: 'default' }],
+    ['a retry policy with a condition', { errors: communication, retry: { ...inline, when: '${ .status >= 500 }' } }],
+    ['a retry policy bounded by time', { errors: communication, retry: { ...inline, limit: { duration: 'PT1M' } } }],
+    ['another type of error', { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/timeout' } }, retry: inline }],
+    ['no retry, which ends the run as handled', { errors: communication }],
+  ])('leaves a target that catches its errors with %s to the workflow engine', (_, handled) => {
+    expect(planFromDocument(doc([tried(handled)]))).toMatchObject({ kind: 'workflow', reason: 'task deliver handles its errors in a way only the workflow engine does' });
+  });
+
+  it('delivers a target whose catch only retries communication errors by an inline policy', () => {
+    expect(planFromDocument(doc([tried({ errors: communication, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3 } } });
+    expect(planFromDocument(doc([tried({ retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3 } } });
+  });
+
+  it('reads a transform from its task, never from a hand-written metadata.meshflow.transform', () => {
+    const shape = { shape: { set: { total: '${ .data.total }' }, metadata: { meshflow: { transform: { kind: 'constant', value: { fixed: true } } } } } };
+    expect(planFromDocument(doc([shape, call]))).toMatchObject({ kind: 'pipeline', steps: [{ kind: 'transform', task: 'shape', transform: { kind: 'jq', expression: '{"total": (.data.total)}' } }] });
+    // A task that only its metadata calls a transform is the task it is: a wait is the engine's.
+    const wait = { pause: { wait: 'PT1S', metadata: { meshflow: { transform: { kind: 'original' } } } } };
+    expect(planFromDocument(doc([wait, call]))).toMatchObject({ kind: 'workflow', reason: 'task pause is not an HTTP call' });
+  });
+
   it('turns a non-identity request body into a last transform step', () => {
     const plan = planFromDocument(doc([{ deliver: { call: 'http', with: { method: 'post', endpoint: 'http://h/x', body: '${ .data }' } } }]));
     expect(plan).toMatchObject({ steps: [{ kind: 'transform', task: 'deliver.body', transform: { kind: 'jq', expression: '.data' } }] });
