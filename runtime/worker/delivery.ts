@@ -68,6 +68,7 @@ export class DeliveryLoop {
   /** Deliveries committed already leased to this worker: sent without a claim. */
   adopt(deliveries: ClaimedDelivery[], reserved: number): void {
     this.reserved -= reserved;
+    this.deps.queue.handedOver(deliveries);
     this.startAll(deliveries);
   }
 
