@@ -75,10 +75,17 @@ RETURNING d.id::text AS id, d."deploymentId", d.attempts, ${EVENT_COLUMNS},
  * Queued rows go (their outcome recorded); handed-over deliveries (`id` null, `seq` and `dep`
  * set) have no row and record their outcome as attempt 1; handoffs whose every delivery was
  * recorded by earlier statements are deleted along the way.
+ *
+ * Its commit does not wait for the WAL flush (`synchronous_commit` off for this transaction
+ * alone): should PostgreSQL itself crash within that moment, the statement is lost with every
+ * later one (WAL is replayed in order, so no later handoff deletion survives it either) and
+ * its deliveries are simply sent again. At-least-once holds; the acknowledged events (the
+ * appends) still commit synchronously, and so do retries and dead letters.
  */
 const COMPLETE = `
-WITH done AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[], $8::bigint[], $9::text[])
-                AS x(id, outcome, task, reason, output, duration, steps, seq, dep)),
+WITH done AS (SELECT x.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[], $8::bigint[], $9::text[])
+                AS x(id, outcome, task, reason, output, duration, steps, seq, dep),
+                (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit),
      gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id
               RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome, done.task, done.reason, done.output, done.duration, done.steps),
      finished AS (DELETE FROM delivery_handoff WHERE id = ANY($10::bigint[]))
