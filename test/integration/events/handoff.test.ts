@@ -3,13 +3,14 @@
  * commit's `delivery_handoff` row. When the worker holding it is gone, what it had not recorded
  * must come back as queued rows (and nothing it had recorded); and the retention sweep, with no
  * foreign key to cascade, must take an event's outcomes with it while keeping events still owed
- * a delivery.
+ * a delivery. The event's page lists a delivery being sent as pending until it is recorded.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { recoverHandoffs } from '@/runtime/events/delivery-queue';
 import { sweepEventLog } from '@/runtime/events/event-log';
+import { getEvent } from '@/server/services/events';
 
 describe('delivery handoffs and retention', () => {
   const pool = new pg.Pool({ connectionString: inject('databaseUrl') });
@@ -53,6 +54,20 @@ describe('delivery handoffs and retention', () => {
     expect((await pool.query(`SELECT 1 FROM delivery_handoff WHERE "leaseOwner" = $1`, [owner])).rowCount).toBe(0);
     // Recovered once: a second pass finds nothing left.
     expect(await recoverHandoffs(pool, { owner, attempts: 1 })).toBe(0);
+  });
+
+  it("shows a handed-over delivery as pending on the event's page until its outcome is recorded", async () => {
+    const seq = await logEvent(`/handoff/${randomUUID()}`);
+    const dep = `dep-${randomUUID()}`;
+    await pool.query(`INSERT INTO delivery_handoff ("leaseOwner", "availableAt", items) VALUES ($1, LOCALTIMESTAMP + interval '1 hour', $2)`, [
+      `w-${randomUUID()}`,
+      JSON.stringify([[Number(seq), dep]]),
+    ]);
+    const kinds = async () => (await getEvent(pool, seq)).deliveries.filter((d) => d.deploymentId === dep).map((d) => d.kind);
+    expect(await kinds()).toEqual(['pending']);
+    expect((await getEvent(pool, seq)).explanation.decisions.map((d) => [d.deploymentId, d.outcome])).toEqual([[dep, 'pending']]);
+    await pool.query(`INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt) VALUES ($1, $2, 'delivered', 1)`, [seq, dep]);
+    expect(await kinds()).toEqual(['delivered']);
   });
 
   it('sweeps expired events with their outcomes, and keeps those a delivery still needs', async () => {
