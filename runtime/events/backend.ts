@@ -23,4 +23,10 @@ export interface DeliveryWork {
   retry(id: string, delayMs: number, error: string, attempt?: AttemptRecord): Promise<void>;
   /** Failed for good: kept as a dead letter in PostgreSQL, where the studio lists and replays it. */
   deadLetter(id: string, flowId: string | null, target: string, reason: string, attempt?: AttemptRecord): Promise<void>;
+  /**
+   * Deliveries the event log leased to this worker in its own commit (EventLogOptions.lease)
+   * and handed straight to the loop: the backend learns of them to know when their handoff
+   * record may go (PostgreSQL). A backend without such hand-overs leaves it out.
+   */
+  handedOver?(deliveries: ClaimedDelivery[]): void;
 }

@@ -16,7 +16,7 @@
  */
 import type pg from 'pg';
 import { IngressError, extensionsOf, type CloudEventRecord } from './cloudevent.ts';
-import type { ClaimedDelivery } from './delivery-queue.ts';
+import { handoffDeliveryId, type ClaimedDelivery } from './delivery-queue.ts';
 import type { FilteredRoute, Route } from './subscriptions.ts';
 
 export interface AppendEntry {
@@ -48,11 +48,13 @@ export interface EventLogOptions {
   /** Told after each commit which entries were stored (not repeats), to count where they went. */
   onStored?: (entries: AppendEntry[]) => void;
   /**
-   * Deliveries this worker sends itself: they are inserted already leased to `owner` (as a
-   * claim would lease them) and handed to `adopt` after the commit, which saves the claim's
-   * round trip and its read of the event back. A crash loses nothing: the lease runs out
-   * and any worker claims them. `reserve` says how many the loop can take (at most `wanted`);
-   * `adopt` gets them with what was reserved, also when fewer (or none) were inserted.
+   * Deliveries this worker sends itself: instead of a `delivery` row each, the commit records
+   * them in one `delivery_handoff` row leased to `owner`, and they are handed to `adopt` after
+   * the commit, which saves the claim's round trip, its read of the event back, and the row's
+   * insert and delete. A crash loses nothing: the lease runs out and any worker turns those
+   * without a record into `delivery` rows (DeliveryQueue). `reserve` says how many the loop can
+   * take (at most `wanted`); `adopt` gets them with what was reserved, also when fewer (or none)
+   * were stored.
    */
   lease?: {
     owner: string;
@@ -82,21 +84,25 @@ WITH input AS (
   SELECT ins.seq, f."deploymentId", 'filtered', 0, f.task, f.reason, LOCALTIMESTAMP
     FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
     CROSS JOIN LATERAL jsonb_to_recordset(input.filtered) AS f("deploymentId" text, task text, reason text)
-), queued AS (
-  INSERT INTO delivery ("eventSeq", "deploymentId", "orderingKey", "leaseOwner", "availableAt", attempts)
-  SELECT ins.seq, r."deploymentId", r."orderingKey", CASE WHEN r.lease THEN $2 END,
-         CASE WHEN r.lease THEN LOCALTIMESTAMP + make_interval(secs => $3::double precision / 1000) ELSE LOCALTIMESTAMP END,
-         CASE WHEN r.lease THEN 1 ELSE 0 END
+), routed AS (
+  SELECT ins.seq, r."deploymentId", r."orderingKey", r.lease
     FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
     CROSS JOIN LATERAL jsonb_to_recordset(input.routes) AS r("deploymentId" text, "orderingKey" text, lease boolean)
-   ORDER BY ins.seq
-  RETURNING id, "eventSeq", "deploymentId", "leaseOwner" IS NOT NULL AS leased
+), queued AS (
+  INSERT INTO delivery ("eventSeq", "deploymentId", "orderingKey", "availableAt", attempts)
+  SELECT seq, "deploymentId", "orderingKey", LOCALTIMESTAMP, 0 FROM routed WHERE NOT lease ORDER BY seq
+  RETURNING 1
+), handed AS (
+  INSERT INTO delivery_handoff ("leaseOwner", "availableAt", items)
+  SELECT $2, LOCALTIMESTAMP + make_interval(secs => $3::double precision / 1000), jsonb_agg(jsonb_build_array(seq, "deploymentId"))
+    FROM routed WHERE lease HAVING count(*) > 0
+  RETURNING id
 )
-SELECT input.i, (SELECT count(*) FROM queued)::int AS queued,
-       array_agg(q.id::text) FILTER (WHERE q.leased) AS "leasedIds", array_agg(q."deploymentId") FILTER (WHERE q.leased) AS "leasedDeployments"
+SELECT input.i, ins.seq::text AS seq, (SELECT count(*) FROM queued)::int AS queued, (SELECT id::text FROM handed) AS handoff,
+       array_agg(r."deploymentId") FILTER (WHERE r.lease) AS "leasedDeployments"
   FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
-  LEFT JOIN queued q ON q."eventSeq" = ins.seq
- GROUP BY input.i`;
+  LEFT JOIN routed r ON r.seq = ins.seq
+ GROUP BY input.i, ins.seq`;
 
 function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean })[]): Record<string, unknown> {
   const e = entry.event;
@@ -226,7 +232,7 @@ export class EventLog {
         }),
       ),
     );
-    let result: pg.QueryResult<{ i: number; queued: number; leasedIds: string[] | null; leasedDeployments: string[] | null }>;
+    let result: pg.QueryResult<{ i: number; seq: string; queued: number; handoff: string | null; leasedDeployments: string[] | null }>;
     try {
       // Named: each connection parses and plans the statement once, not once per batch.
       result = await this.pool.query({ name: 'meshflow-event-append', text: APPEND, values: [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0] });
@@ -238,12 +244,14 @@ export class EventLog {
     const adopted: ClaimedDelivery[] = [];
     for (const row of result.rows) {
       const event = entries[row.i]!.event;
-      row.leasedIds?.forEach((id, k) => adopted.push({ id, deploymentId: row.leasedDeployments![k]!, attempts: 1, event, ageMs: 0 }));
+      for (const deploymentId of row.leasedDeployments ?? []) {
+        adopted.push({ id: handoffDeliveryId(row.handoff!, row.seq, deploymentId), deploymentId, attempts: 1, event, ageMs: 0 });
+      }
     }
     // The acknowledgements first: what follows (metrics, starting deliveries) need not delay them.
     batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
-    // Only the deliveries nobody holds yet are news for the claiming loop.
-    this.options.onCommit?.(rows.length, (result.rows[0]?.queued ?? 0) - adopted.length);
+    // Only the deliveries nobody holds yet (the `delivery` rows) are news for the claiming loop.
+    this.options.onCommit?.(rows.length, result.rows[0]?.queued ?? 0);
     this.options.onStored?.(result.rows.map((row) => entries[row.i]!));
     if (reserved > 0) lease!.adopt(adopted, reserved);
   }
@@ -251,17 +259,24 @@ export class EventLog {
 
 /**
  * Deletes events older than the retention window that nothing still needs: no pending
- * delivery and no dead letter waiting for a decision. Returns how many went.
+ * delivery and no dead letter waiting for a decision; their outcomes go with them (no foreign
+ * key does it: it would lock the event row for every outcome inserted). Returns how many went.
  */
 export async function sweepEventLog(pool: pg.Pool, retentionMs: number, limit = 10_000): Promise<number> {
-  const result = await pool.query(
-    `DELETE FROM event WHERE seq IN (
-       SELECT e.seq FROM event e
-        WHERE e."receivedAt" < LOCALTIMESTAMP - make_interval(secs => $1::double precision / 1000)
-          AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d."eventSeq" = e.seq)
-          AND NOT EXISTS (SELECT 1 FROM dead_letter l WHERE l."eventSeq" = e.seq AND l."replayedAt" IS NULL AND l."discardedAt" IS NULL)
-        ORDER BY e.seq LIMIT $2)`,
+  const { rows } = await pool.query<{ n: number }>(
+    `WITH swept AS (
+       DELETE FROM event WHERE seq IN (
+         SELECT e.seq FROM event e
+          WHERE e."receivedAt" < LOCALTIMESTAMP - make_interval(secs => $1::double precision / 1000)
+            AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d."eventSeq" = e.seq)
+            AND NOT EXISTS (SELECT 1 FROM dead_letter l WHERE l."eventSeq" = e.seq AND l."replayedAt" IS NULL AND l."discardedAt" IS NULL)
+          ORDER BY e.seq LIMIT $2)
+       RETURNING seq
+     ), outcomes AS (
+       DELETE FROM delivery_outcome o USING swept WHERE o."eventSeq" = swept.seq
+     )
+     SELECT count(*)::int AS n FROM swept`,
     [retentionMs, limit],
   );
-  return result.rowCount ?? 0;
+  return rows[0]?.n ?? 0;
 }

@@ -33,6 +33,11 @@ interface Work {
   stepsMs: number;
 }
 
+/** How long a finished delivery waits for others to be recorded with it, at most. */
+const COMPLETE_GATHER_MS = 10;
+/** Recorded at once when this many are waiting. */
+const COMPLETE_GATHER_MAX = 256;
+
 export class DeliveryLoop {
   private inFlight = 0;
   private stopped = false;
@@ -41,6 +46,8 @@ export class DeliveryLoop {
   private done: CompletedDelivery[] = [];
   private readonly limiter = new RateLimiter();
   private completing: Promise<void> | undefined;
+  /** Ends the wait of the completions gathering for their statement. */
+  private gathered: (() => void) | undefined;
   private readonly settled = new Set<Promise<void>>();
   /** Slots promised to deliveries the event log is inserting already leased to this worker. */
   private reserved = 0;
@@ -69,6 +76,7 @@ export class DeliveryLoop {
   /** Deliveries committed already leased to this worker: sent without a claim. */
   adopt(deliveries: ClaimedDelivery[], reserved: number): void {
     this.reserved -= reserved;
+    this.deps.queue.handedOver?.(deliveries);
     this.startAll(deliveries);
   }
 
@@ -260,13 +268,30 @@ export class DeliveryLoop {
     metrics.deliveries.inc({ ...labels, outcome: 'dead_lettered' });
   }
 
-  /** Successful rows are deleted together; until then their lease keeps other workers off them. */
+  /**
+   * Successful deliveries are recorded together: the first waits up to COMPLETE_GATHER_MS for
+   * others to share its statement and commit. Until recorded, their lease (or handoff) keeps
+   * other workers off them; a crash meanwhile sends them again (at-least-once).
+   */
   private complete(done: CompletedDelivery): void {
     this.done.push(done);
-    this.completing ??= this.flushDone().finally(() => {
+    if (this.done.length >= COMPLETE_GATHER_MAX) this.gathered?.();
+    this.completing ??= this.gather().then(() => this.flushDone()).finally(() => {
       this.completing = undefined;
       const next = this.done.pop();
       if (next) this.complete(next);
+    });
+  }
+
+  /** Resolves after COMPLETE_GATHER_MS, or sooner when a full batch is waiting. */
+  private gather(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.gathered?.(), COMPLETE_GATHER_MS);
+      this.gathered = () => {
+        clearTimeout(timer);
+        this.gathered = undefined;
+        resolve();
+      };
     });
   }
 

@@ -100,6 +100,17 @@ export async function* tailEvents(pool: pg.Pool, input: z.infer<typeof tailInput
 
 export const eventRefInput = z.object({ seq: z.string().regex(/^\d+$/, 'an event sequence number is required') });
 
+/**
+ * Deliveries of event `$1` that the accepting worker is sending itself have no `delivery` row,
+ * only a place in a `delivery_handoff` row until their outcome (or retry, or dead letter) is recorded.
+ */
+const HANDED_OVER = `SELECT it->>1 AS "deploymentId",`;
+const HANDED_OVER_FROM = `FROM delivery_handoff h CROSS JOIN LATERAL jsonb_array_elements(h.items) AS it
+          WHERE h.items @> jsonb_build_array(jsonb_build_array($1::bigint)) AND (it->>0)::bigint = $1::bigint
+            AND NOT EXISTS (SELECT 1 FROM delivery_outcome o WHERE o."eventSeq" = $1::bigint AND o."deploymentId" = it->>1)
+            AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d."eventSeq" = $1::bigint AND d."deploymentId" = it->>1)
+            AND NOT EXISTS (SELECT 1 FROM dead_letter l WHERE l."eventSeq" = $1::bigint AND l."deploymentId" = it->>1)`;
+
 /** One event: attributes and data, the deployments it matched, and each delivery's outcome. */
 export async function getEvent(pool: pg.Pool, seq: string) {
   const { rows } = await pool.query<{
@@ -139,6 +150,9 @@ export async function getEvent(pool: pg.Pool, seq: string) {
          -- A queued delivery that already failed waits for its next attempt: retrying, not failed.
          SELECT "deploymentId", CASE WHEN "lastError" IS NULL THEN 'pending' ELSE 'retrying' END AS kind, attempts AS attempt, "lastError" AS detail,
                 NULL::text AS ref, "availableAt" AS at FROM delivery WHERE "eventSeq" = $1
+         UNION ALL
+         -- Being sent by the worker that accepted it (delivery_handoff), nothing recorded yet.
+         ${HANDED_OVER} 'pending', 1, NULL, NULL, h."availableAt" ${HANDED_OVER_FROM}
          UNION ALL
          SELECT "deploymentId", outcome, attempt, coalesce(error, reason), NULL, "at" FROM delivery_outcome WHERE "eventSeq" = $1
          UNION ALL
@@ -224,6 +238,8 @@ export async function explainEvent(pool: pg.Pool, seq: string): Promise<{ consid
        FROM (
          SELECT "deploymentId", 5 AS rank, 'pending' AS outcome, NULL::text AS task, "lastError" AS reason, attempts AS attempt, NULL::text AS ref, "createdAt" AS at
            FROM delivery WHERE "eventSeq" = $1
+         UNION ALL
+         ${HANDED_OVER} 5, 'pending', NULL, NULL, 1, NULL, LOCALTIMESTAMP ${HANDED_OVER_FROM}
          UNION ALL
          SELECT "deploymentId", 4, 'run', NULL, status::text, NULL, id, "startedAt" FROM run WHERE "eventSeq" = $1 AND "deploymentId" IS NOT NULL
          UNION ALL

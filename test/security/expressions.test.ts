@@ -358,8 +358,17 @@ describe('a slow jq expression in a deployed flow', () => {
   it("holds no other flow from a pipeline's filter step either: the delivery loop goes on while that batch is in jq", async () => {
     const gateId = randomUUID();
     expect((await post(worker.base, '/events', structured({ id: gateId, source: '/security', type: `com.example.gate.${tag}`, data: { n: 1 } }))).status).toBe(202);
+    // Held by the worker: a claimed delivery row, or handed over by its ingress (delivery_handoff).
     const pending = async () =>
-      (await pool.query<{ leaseOwner: string | null }>(`SELECT d."leaseOwner" FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE e.id = $1`, [gateId])).rows[0];
+      (
+        await pool.query<{ leaseOwner: string | null }>(
+          `SELECT d."leaseOwner" FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE e.id = $1
+           UNION ALL
+           SELECT h."leaseOwner" FROM delivery_handoff h CROSS JOIN LATERAL jsonb_array_elements(h.items) AS it JOIN event e ON e.seq = (it->>0)::bigint
+            WHERE e.id = $1`,
+          [gateId],
+        )
+      ).rows[0];
     // Claimed by the delivery loop: its filter step is evaluating.
     await waitFor(async () => ((await pending())?.leaseOwner ? true : undefined), 30_000, `the gate delivery claimed: ${worker.running.output()}`);
 

@@ -87,8 +87,17 @@ describe.each(backends)('three workers on %s: SIGKILL loses nothing, SIGTERM han
     const lanes = Array.from({ length: 12 }, (_, i) => producer(i));
 
     // Work spreads: each worker delivers some of it.
+    // Leased: claimed rows, and deliveries the worker's own ingress handed it (delivery_handoff).
     const leasedBy = async (owner: string) =>
-      Number((await pool.query(`SELECT count(*) AS n FROM delivery WHERE "leaseOwner" = $1 AND "availableAt" > LOCALTIMESTAMP`, [owner])).rows[0].n);
+      Number(
+        (
+          await pool.query(
+            `SELECT (SELECT count(*) FROM delivery WHERE "leaseOwner" = $1 AND "availableAt" > LOCALTIMESTAMP)
+                  + (SELECT count(*) FROM delivery_handoff WHERE "leaseOwner" = $1 AND "availableAt" > LOCALTIMESTAMP) AS n`,
+            [owner],
+          )
+        ).rows[0].n,
+      );
     await sleep(1_500);
 
     // SIGKILL under load: a holds claims that come back when its lease ends.
@@ -106,7 +115,10 @@ describe.each(backends)('three workers on %s: SIGKILL loses nothing, SIGTERM han
       // JetStream does not say which worker holds a message: held at the sink is what counts (b's among them).
       if (jetstream) return [...held];
       const { rows } = await pool.query<{ id: string }>(
-        `SELECT e.id FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE d."leaseOwner" = $1 AND d."availableAt" > LOCALTIMESTAMP`,
+        `SELECT e.id FROM delivery d JOIN event e ON e.seq = d."eventSeq" WHERE d."leaseOwner" = $1 AND d."availableAt" > LOCALTIMESTAMP
+         UNION
+         SELECT e.id FROM delivery_handoff h CROSS JOIN LATERAL jsonb_array_elements(h.items) AS it JOIN event e ON e.seq = (it->>0)::bigint
+          WHERE h."leaseOwner" = $1 AND h."availableAt" > LOCALTIMESTAMP`,
         [ids.b],
       );
       return rows.filter((r) => held.has(r.id)).map((r) => r.id);
