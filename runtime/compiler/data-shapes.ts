@@ -293,6 +293,12 @@ export function inferShapes(nodes: readonly ShapeNode[], edges: readonly GraphEd
 /** `output` and `export` read the task's result, `then` is a directive: neither reads the input. */
 const NOT_ON_INPUT = new Set(['output', 'export', 'then', 'metadata', 'while']);
 
+/** `catch.when` / `catch.exceptWhen` and those of its inline retry policy read the caught error, not the input. */
+function readsCaughtError(path: (string | number)[], key: string): boolean {
+  if (key !== 'when' && key !== 'exceptWhen') return false;
+  return (path.length === 1 && path[0] === 'catch') || (path.length === 2 && path[0] === 'catch' && path[1] === 'retry');
+}
+
 function checkTask(node: ShapeNode, input: Shape, effective: Shape): Diagnostic[] {
   const found: Diagnostic[] = [];
   const check = (value: string, shape: Shape, path: (string | number)[]) => {
@@ -307,7 +313,12 @@ function checkTask(node: ShapeNode, input: Shape, effective: Shape): Diagnostic[
     if (node.nested.has(value)) return;
     if (typeof value === 'string') check(value, effective, path);
     else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...path, i]));
-    else if (isRecord(value)) for (const [key, item] of Object.entries(value)) if (!NOT_ON_INPUT.has(key) && !(path.length === 0 && key === 'input')) visit(item, [...path, key]);
+    else if (isRecord(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        if (NOT_ON_INPUT.has(key) || (path.length === 0 && key === 'input') || readsCaughtError(path, key)) continue;
+        visit(item, [...path, key]);
+      }
+    }
   };
   visit(node.task, []);
   const from = isRecord(node.task!.input) ? node.task!.input.from : undefined;

@@ -1,8 +1,8 @@
 /**
  * HTTP delivery to a target: CloudEvents binary or structured mode, or plain JSON, over
  * keep-alive connection pools (one agent per protocol, sockets reused per origin), with the
- * target's timeout. Which failures are worth retrying follows Knative's dispatcher: network
- * errors, timeouts, 404, 408, 409, 429 and 5xx; any other status will not change by retrying.
+ * target's timeout. Which failures are retried is the target's `retryOn`, read from its task
+ * (runtime/events/plan.ts): the transient ones (runtime/nodes/retry-policy.ts), or any.
  * Every connection passes the egress policy; a refusal is permanent (the target's address is
  * what it is), so it is not retried but dead-lettered with the policy's reason.
  */
@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { egressPolicy, egressRefusal, type EgressPolicy } from '../net/egress.ts';
 import { isJsonContentType, type CloudEventRecord } from './cloudevent.ts';
+import { isRetriedStatus } from '../nodes/retry-policy.ts';
 import type { DeliveryOptions, HttpTarget } from './plan.ts';
 
 export type DeliveryOutcome =
@@ -20,8 +21,6 @@ interface Request {
   headers: Record<string, string>;
   body: Buffer;
 }
-
-const RETRYABLE = new Set([404, 408, 409, 429]);
 
 /** Header values per the HTTP binding: percent-encode space, `"`, `%` and anything outside printable ASCII. */
 function headerValue(value: unknown): string {
@@ -73,6 +72,12 @@ export function buildRequest(event: CloudEventRecord, payload: unknown, transfor
   return { headers, body };
 }
 
+/** What a response's status means for the delivery: done, or failed and retried or not, as the target's task says. */
+export function responseOutcome(target: HttpTarget, status: number): DeliveryOutcome {
+  if (status >= 200 && status < 300) return { ok: true, status };
+  return { ok: false, status, retryable: target.delivery.retryOn === 'any' || isRetriedStatus(status), error: `HTTP ${status} from ${target.url}` };
+}
+
 export class HttpDeliverer {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
@@ -106,8 +111,7 @@ export class HttpDeliverer {
           // Drain the body so the socket goes back to the pool.
           res.resume();
           res.on('end', () => {
-            if (status >= 200 && status < 300) settle({ ok: true, status });
-            else settle({ ok: false, status, retryable: status >= 500 || RETRYABLE.has(status), error: `HTTP ${status} from ${target.url}` });
+            settle(responseOutcome(target, status));
           });
           res.on('error', (error) => settle({ ok: false, retryable: true, error: error.message }));
         },

@@ -26,9 +26,15 @@
  * `retry`, `backoffPolicy`, `backoffDelay` and `timeout` tune it only where the task states
  * no retry policy (`catch.retry`) or `timeout` of its own; where it does, the task wins.
  *
+ * Which failures a target retries is the task's too: the compiled HTTP target's `exceptWhen`
+ * (runtime/nodes/retry-policy.ts) leaves out statuses that retrying will not change, a
+ * `catch.retry` without it retries every failed call, as the engine does (`retryOn`).
+ *
  * A target without a retry policy of its own rides out outages as EventBridge targets do:
  * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
- * spans more than 24 hours before an event is dead-lettered (a unit test holds that).
+ * spans more than 24 hours before an event is dead-lettered (a unit test holds that). The
+ * engine tries such a call once: the DSL cannot state a capped backoff, so the two still
+ * differ there (issue 14; test/unit/events/differential.test.ts lists it as to do).
  */
 import { nodeOfTask } from '../compiler/decompile.ts';
 import { Deployment } from '../compiler/deployment.ts';
@@ -36,6 +42,7 @@ import { tunableDelivery, webhookConnectionSchema } from '../compiler/metadata.t
 import { durationMs } from '../engine/duration.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
 import { getNodeDefinition } from '../nodes/index.ts';
+import { NOT_RETRIED_WHEN } from '../nodes/retry-policy.ts';
 import type { PipelineMeaning } from '../nodes/types.ts';
 import type { TransformDefinition } from '../expressions/transforms/index.ts';
 
@@ -67,6 +74,12 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** Up to this fraction is added to each wait at random, so recovering targets are not hit in lockstep. */
   jitter: number;
+  /**
+   * Which failures are retried: `transient` ones (network errors, timeouts, 5xx, 404, 408,
+   * 409, 429: runtime/nodes/retry-policy.ts), or `any` failed call, as a task's `catch.retry`
+   * without the compiled `exceptWhen` retries every communication error in the engine.
+   */
+  retryOn: 'transient' | 'any';
   timeoutMs: number;
   format: DeliveryFormat;
   /** Attribute whose value orders deliveries: same value, one at a time, in arrival order. */
@@ -130,6 +143,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   backoffDelayMs: 1000,
   maxBackoffMs: 600_000,
   jitter: 0.2,
+  retryOn: 'transient',
   timeoutMs: 10_000,
   format: 'binary',
 };
@@ -256,6 +270,8 @@ function readDelivery(task: Obj): DeliveryOptions {
     if (backoff === 'constant' || backoff === 'linear' || backoff === 'exponential') delivery.backoffPolicy = backoff;
     const count = isObj(retry.limit) && isObj(retry.limit.attempt) ? retry.limit.attempt.count : undefined;
     if (typeof count === 'number') delivery.retry = count;
+    // The compiled HTTP target states which statuses it does not retry; without that, the engine retries them all.
+    delivery.retryOn = isObj(task.catch) && task.catch.exceptWhen === NOT_RETRIED_WHEN ? 'transient' : 'any';
   }
   // The options the task states itself (catch.retry, timeout) are left out: the task wins.
   const own = tunableDelivery(task);
@@ -282,14 +298,17 @@ const onlyKeys = (value: Obj, keys: readonly string[]) => Object.keys(value).eve
 
 /**
  * Why the data plane cannot handle a `try` target's errors as the engine would, if it cannot.
- * It retries a failed delivery by the task's inline policy (delay, backoff, attempt count):
- * any other `catch` (handling tasks, a named or conditional policy, other error types, or a
- * catch without a retry, which the engine takes as handled and ends the run) is the engine's.
+ * It retries a failed delivery by the task's inline policy (delay, backoff, attempt count),
+ * every failed call or, under the compiled `exceptWhen`, only those worth retrying: any other
+ * `catch` (handling tasks, a named or conditional policy, another condition, other error types,
+ * or a catch without a retry, which the engine takes as handled and ends the run) is the engine's.
  */
 function catchProblem(name: string, task: Obj): string | undefined {
   const handled = task.catch;
   const engineOnly = `task ${name} handles its errors in a way only the workflow engine does`;
-  if (!isObj(handled) || !onlyKeys(handled, ['errors', 'retry'])) return engineOnly;
+  if (!isObj(handled) || !onlyKeys(handled, ['errors', 'exceptWhen', 'retry'])) return engineOnly;
+  // The one condition the data plane knows: the HTTP target's "not a status retrying changes" (retry-policy.ts).
+  if (handled.exceptWhen !== undefined && handled.exceptWhen !== NOT_RETRIED_WHEN) return engineOnly;
   const errors = handled.errors;
   if (errors !== undefined && !(isObj(errors) && onlyKeys(errors, ['with']) && isObj(errors.with) && onlyKeys(errors.with, ['type']) && errors.with.type === COMMUNICATION_ERROR)) return engineOnly;
   const retry = handled.retry;

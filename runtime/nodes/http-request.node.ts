@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readRetryPolicy, retryPolicy, retrySchema } from './retry-policy.ts';
+import { NOT_RETRIED_WHEN, readRetryPolicy, retryPolicy, retrySchema } from './retry-policy.ts';
 import { fromRuntimeExpression, isoDuration, isRecord, jqField, runtimeExpression, toRuntimeExpression } from './shared.ts';
 import { defineTaskNode, linearPorts, type DslTask } from './types.ts';
 
@@ -28,7 +28,9 @@ function readAuthentication(policy: unknown): z.infer<typeof auth> | undefined {
 
 /**
  * `call: http`; a retry policy wraps the call in a `try` that retries communication errors,
- * so the node stays one task in the document.
+ * so the node stays one task in the document. Its `exceptWhen` leaves out the statuses that
+ * retrying will not change (retry-policy.ts), so the engine and the data plane, which reads
+ * the rule from the task, try a target as often.
  */
 export default defineTaskNode({
   kind: 'http-request',
@@ -69,7 +71,7 @@ export default defineTaskNode({
       ...meta,
       task: {
         try: [{ [requestName]: call }],
-        catch: { errors: { with: { type: communicationError } }, retry: retryPolicy(config.retry) },
+        catch: { errors: { with: { type: communicationError } }, exceptWhen: NOT_RETRIED_WHEN, retry: retryPolicy(config.retry) },
         ...timeout,
       },
     };

@@ -19,3 +19,21 @@ export function readRetryPolicy(policy: unknown): RetryConfig | undefined {
   const backoff = Object.keys(policy.backoff)[0];
   return { attempts: policy.limit.attempt.count, delay: policy.delay, backoff } as RetryConfig;
 }
+
+/**
+ * Which failed HTTP calls are worth retrying, following Knative's dispatcher: network errors
+ * and timeouts (the engine reports them with status 500), 5xx, and these client statuses; any
+ * other status will not change by retrying. The one definition of that rule: the HTTP target
+ * states it in its DSL task (`catch.exceptWhen`, below), and the data plane reads it from there.
+ */
+export const RETRIED_CLIENT_STATUSES: readonly number[] = [404, 408, 409, 429];
+
+export function isRetriedStatus(status: number): boolean {
+  return status >= 500 || RETRIED_CLIENT_STATUSES.includes(status);
+}
+
+/**
+ * `catch.exceptWhen` of an HTTP target that retries: true (the error is not caught, so the run
+ * faults at once) for a status that retrying will not change. Its input is the caught error.
+ */
+export const NOT_RETRIED_WHEN = `\${ .status != null and .status < 500 and ${RETRIED_CLIENT_STATUSES.map((s) => `.status != ${s}`).join(' and ')} }`;

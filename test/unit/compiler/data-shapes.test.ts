@@ -88,6 +88,12 @@ describe('types through the wires', () => {
     expect(fieldProblems(g).map((d) => [d.nodeId, d.message])).toEqual([['inside', '.nothing cannot exist: the input allows only orderId, customer, total']]);
   });
 
+  it('reads a catch condition against the caught error, not the task input', () => {
+    // The demo's target retries with the compiled `exceptWhen: ${ .status … }`; its input (the summary) has no status.
+    expect(JSON.stringify(compile(demoFlowGraph()).document)).toContain('.status != null');
+    expect(fieldProblems(demoFlowGraph())).toEqual([]);
+  });
+
   it('stays silent where it cannot be sure: no schema, pipes and closures, unknown event types', () => {
     const piped = demoWith({ summary: { expression: '.data.items | map(.nope) | { skus: . }' } });
     expect(fieldProblems(piped)).toEqual([]);

@@ -20,7 +20,7 @@ import { createFakePorts, jsonResponse } from '@/runtime/engine/testing/fake-por
 import type { Json, WorkflowDocument } from '@/runtime/engine/types';
 import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 import { eventsFromRequest } from '@/runtime/events/http-binding';
-import { buildRequest } from '@/runtime/events/http-delivery';
+import { buildRequest, responseOutcome } from '@/runtime/events/http-delivery';
 import { planFromDocument } from '@/runtime/events/plan';
 import { Subscription } from '@/runtime/events/subscriptions';
 import { nodeDefinitions } from '@/runtime/nodes';
@@ -206,6 +206,83 @@ describe('metadata edited by hand to disagree with its task', () => {
     // The data plane retries an HTTP 503 (runtime/events/http-delivery.ts) up to `retry` times after the first attempt.
     expect(1 + plan.target.delivery.retry).toBe(ports.http.requests.length);
     expect(plan.target.delivery).toMatchObject({ retry: 2, backoffPolicy: 'constant', backoffDelayMs: 1000, timeoutMs: 5000, format: 'structured' });
+  });
+});
+
+/** The worker's delivery loop (runtime/worker/delivery.ts) against a target answering `statuses` in turn, then 202. */
+function deliverFast(document: WorkflowDocument, statuses: number[]): { requests: number; outcome: 'delivered' | 'dead-lettered' } {
+  const plan = planFromDocument(document);
+  if (plan.kind !== 'pipeline') throw new Error(`the fast path refused the flow: ${plan.reason}`);
+  for (let attempts = 1; ; attempts++) {
+    const outcome = responseOutcome(plan.target, statuses[attempts - 1] ?? 202);
+    if (outcome.ok) return { requests: attempts, outcome: 'delivered' };
+    if (!(outcome.retryable && attempts <= plan.target.delivery.retry)) return { requests: attempts, outcome: 'dead-lettered' };
+  }
+}
+
+/** The engine against the same target; a faulted run is the engine's dead letter. */
+async function deliverEngine(document: WorkflowDocument, statuses: number[]): Promise<{ requests: number; outcome: 'delivered' | 'dead-lettered' }> {
+  let answered = 0;
+  const ports = createFakePorts({ routes: { '*': () => jsonResponse(statuses[answered++] ?? 202, { answered }) } });
+  const run = await new Engine({ ports }).start(document, baseEvent() as unknown as Json).done;
+  if (run.status !== 'completed' && run.status !== 'faulted') throw new Error(`the engine ended ${run.status}`);
+  return { requests: ports.http.requests.length, outcome: run.status === 'completed' ? 'delivered' : 'dead-lettered' };
+}
+
+describe('a failing target is tried as often both ways', () => {
+  const retry = { retry: { attempts: 3, delay: 'PT1S', backoff: 'constant' } };
+  // [what the target answers in turn (then 202), requests, final outcome]
+  const cases: [number[], number, 'delivered' | 'dead-lettered'][] = [
+    [[400], 1, 'dead-lettered'],
+    [[403, 503], 1, 'dead-lettered'],
+    [[404], 2, 'delivered'],
+    [[429, 429], 3, 'delivered'],
+    [[503, 503, 503], 4, 'delivered'],
+    [[503, 503, 503, 503], 4, 'dead-lettered'],
+    [[503, 400], 2, 'dead-lettered'],
+    [[408, 409, 500], 4, 'delivered'],
+    [[301], 1, 'dead-lettered'],
+  ];
+  it.each(cases)('a compiled target with a retry answering %j', async (statuses, requests, outcome) => {
+    const document = compiled([], retry);
+    const slow = await deliverEngine(document, statuses);
+    expect(slow).toEqual({ requests, outcome });
+    expect(deliverFast(document, statuses)).toEqual(slow);
+  });
+
+  /** The compiled target's task, written by hand without the condition: the engine retries every communication error. */
+  function withoutCondition(): WorkflowDocument {
+    const document = compiled([], retry);
+    const entry = document.do.find((item) => 'target' in item) as Record<string, { catch: Record<string, unknown> }>;
+    delete entry.target!.catch.exceptWhen;
+    return document;
+  }
+  it.each([
+    [[400], 2, 'delivered'],
+    [[400, 403, 422, 400], 4, 'dead-lettered'],
+    [[503, 404], 3, 'delivered'],
+  ] as const)('a hand-written retry without the condition answering %j', async (statuses, requests, outcome) => {
+    const document = withoutCondition();
+    const slow = await deliverEngine(document, [...statuses]);
+    expect(slow).toEqual({ requests, outcome });
+    expect(deliverFast(document, [...statuses])).toEqual(slow);
+  });
+
+  it('a hand-written condition of its own is left to the engine', () => {
+    const document = compiled([], retry);
+    const entry = document.do.find((item) => 'target' in item) as Record<string, { catch: Record<string, unknown> }>;
+    entry.target!.catch.exceptWhen = '${ .status == 400 }';
+    expect(planFromDocument(document)).toMatchObject({ kind: 'workflow', reason: expect.stringContaining('only the workflow engine') });
+  });
+
+  // Issue 14, undecided: the fast path's default policy retries a bare call 184 times, the engine tries it once.
+  it.todo('a target without a retry answering 503 is tried as often both ways');
+
+  it('a target without a retry answering 400 is tried once both ways', async () => {
+    const document = compiled([]);
+    const slow = await deliverEngine(document, [400]);
+    expect(slow).toEqual({ requests: 1, outcome: 'dead-lettered' });
+    expect(deliverFast(document, [400])).toEqual(slow);
   });
 });
 

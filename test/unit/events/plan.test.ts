@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '@/runtime/compiler/compile';
 import { planFromDocument } from '@/runtime/events/plan';
 import { demoFlowGraph } from '@/runtime/nodes/demo';
+import { NOT_RETRIED_WHEN } from '@/runtime/nodes/retry-policy';
 
 const doc = (tasks: Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
   document: { dsl: '1.0.0', namespace: 't', name: 'n', version: '0.1.0' },
@@ -69,6 +70,8 @@ describe('planFromDocument', () => {
     ['a retry policy bounded by time', { errors: communication, retry: { ...inline, limit: { duration: 'PT1M' } } }],
     ['another type of error', { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/timeout' } }, retry: inline }],
     ['no retry, which ends the run as handled', { errors: communication }],
+    ['a condition of its own', { errors: communication, exceptWhen: '${ .status == 400 }', retry: inline }],
+    ['a condition on catching', { errors: communication, when: NOT_RETRIED_WHEN, retry: inline }],
   ])('leaves a target that catches its errors with %s to the workflow engine', (_, handled) => {
     expect(planFromDocument(doc([tried(handled)]))).toMatchObject({ kind: 'workflow', reason: 'task deliver handles its errors in a way only the workflow engine does' });
   });
@@ -76,6 +79,18 @@ describe('planFromDocument', () => {
   it('delivers a target whose catch only retries communication errors by an inline policy', () => {
     expect(planFromDocument(doc([tried({ errors: communication, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3 } } });
     expect(planFromDocument(doc([tried({ retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3 } } });
+  });
+
+  it('retries what the task retries: transient failures under the compiled condition, every failure without it', () => {
+    expect(planFromDocument(doc([tried({ errors: communication, exceptWhen: NOT_RETRIED_WHEN, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3, retryOn: 'transient' } } });
+    expect(planFromDocument(doc([tried({ errors: communication, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3, retryOn: 'any' } } });
+    // A target without a retry of its own keeps the data plane's default policy, which retries transient failures.
+    expect(planFromDocument(doc([call]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 184, retryOn: 'transient' } } });
+  });
+
+  it('reads the compiled HTTP target with a retry as retrying transient failures only', () => {
+    const plan = planFromDocument(compile(demoFlowGraph()).document);
+    expect(plan).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3, retryOn: 'transient' } } });
   });
 
   it('reads a transform from its task, never from a hand-written metadata.meshflow.transform', () => {
