@@ -73,14 +73,20 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 /** Every task name in a document (`do`, `try`, `catch.do`, fork branches, for-each bodies): what lifecycle refs name. */
 export function taskNames(document: unknown): Set<string> {
   const names = new Set<string>();
-  const walk = (value: unknown, key?: string) => {
+  // A task compiled from a canvas node carries metadata.meshflow; the tasks nested in it without
+  // any (the HTTP target's inner `request`) are that node's own parts, not nodes of their own.
+  const isNode = (task: unknown) => isObj(task) && isObj(task.metadata) && isObj(task.metadata.meshflow);
+  const walk = (value: unknown, key?: string, inNode = false) => {
     if (Array.isArray(value)) {
       for (const item of value) {
-        if ((key === 'do' || key === 'try' || key === 'branches') && isObj(item)) for (const name of Object.keys(item)) names.add(name);
-        walk(item);
+        if ((key === 'do' || key === 'try' || key === 'branches') && isObj(item)) {
+          for (const [name, task] of Object.entries(item)) if (!inNode || isNode(task)) names.add(name);
+        }
+        walk(item, undefined, inNode);
       }
     } else if (isObj(value)) {
-      for (const [k, v] of Object.entries(value)) walk(v, k);
+      const here = inNode || isNode(value);
+      for (const [k, v] of Object.entries(value)) walk(v, k, here);
     }
   };
   walk(isObj(document) ? { do: document.do } : undefined);

@@ -30,16 +30,19 @@
  * (runtime/nodes/retry-policy.ts) leaves out statuses that retrying will not change, a
  * `catch.retry` without it retries every failed call, as the engine does (`retryOn`).
  *
- * A target without a retry policy of its own rides out outages as EventBridge targets do:
- * 185 attempts with exponential backoff capped at 10 minutes and up to 20 % jitter, which
- * spans more than 24 hours before an event is dead-lettered (a unit test holds that). The
- * engine tries such a call once: the DSL cannot state a capped backoff, so the two still
- * differ there (issue 14; test/unit/events/differential.test.ts lists it as to do).
+ * The studio's HTTP target always states its retry policy; unset, the default one (184 retries,
+ * exponential from 1 s; runtime/nodes/retry-policy.ts), and both the engine and this data plane
+ * cap a wait at 10 minutes (MAX_RETRY_DELAY_MS), so such a target rides out a day's outage, as
+ * EventBridge targets do, on either path alike. Only a hand-written bare `call: http`, which
+ * states no retry at all, still differs: the engine tries it once, the data plane applies its
+ * delivery default (185 attempts with up to 20 % jitter, or the Knative options above)
+ * (test/unit/events/differential.test.ts says so).
  */
 import { nodeOfTask } from '../compiler/decompile.ts';
 import { Deployment } from '../compiler/deployment.ts';
 import { tunableDelivery, webhookConnectionSchema } from '../compiler/metadata.ts';
 import { durationMs } from '../engine/duration.ts';
+import { MAX_RETRY_DELAY_MS } from '../engine/tasks/try.ts';
 import type { DataPattern, FilterDefinition, SubscriptionFilter } from '../expressions/filters/index.ts';
 import { getNodeDefinition } from '../nodes/index.ts';
 import { NOT_RETRIED_WHEN } from '../nodes/retry-policy.ts';
@@ -141,7 +144,7 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
   retry: 184,
   backoffPolicy: 'exponential',
   backoffDelayMs: 1000,
-  maxBackoffMs: 600_000,
+  maxBackoffMs: MAX_RETRY_DELAY_MS,
   jitter: 0.2,
   retryOn: 'transient',
   timeoutMs: 10_000,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOT_RETRIED_WHEN, readRetryPolicy, retryPolicy, retrySchema } from './retry-policy.ts';
+import { DEFAULT_RETRY, isDefaultRetry, NOT_RETRIED_WHEN, readRetryPolicy, retryPolicy, retrySchema, type RetryConfig } from './retry-policy.ts';
 import { fromRuntimeExpression, isoDuration, isRecord, jqField, runtimeExpression, toRuntimeExpression } from './shared.ts';
 import { defineTaskNode, linearPorts, type DslTask } from './types.ts';
 
@@ -66,12 +66,13 @@ export default defineTaskNode({
     const timeout = config.timeout ? { timeout: { after: config.timeout } } : {};
     // The data plane's delivery options (runtime/events/plan.ts) have no place in the DSL.
     const meta = config.rateLimit === undefined ? {} : { meta: { delivery: { rateLimit: config.rateLimit } } };
-    if (!config.retry) return { task: { ...call, ...timeout }, ...meta };
+    // Unset, the default policy is written out: the YAML says what the engine and the data plane do.
+    const retry = config.retry ?? DEFAULT_RETRY;
     return {
       ...meta,
       task: {
         try: [{ [requestName]: call }],
-        catch: { errors: { with: { type: communicationError } }, exceptWhen: NOT_RETRIED_WHEN, retry: retryPolicy(config.retry) },
+        catch: { errors: { with: { type: communicationError } }, exceptWhen: NOT_RETRIED_WHEN, retry: retryPolicy(retry) },
         ...timeout,
       },
     };
@@ -84,6 +85,11 @@ export default defineTaskNode({
       if (!isRecord(item) || !isRecord(item[requestName]) || !isRecord(task.catch)) return undefined;
       call = item[requestName];
       retry = readRetryPolicy(task.catch.retry);
+      if (isDefaultRetry(retry as RetryConfig | undefined)) retry = undefined;
+    } else {
+      // A bare call is tried once by the engine: not what this node compiles to (it always
+      // states a retry), so it stays a DSL task on the canvas and keeps its meaning.
+      return undefined;
     }
     const args = call.with;
     if (call.call !== 'http' || !isRecord(args)) return undefined;

@@ -10,6 +10,19 @@ export const retrySchema = z.object({
 
 export type RetryConfig = z.infer<typeof retrySchema>;
 
+/**
+ * What an HTTP target retries when its author set nothing: over a day of attempts (184 retries,
+ * exponential from 1 s; the engine and the data plane both cap a wait at 10 minutes,
+ * MAX_RETRY_DELAY_MS in runtime/engine/tasks/try.ts),
+ * as EventBridge targets ride out an outage. The compiler states it in the task, so the engine
+ * and the data plane read the same policy.
+ */
+export const DEFAULT_RETRY: RetryConfig = { attempts: 184, delay: 'PT1S', backoff: 'exponential' };
+
+export function isDefaultRetry(retry: RetryConfig | undefined): boolean {
+  return retry !== undefined && retry.attempts === DEFAULT_RETRY.attempts && retry.delay === DEFAULT_RETRY.delay && retry.backoff === DEFAULT_RETRY.backoff;
+}
+
 export function retryPolicy(retry: RetryConfig): Record<string, unknown> {
   return { delay: retry.delay, backoff: { [retry.backoff]: {} }, limit: { attempt: { count: retry.attempts } } };
 }

@@ -39,13 +39,22 @@ export function errorMatches(filter: JsonObject | undefined, problem: ProblemDet
   return true;
 }
 
-/** Delay before retry number `attempt` (1-based): constant, linear (× attempt) or exponential (× 2^(attempt-1)), plus jitter. */
+/**
+ * The longest wait before a retry, jitter aside. The DSL's backoffs grow without bound; this
+ * runtime caps them (the data plane's delivery loop caps at the same 10 minutes), so a policy
+ * of many exponential attempts, like the HTTP target's default, rides out a day's outage
+ * instead of waiting for years.
+ */
+export const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/** Delay before retry number `attempt` (1-based): constant, linear (× attempt) or exponential (× 2^(attempt-1)), capped, plus jitter. */
 export function retryDelayMs(policy: JsonObject, attempt: number, random: () => number, at: string): number {
   const base = policy.delay === undefined ? 0 : durationMs(policy.delay, at);
   const backoff = (policy.backoff ?? {}) as JsonObject;
   let delay = base;
   if (backoff.linear !== undefined) delay = base * attempt;
   else if (backoff.exponential !== undefined) delay = base * 2 ** (attempt - 1);
+  delay = Math.min(delay, Math.max(base, MAX_RETRY_DELAY_MS));
   const jitter = policy.jitter as { from?: Json; to?: Json } | undefined;
   if (jitter) {
     const from = jitter.from === undefined ? 0 : durationMs(jitter.from, at);

@@ -148,8 +148,9 @@ describe('editing a task in the YAML', () => {
   it('keeps the kind of a node whose edited value its kind can hold (URL, jq expression)', () => {
     const http = compile(flowWith('http-request'));
     const yamlEdited = structuredClone(http.document) as { do: Record<string, Record<string, Json>>[] };
-    const step = yamlEdited.do.find((item) => 'step' in item)!.step!;
-    (step.with as Record<string, Json>).endpoint = 'https://example.test/orders';
+    // The target states its retry, so its call sits in `try`.
+    const step = yamlEdited.do.find((item) => 'step' in item)!.step! as unknown as { try: { request: { with: Record<string, Json> } }[] };
+    step.try[0]!.request.with.endpoint = 'https://example.test/orders';
     const read = decompile(yamlEdited);
     const node = read.graph.nodes.find((n) => n.id === 'step')!;
     expect(node.kind).toBe('http-request');

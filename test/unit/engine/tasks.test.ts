@@ -1,6 +1,7 @@
 /** Each task type, as a workflow author would use it (fake clock and recorded HTTP). */
 import { describe, expect, it } from 'vitest';
 import { ERROR_TYPE_BASE } from '@/runtime/engine/errors';
+import { MAX_RETRY_DELAY_MS, retryDelayMs } from '@/runtime/engine/tasks/try';
 import { jsonResponse } from '@/runtime/engine/testing/fake-ports';
 import { errorOf, outputOf, run } from '@/test/unit/engine/helpers';
 
@@ -196,6 +197,19 @@ do:
         exceptWhen: $error.status == 418
 `);
     expect(errorOf(uncaught).status).toBe(418);
+  });
+});
+
+describe('retry delays', () => {
+  it('grow as the backoff says and never past ten minutes, so a long policy rides out a day rather than years', () => {
+    const exponential = { delay: 'PT1S', backoff: { exponential: {} } };
+    expect([1, 2, 3, 4].map((n) => retryDelayMs(exponential, n, () => 0, 'test'))).toEqual([1000, 2000, 4000, 8000]);
+    expect(retryDelayMs(exponential, 30, () => 0, 'test')).toBe(MAX_RETRY_DELAY_MS);
+    expect(retryDelayMs({ delay: 'PT2S', backoff: { linear: {} } }, 1000, () => 0, 'test')).toBe(MAX_RETRY_DELAY_MS);
+    // Jitter is added after the cap.
+    expect(retryDelayMs({ ...exponential, jitter: { from: 'PT0S', to: 'PT10S' } }, 184, () => 0.5, 'test')).toBe(MAX_RETRY_DELAY_MS + 5000);
+    // A constant delay longer than the cap is what its author asked for.
+    expect(retryDelayMs({ delay: 'PT1H' }, 3, () => 0, 'test')).toBe(3_600_000);
   });
 });
 

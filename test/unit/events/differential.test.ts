@@ -275,8 +275,17 @@ describe('a failing target is tried as often both ways', () => {
     expect(planFromDocument(document)).toMatchObject({ kind: 'workflow', reason: expect.stringContaining('only the workflow engine') });
   });
 
-  // Issue 14, undecided: the fast path's default policy retries a bare call 184 times, the engine tries it once.
-  it.todo('a target without a retry answering 503 is tried as often both ways');
+  // Unset, the target's retry is the default policy, written out in the task: a day of attempts both ways.
+  it.each([
+    [[503, 503, 503], 4, 'delivered'],
+    [Array.from({ length: 185 }, () => 503), 185, 'dead-lettered'],
+    [[503, 429, 400], 3, 'dead-lettered'],
+  ] as const)('a target without a retry of its own answering %j', async (statuses, requests, outcome) => {
+    const document = compiled([]);
+    const slow = await deliverEngine(document, [...statuses]);
+    expect(slow).toEqual({ requests, outcome });
+    expect(deliverFast(document, [...statuses])).toEqual(slow);
+  });
 
   it('a target without a retry answering 400 is tried once both ways', async () => {
     const document = compiled([]);
