@@ -79,6 +79,11 @@ export async function performHttp(run: TaskRun, call: HttpCall): Promise<Json> {
     response = await host.ports.http.request({ method, url: url.toString(), headers, ...(body === undefined ? {} : { body }), followRedirects: redirect }, run.signal);
   } catch (error) {
     if (run.signal.aborted) throw run.signal.reason;
+    // The runtime's egress policy refused the address: not a failure retrying can change, so not a
+    // communication error (which a target's retry catches) but an authorization one.
+    if ((error as { code?: unknown }).code === 'EGRESS_REFUSED') {
+      throw WorkflowError.of('authorization', `${method} ${url} refused: ${(error as Error).message}`, run.ref, 'Refused by the egress policy');
+    }
     throw WorkflowError.of('communication', `${method} ${url} failed: ${(error as Error).message}`, run.ref, 'Communication error');
   }
   const ceiling = redirect ? 399 : 299;

@@ -119,7 +119,37 @@ function decodeBody(body: string | Uint8Array | undefined): unknown {
   }
 }
 
-export async function dryRun(document: WorkflowDocument, event: Record<string, unknown>, options: DryRunOptions = {}): Promise<DryRunResult> {
+/**
+ * The document a dry run executes: the same, except that its retry policies allow no retry. A
+ * test run answers in seconds, so it shows a failing call's outcome after one attempt — the
+ * error the deployed flow ends with once its retries are spent — instead of waiting out a
+ * backoff that may last a day.
+ */
+export function withoutRetries(document: WorkflowDocument): WorkflowDocument {
+  const once = (policy: unknown) => {
+    if (!isObj(policy)) return policy;
+    const limit = isObj(policy.limit) ? policy.limit : {};
+    const attempt = isObj(limit.attempt) ? limit.attempt : {};
+    return { ...policy, limit: { ...limit, attempt: { ...attempt, count: 0 } } };
+  };
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (!isObj(value)) return value;
+    const copy: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      const walked = walk(inner);
+      // An inline policy under a try task's `catch` (a named one is in use.retries, below).
+      copy[key] = key === 'catch' && isObj(walked) && isObj(walked.retry) ? { ...walked, retry: once(walked.retry) } : walked;
+    }
+    return copy;
+  };
+  const copy = walk(document) as { use?: { retries?: Record<string, unknown> } };
+  if (copy.use?.retries) copy.use.retries = Object.fromEntries(Object.entries(copy.use.retries).map(([name, policy]) => [name, once(policy)]));
+  return copy as WorkflowDocument;
+}
+
+export async function dryRun(original: WorkflowDocument, event: Record<string, unknown>, options: DryRunOptions = {}): Promise<DryRunResult> {
+  const document = withoutRetries(original);
   const nodeIds = options.nodeIds ?? taskNames(document);
   const nodes: Record<string, NodeRunRecord> = {};
   const requests: DryRunResult['requests'] = [];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isoDuration, isRecord } from './shared.ts';
 
 export const retrySchema = z.object({
-  attempts: z.number().int().min(1).max(1000).default(3),
+  attempts: z.number().int().min(0).max(1000).default(3).describe('Retries after the first attempt; 0 tries once'),
   delay: isoDuration.default('PT1S'),
   backoff: z.enum(['constant', 'linear', 'exponential']).default('exponential'),
 });

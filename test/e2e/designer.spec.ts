@@ -56,7 +56,7 @@ async function startSink(): Promise<{ server: Server; url: string; received: Sin
 }
 
 test('a flow built on an empty canvas is test-run, deployed and receives a real event', async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   const sink = await startSink();
   try {
     await signInAsOwner(page);
@@ -205,7 +205,7 @@ test('the canvas follows the YAML, and is driven from the keyboard', async ({ pa
 });
 
 test('no studio page has a serious or critical accessibility violation', async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(300_000); // every page, light and dark: minutes when the machine is busy
   await signInAsOwner(page);
   const flowHref = await page.locator('main a[href^="/flows/"]:not([href="/flows/new"])').first().getAttribute('href');
   const pages = ['/flows', '/flows/new', ...(flowHref ? [flowHref] : []), '/catalog', '/connectors', '/runs', '/events', '/settings'];

@@ -87,7 +87,8 @@ test('a failing run is found by its event id and shows its failing task’s erro
   // The wait makes it a workflow (a run with steps) rather than a pipeline.
   await deployLine(page, `observe-failing-${tag}`, type, [
     { id: 'pause', kind: 'wait', config: { duration: 'PT0.01S' } },
-    { id: 'notify', kind: 'http-request', config: { method: 'post', url: `${sink.url}/broken`, body: '.' } },
+    // No retries: unset, a target is retried for over a day before its run faults.
+    { id: 'notify', kind: 'http-request', config: { method: 'post', url: `${sink.url}/broken`, body: '.', retry: { attempts: 0, delay: 'PT1S', backoff: 'constant' } } },
   ]);
   respond = (url) => (url === '/broken' ? 500 : 200);
   await page.waitForTimeout(1500);

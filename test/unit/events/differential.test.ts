@@ -287,6 +287,13 @@ describe('a failing target is tried as often both ways', () => {
     expect(deliverFast(document, [...statuses])).toEqual(slow);
   });
 
+  it('a target whose retry allows no retries is tried once both ways', async () => {
+    const document = compiled([], { retry: { attempts: 0, delay: 'PT1S', backoff: 'constant' } });
+    const slow = await deliverEngine(document, [503]);
+    expect(slow).toEqual({ requests: 1, outcome: 'dead-lettered' });
+    expect(deliverFast(document, [503])).toEqual(slow);
+  });
+
   it('a target without a retry answering 400 is tried once both ways', async () => {
     const document = compiled([]);
     const slow = await deliverEngine(document, [400]);

@@ -68,3 +68,28 @@ describe('a pinned event', () => {
     }
   });
 });
+
+describe('a dry run of a failing target', () => {
+  it('answers after one attempt with the error the deployed flow ends with, instead of waiting out its retries', async () => {
+    const document = {
+      document: { dsl: '1.0.3', namespace: 'test', name: 'retrying', version: '0.1.0' },
+      use: { retries: { patient: { delay: { seconds: 30 }, limit: { attempt: { count: 5 } } } } },
+      do: [
+        { inline: { try: [{ call1: { call: 'http', with: { method: 'post', endpoint: 'http://127.0.0.1:9/a' } } }], catch: { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } }, retry: { delay: { seconds: 30 }, limit: { attempt: { count: 184 } } } } } },
+        { named: { try: [{ call2: { call: 'http', with: { method: 'post', endpoint: 'http://127.0.0.1:9/b' } } }], catch: { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } }, retry: 'patient' } } },
+      ],
+    } as unknown as WorkflowDocument;
+    let answer = 200;
+    const run = await dryRun(document, { specversion: '1.0', id: 'e-1', source: '/t', type: 't' }, { stubResponse: () => ({ status: answer }) });
+    expect(run.status).toBe('completed');
+    expect(run.requests.map((r) => r.url)).toEqual(['http://127.0.0.1:9/a', 'http://127.0.0.1:9/b']);
+
+    answer = 503;
+    const failing = await dryRun(document, { specversion: '1.0', id: 'e-2', source: '/t', type: 't' }, { stubResponse: () => ({ status: answer }) });
+    expect(failing.status).toBe('faulted');
+    expect(failing.requests).toHaveLength(1);
+    expect(JSON.stringify(failing.error)).toContain('503');
+    // The document itself keeps its policies.
+    expect(JSON.stringify(document)).toContain('"count":184');
+  });
+});
