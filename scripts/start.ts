@@ -81,7 +81,8 @@ function newestSourceTime(): number {
       else newest = Math.max(newest, statSync(path).mtimeMs);
     }
   };
-  for (const dir of ['app', 'components', 'server']) if (existsSync(join(root, dir))) walk(join(root, dir));
+  // The studio bundles runtime/ (compiler, node definitions, engine) and the generated Prisma client too.
+  for (const dir of ['app', 'components', 'server', 'runtime', 'prisma']) if (existsSync(join(root, dir))) walk(join(root, dir));
   for (const file of ['next.config.ts', 'package.json', 'postcss.config.mjs']) {
     if (existsSync(join(root, file))) newest = Math.max(newest, statSync(join(root, file)).mtimeMs);
   }
