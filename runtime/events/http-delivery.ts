@@ -8,6 +8,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
+import { urlToHttpOptions } from 'node:url';
 import { egressPolicy, egressRefusal, type EgressPolicy } from '../net/egress.ts';
 import { isJsonContentType, type CloudEventRecord } from './cloudevent.ts';
 import { isRetriedStatus } from '../nodes/retry-policy.ts';
@@ -78,9 +80,44 @@ export function responseOutcome(target: HttpTarget, status: number): DeliveryOut
   return { ok: false, status, retryable: target.delivery.retryOn === 'any' || isRetriedStatus(status), error: `HTTP ${status} from ${target.url}` };
 }
 
+interface Endpoint {
+  options: http.RequestOptions;
+  secure: boolean;
+  transport: typeof http | typeof https;
+  /** The Host header Node would send: the URL's host, its port only when not the default. */
+  host: string;
+  /** Basic authorisation from credentials in the URL, as Node adds it. */
+  authorization: string | undefined;
+}
+
+/**
+ * The request's headers as Node's flat list (no per-header `setHeader`): the target's, then the
+ * request's, a later name replacing an earlier one whatever its case, as `setHeader` does;
+ * `host`, and `authorization` for credentials in the URL, as Node would add them unless given.
+ */
+function headerList(endpoint: Endpoint, fixed: Record<string, string>, own: Record<string, string>, length: number): string[] {
+  const merged = new Map<string, [string, string]>();
+  for (const headers of [fixed, own]) for (const name in headers) merged.set(name.toLowerCase(), [name, headers[name]!]);
+  merged.set('content-length', ['content-length', String(length)]);
+  const list: string[] = merged.has('host') ? [] : ['Host', endpoint.host];
+  if (endpoint.authorization !== undefined && !merged.has('authorization')) list.push('Authorization', endpoint.authorization);
+  for (const [name, value] of merged.values()) list.push(name, value);
+  return list;
+}
+
+/** TLS server name for a target that sets its own Host header: that host, as Node takes it from the header (none for an IP). */
+function serverName(fixed: Record<string, string>, own: Record<string, string>): { servername?: string } {
+  let host: string | undefined;
+  for (const headers of [fixed, own]) for (const name in headers) if (name.toLowerCase() === 'host') host = headers[name]!;
+  if (host === undefined) return {};
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0]!;
+  return { servername: isIP(name) ? '' : name };
+}
+
 export class HttpDeliverer {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly endpoints = new Map<string, Endpoint>();
 
   constructor(policy: EgressPolicy = egressPolicy()) {
     this.httpAgent = policy.httpAgent({ keepAlive: true, maxSockets: 128 });
@@ -88,9 +125,7 @@ export class HttpDeliverer {
   }
 
   send(target: HttpTarget, request: Request): Promise<DeliveryOutcome> {
-    const url = new URL(target.url);
-    const secure = url.protocol === 'https:';
-    const transport = secure ? https : http;
+    const endpoint = this.endpoint(target.url);
     return new Promise((resolve) => {
       let settled = false;
       const settle = (outcome: DeliveryOutcome) => {
@@ -98,12 +133,14 @@ export class HttpDeliverer {
         settled = true;
         resolve(outcome);
       };
-      const req = transport.request(
-        url,
+      const headers = headerList(endpoint, target.headers, request.headers, request.body.length);
+      const req = endpoint.transport.request(
         {
+          ...endpoint.options,
+          ...(endpoint.secure ? serverName(target.headers, request.headers) : {}),
           method: target.method,
-          agent: secure ? this.httpsAgent : this.httpAgent,
-          headers: { ...target.headers, ...request.headers, 'content-length': String(request.body.length) },
+          agent: endpoint.secure ? this.httpsAgent : this.httpAgent,
+          headers,
           timeout: target.delivery.timeoutMs,
         },
         (res) => {
@@ -122,6 +159,22 @@ export class HttpDeliverer {
       req.on('error', (error) => settle({ ok: false, retryable: egressRefusal(error) === undefined, error: error.message }));
       req.end(request.body);
     });
+  }
+
+  /** A target URL parsed once, not once per delivery (targets are few, deliveries many). */
+  private endpoint(url: string): Endpoint {
+    let endpoint = this.endpoints.get(url);
+    if (!endpoint) {
+      const parsed = new URL(url);
+      const secure = parsed.protocol === 'https:';
+      const options = urlToHttpOptions(parsed);
+      const authorization = options.auth ? `Basic ${Buffer.from(options.auth).toString('base64')}` : undefined;
+      endpoint = { options, secure, transport: secure ? https : http, host: parsed.host, authorization };
+      // Targets come and go with deployments: a bound keeps a long-lived worker's cache small.
+      if (this.endpoints.size >= 1024) this.endpoints.clear();
+      this.endpoints.set(url, endpoint);
+    }
+    return endpoint;
   }
 
   close(): void {

@@ -24,6 +24,32 @@ export interface DataPlaneMetrics {
   commitBatch: Histogram;
 }
 
+/**
+ * A counter incremented per event: its `inc` adds to a plain map keyed by the label values and
+ * prom-client gets the sums when it is read (a scrape, `get()`), instead of hashing and
+ * validating the labels on every call. What a scrape shows is the same.
+ */
+function perEventCounter<T extends string>(config: { name: string; help: string; labelNames: T[]; registers: Registry[] }): Counter<T> {
+  const pending = new Map<string, { labels: Partial<Record<T, string | number>>; value: number }>();
+  const counter: Counter<T> = new Counter<T>({
+    ...config,
+    collect() {
+      for (const { labels, value } of pending.values()) add(labels, value);
+      pending.clear();
+    },
+  });
+  const add = counter.inc.bind(counter) as (labels: Partial<Record<T, string | number>>, value: number) => void;
+  counter.inc = ((labels?: Partial<Record<T, string | number>> | number, value?: number) => {
+    if (labels === undefined || typeof labels === 'number') return add({}, labels ?? 1);
+    let key = '';
+    for (const name of config.labelNames) key += `${labels[name] ?? '\u0001'}\u0000`;
+    const entry = pending.get(key);
+    if (entry) entry.value += value ?? 1;
+    else pending.set(key, { labels: { ...labels }, value: value ?? 1 });
+  }) as Counter<T>['inc'];
+  return counter;
+}
+
 export type DeliveryOutcomeLabel = 'delivered' | 'retried' | 'dead_lettered';
 
 export function createMetrics(backlog: () => Promise<Map<string, number>>): DataPlaneMetrics {
@@ -40,32 +66,32 @@ export function createMetrics(backlog: () => Promise<Map<string, number>>): Data
   });
   return {
     registry,
-    accepted: new Counter({
+    accepted: perEventCounter({
       name: 'meshflow_events_accepted_total',
       help: 'Events committed to the event log, by channel (events, webhook) and webhook deployment',
       labelNames: ['ingress', 'deployment'],
       registers: [registry],
     }),
-    duplicates: new Counter({
+    duplicates: perEventCounter({
       name: 'meshflow_events_duplicate_total',
       help: 'Events acknowledged without storing because their (source, id) was already logged',
       labelNames: ['ingress', 'deployment'],
       registers: [registry],
     }),
     rejected: new Counter({ name: 'meshflow_events_rejected_total', help: 'Ingress requests refused, by HTTP status', labelNames: ['status'], registers: [registry] }),
-    flowAccepted: new Counter({
+    flowAccepted: perEventCounter({
       name: 'meshflow_flow_events_accepted_total',
       help: 'Events a pipeline deployment took in or filtered out, and events any deployment filtered out: accepted = filtered + delivered + dead_lettered + backlog',
       labelNames: ['deployment', 'flow'],
       registers: [registry],
     }),
-    filtered: new Counter({
+    filtered: perEventCounter({
       name: 'meshflow_events_filtered_total',
       help: 'Events a deployment dropped, by the node (task) whose filter dropped them',
       labelNames: ['deployment', 'flow', 'node'],
       registers: [registry],
     }),
-    deliveries: new Counter({
+    deliveries: perEventCounter({
       name: 'meshflow_deliveries_total',
       help: 'Delivery outcomes: delivered, retried (an attempt that will be tried again) and dead_lettered',
       labelNames: ['deployment', 'flow', 'outcome'],

@@ -59,6 +59,7 @@ export class DeliveryLoop {
    */
   private mayBeDue = true;
   private signals = 0;
+  private readonly hosts = new Map<string, string>();
 
   constructor(private readonly deps: DeliveryLoopDeps) {}
 
@@ -241,7 +242,7 @@ export class DeliveryLoop {
       }
     }
     const request = buildRequest(delivery.event, chain.payload, chain.transformed, target.delivery.format);
-    const span = startDeliverySpan(traceContextOf(delivery.event), `${target.method} ${new URL(target.url).host}`, {
+    const span = startDeliverySpan(traceContextOf(delivery.event), `${target.method} ${this.hostOf(target.url)}`, {
       'http.request.method': target.method,
       'url.full': target.url,
       'cloudevents.event_id': delivery.event.id,
@@ -266,6 +267,17 @@ export class DeliveryLoop {
     const why = outcome.retryable ? `${outcome.error} (gave up after ${delivery.attempts} attempts)` : `${outcome.error} (not retryable)`;
     await queue.deadLetter(delivery.id, flowId, target.url, why, attempt);
     metrics.deliveries.inc({ ...labels, outcome: 'dead_lettered' });
+  }
+
+  /** A target's host, for span names: parsed once per target URL rather than per delivery. */
+  private hostOf(url: string): string {
+    let host = this.hosts.get(url);
+    if (host === undefined) {
+      host = new URL(url).host;
+      if (this.hosts.size >= 1024) this.hosts.clear();
+      this.hosts.set(url, host);
+    }
+    return host;
   }
 
   /**
