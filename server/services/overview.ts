@@ -45,6 +45,13 @@ WITH ev AS (
   UNION ALL
   SELECT l."eventSeq", l."deploymentId", 3 FROM dead_letter l JOIN ev ON ev.seq = l."eventSeq"
    WHERE l."deploymentId" IS NOT NULL AND l."replayedAt" IS NULL
+  UNION ALL
+  -- Being sent by the worker that accepted it (a handoff, no delivery row): pending until recorded.
+  SELECT h.seq, h.dep, 4 FROM (
+    SELECT (i->>0)::bigint AS seq, i->>1 AS dep FROM delivery_handoff, jsonb_array_elements(items) i
+  ) h JOIN ev ON ev.seq = h.seq
+   WHERE NOT EXISTS (SELECT 1 FROM delivery_outcome o WHERE o."eventSeq" = h.seq AND o."deploymentId" = h.dep AND o.outcome IN ('delivered', 'filtered'))
+     AND NOT EXISTS (SELECT 1 FROM dead_letter l WHERE l."eventSeq" = h.seq AND l."deploymentId" = h.dep)
 ), state AS (
   -- Versions of one flow are one flow here: a replay to the live version is the same event's fate.
   SELECT t.seq, coalesce(d."flowId", t.dep) AS flow, max(t.dep) AS dep, max(t.rank) AS rank
