@@ -104,10 +104,9 @@ SELECT input.i, ins.seq::text AS seq, (SELECT count(*) FROM queued)::int AS queu
   LEFT JOIN routed r ON r.seq = ins.seq
  GROUP BY input.i, ins.seq`;
 
-function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean })[]): Record<string, unknown> {
-  const e = entry.event;
+/** An event's columns as the append statements read them from `jsonb_to_recordset` (here and in jetstream/records.ts). */
+export function eventColumns(e: CloudEventRecord) {
   return {
-    i,
     id: e.id,
     source: e.source,
     type: e.type,
@@ -119,6 +118,13 @@ function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean 
     has_data: 'data' in e,
     data_base64: e.data_base64 ?? null,
     extensions: extensionsOf(e),
+  };
+}
+
+function toRow(entry: AppendEntry, i: number, routes: (Route & { lease: boolean })[]): Record<string, unknown> {
+  return {
+    i,
+    ...eventColumns(entry.event),
     ingress: entry.ingress,
     routes,
     filtered: (entry.filtered ?? []).map((f) => ({ deploymentId: f.deploymentId, task: f.task, reason: f.reason })),

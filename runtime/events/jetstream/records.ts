@@ -5,7 +5,8 @@
  * side may both record an event (whichever comes first), and a redelivered batch adds nothing.
  */
 import type pg from 'pg';
-import { extensionsOf, type CloudEventRecord } from '../cloudevent.ts';
+import type { CloudEventRecord } from '../cloudevent.ts';
+import { eventColumns } from '../event-log.ts';
 import type { AttemptRecord } from '../delivery-queue.ts';
 import type { FilteredRoute } from '../subscriptions.ts';
 
@@ -50,17 +51,7 @@ export async function recordEvents(pool: pg.Pool, logged: LoggedEvent[]): Promis
     seen.add(key);
     rows.push({
       i: rows.length,
-      id: e.id,
-      source: e.source,
-      type: e.type,
-      subject: e.subject ?? null,
-      time: e.time ?? null,
-      datacontenttype: e.datacontenttype ?? null,
-      dataschema: e.dataschema ?? null,
-      data: 'data' in e ? e.data : null,
-      has_data: 'data' in e,
-      data_base64: e.data_base64 ?? null,
-      extensions: extensionsOf(e),
+      ...eventColumns(e),
       ingress: l.ingress,
       considered: l.considered,
       filtered: l.filtered,
