@@ -92,14 +92,15 @@ export function readTaskMeta(task: unknown): ReadTaskMeta {
 }
 
 /**
- * Delivery options the task states in the DSL itself, which metadata cannot override: its
- * retry policy (`catch.retry`: how often and how far apart) and its `timeout`.
+ * Delivery options the DSL task itself decides, which metadata cannot change: how often and
+ * how far apart a failed call is retried (its `catch.retry`; a call without one is tried once,
+ * in the engine and on the fast path alike), and how long an attempt may take (its `timeout`).
  */
-const STATED_BY_TASK: Record<string, { when: (task: Record<string, unknown>) => boolean; says: string }> = {
-  retry: { when: (task) => hasInlineRetry(task), says: 'its catch.retry says how often the call is retried' },
-  backoffPolicy: { when: (task) => hasInlineRetry(task), says: 'its catch.retry says how the waits between retries grow' },
-  backoffDelay: { when: (task) => hasInlineRetry(task), says: 'its catch.retry says how long the first wait is' },
-  timeout: { when: (task) => isObject(task.timeout), says: 'its timeout says how long an attempt may take' },
+const STATED_BY_TASK: Record<string, { when: (task: Record<string, unknown>) => boolean; says: (task: Record<string, unknown>) => string }> = {
+  retry: { when: () => true, says: (task) => (hasInlineRetry(task) ? 'its catch.retry says how often the call is retried' : 'a call without a catch.retry is tried once; state a retry in the task (try/catch.retry)') },
+  backoffPolicy: { when: () => true, says: (task) => (hasInlineRetry(task) ? 'its catch.retry says how the waits between retries grow' : 'a call without a catch.retry is not retried') },
+  backoffDelay: { when: () => true, says: (task) => (hasInlineRetry(task) ? 'its catch.retry says how long the first wait is' : 'a call without a catch.retry is not retried') },
+  timeout: { when: (task) => isObject(task.timeout), says: () => 'its timeout says how long an attempt may take' },
 };
 
 function hasInlineRetry(task: Record<string, unknown>): boolean {
@@ -133,7 +134,7 @@ export function ignoredTaskMeta(task: unknown): IgnoredMeta[] {
   if (meta.delivery && isObject(task)) {
     for (const field of Object.keys(meta.delivery)) {
       const stated = STATED_BY_TASK[field];
-      if (stated?.when(task)) ignored.push({ path: ['delivery', field], message: `metadata.meshflow.delivery.${field} is not read: the task states it (${stated.says})` });
+      if (stated?.when(task)) ignored.push({ path: ['delivery', field], message: `metadata.meshflow.delivery.${field} is not read: ${stated.says(task)}` });
     }
   }
   return ignored;

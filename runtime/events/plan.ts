@@ -22,9 +22,9 @@
  * cannot make the fast path do what the engine would not (a hand-written
  * `metadata.meshflow.transform` is not read). Documents written by hand may add
  * `metadata.meshflow.delivery` to the target: `format`, `orderingKey`, `rateLimit` (events
- * per second) and `maxBackoff` say how the data plane carries the request, and Knative-style
- * `retry`, `backoffPolicy`, `backoffDelay` and `timeout` tune it only where the task states
- * no retry policy (`catch.retry`) or `timeout` of its own; where it does, the task wins.
+ * per second) and `maxBackoff` say how the data plane carries the request, and `timeout` how long
+ * an attempt may take where the task states no `timeout` of its own. How often a call is tried is
+ * never the metadata's: Knative-style `retry`, `backoffPolicy` and `backoffDelay` are not read.
  *
  * Which failures a target retries is the task's too: the compiled HTTP target's `exceptWhen`
  * (runtime/nodes/retry-policy.ts) leaves out statuses that retrying will not change, a
@@ -33,10 +33,8 @@
  * The studio's HTTP target always states its retry policy; unset, the default one (184 retries,
  * exponential from 1 s; runtime/nodes/retry-policy.ts), and both the engine and this data plane
  * cap a wait at 10 minutes (MAX_RETRY_DELAY_MS), so such a target rides out a day's outage, as
- * EventBridge targets do, on either path alike. Only a hand-written bare `call: http`, which
- * states no retry at all, still differs: the engine tries it once, the data plane applies its
- * delivery default (185 attempts with up to 20 % jitter, or the Knative options above)
- * (test/unit/events/differential.test.ts says so).
+ * EventBridge targets do, on either path alike. A hand-written plain `call: http`, which states
+ * no retry, is tried once on both (test/unit/events/differential.test.ts holds them to it).
  */
 import { nodeOfTask } from '../compiler/decompile.ts';
 import { Deployment } from '../compiler/deployment.ts';
@@ -275,13 +273,14 @@ function readDelivery(task: Obj): DeliveryOptions {
     if (typeof count === 'number') delivery.retry = count;
     // The compiled HTTP target states which statuses it does not retry; without that, the engine retries them all.
     delivery.retryOn = isObj(task.catch) && task.catch.exceptWhen === NOT_RETRIED_WHEN ? 'transient' : 'any';
+  } else {
+    // A call the task does not retry is tried once, as the engine runs it (the studio's HTTP target
+    // always states its policy, the default one included: runtime/nodes/retry-policy.ts).
+    delivery.retry = 0;
   }
-  // The options the task states itself (catch.retry, timeout) are left out: the task wins.
+  // What the task decides itself (how often, how far apart, how long an attempt) is left out: the task wins.
   const own = tunableDelivery(task);
   if (own) {
-    if (typeof own.retry === 'number' && Number.isInteger(own.retry) && own.retry >= 0) delivery.retry = own.retry;
-    if (own.backoffPolicy === 'linear' || own.backoffPolicy === 'exponential' || own.backoffPolicy === 'constant') delivery.backoffPolicy = own.backoffPolicy;
-    if (own.backoffDelay !== undefined) delivery.backoffDelayMs = durationOption(own.backoffDelay, 'metadata.meshflow.delivery.backoffDelay');
     if (own.maxBackoff !== undefined) delivery.maxBackoffMs = durationOption(own.maxBackoff, 'metadata.meshflow.delivery.maxBackoff');
     if (own.timeout !== undefined) delivery.timeoutMs = durationOption(own.timeout, 'metadata.meshflow.delivery.timeout');
     if (own.format === 'binary' || own.format === 'structured' || own.format === 'json') delivery.format = own.format;

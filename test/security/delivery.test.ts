@@ -1,8 +1,10 @@
 /**
- * Threat: a target outage destroys events. A target without a retry policy of its own is
- * retried (exponential backoff with jitter, over more than a day: test/unit/events/delivery.test.ts
- * holds the schedule) instead of being dead-lettered within seconds, and the studio shows the
- * waiting delivery as retrying, not failed. A target's own policy takes over where it has one.
+ * Threat: a target outage destroys events. A target whose author set no retry policy is
+ * written with the default one (the studio states it in the task; the helper's pipeline does
+ * the same) and retried (exponential backoff with jitter, over more than a day:
+ * test/unit/events/delivery.test.ts holds the schedule) instead of being dead-lettered within
+ * seconds, and the studio shows the waiting delivery as retrying, not failed. A target's own
+ * policy takes over where it has one.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';

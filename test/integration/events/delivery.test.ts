@@ -95,6 +95,8 @@ describe.each(backends)('delivery on %s', (backend) => {
     await deploy(pool, pipeline({ name: 'bad-request', url: `${sink.url}/bad-request`, delivery: { retry: 5, backoffDelay: 'PT0.05S' } }));
     await deploy(pool, pipeline({ name: 'ordered', url: `${sink.url}/ordered`, delivery: { orderingKey: 'subject', retry: 10, backoffPolicy: 'constant', backoffDelay: 'PT0.05S' } }));
     await deploy(pool, pipeline({ name: 'dups', url: `${sink.url}/dups` }));
+    // A plain `call: http` written by hand, its metadata asking for retries the task does not state.
+    await deploy(pool, pipeline({ name: 'plain', url: `${sink.url}/plain-down`, bare: true, delivery: { retry: 5, backoffDelay: 'PT0.05S' } }));
     const demo = demoFlowGraph();
     (demo.nodes.find((n) => n.id === 'notify')!.config as { url: string }).url = `${sink.url}/demo`;
     await deploy(pool, compile(demo).document);
@@ -200,6 +202,18 @@ describe.each(backends)('delivery on %s', (backend) => {
     const letter = await waitFor(async () => (await listDeadLetters(pool, {})).find((l) => l.eventId === id), 5000, 'dead letter');
     expect(letter.attempts).toBe(1);
     expect(letter.reason).toContain('not retryable');
+  });
+
+  it('tries a plain call without a retry of its own once, as the engine would, and dead-letters it', async () => {
+    const previous = sink.respond;
+    sink.respond = (r) => (r.url === '/plain-down' ? 503 : previous(r));
+    const id = randomUUID();
+    await post(worker.base, '/events', structured({ id, source: '/delivery-test', type: 'com.example.plain' }));
+    const letter = await waitFor(async () => (await listDeadLetters(pool, {})).find((l) => l.eventId === id), 5000, 'dead letter');
+    expect(letter).toMatchObject({ attempts: 1, reason: expect.stringContaining('HTTP 503') });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(at('/plain-down').filter((r) => r.headers['ce-id'] === id)).toHaveLength(1);
+    sink.respond = previous;
   });
 
   it('delivers events with the same ordering key in order, even through retries', async () => {

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { deleteStreams } from '@/runtime/events/jetstream/streams';
+import { DEFAULT_RETRY, NOT_RETRIED_WHEN, retryPolicy } from '@/runtime/nodes/retry-policy';
 import { freePort, waitFor } from '@/test/helpers/databases';
 import { startNode, type Running } from '@/test/helpers/processes';
 
@@ -62,8 +63,14 @@ export async function startSink(): Promise<Sink> {
       const request: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(), status: 0 };
       request.status = sink.respond(request);
       sink.received.push(request);
+      // The sender may be gone before the answer (a worker killed or stopped mid-request): then
+      // Node has closed the response, and may have detached its socket.
+      let gone = false;
+      res.on('close', () => {
+        if (!res.writableFinished) gone = true;
+      });
       const answer = () => {
-        request.answered = !res.socket?.destroyed;
+        request.answered = !gone && res.socket !== null && !res.socket.destroyed;
         res.writeHead(request.status);
         res.end();
       };
@@ -113,6 +120,12 @@ export async function waitForHook(base: string, id: string): Promise<void> {
 }
 
 /** A pipeline document: listen on `with`, then the given tasks, then an HTTP call to `url`. */
+/**
+ * A pipeline flow as the studio writes it: its HTTP target wrapped in try/catch with the retry
+ * policy stated in the task (`delivery.retry`, `backoffPolicy`, `backoffDelay`; unset, the
+ * default policy, runtime/nodes/retry-policy.ts). The other delivery options stay in its
+ * metadata. `bare: true` writes a plain `call: http` instead, which is tried once.
+ */
 export function pipeline(options: {
   name: string;
   with?: Record<string, unknown>;
@@ -120,7 +133,16 @@ export function pipeline(options: {
   tasks?: Record<string, unknown>[];
   url: string;
   delivery?: Record<string, unknown>;
+  bare?: boolean;
 }): Record<string, unknown> {
+  const { retry, backoffPolicy, backoffDelay, ...tunable } = options.delivery ?? {};
+  const call = { call: 'http', with: { method: 'post', endpoint: options.url, body: '${ . }' } };
+  const policy = retryPolicy({
+    attempts: typeof retry === 'number' ? retry : DEFAULT_RETRY.attempts,
+    delay: typeof backoffDelay === 'string' ? backoffDelay : DEFAULT_RETRY.delay,
+    backoff: backoffPolicy === 'constant' || backoffPolicy === 'linear' ? backoffPolicy : 'exponential',
+  });
+  const target = options.bare ? call : { try: [{ request: call }], catch: { errors: { with: { type: 'https://serverlessworkflow.io/spec/1.0.0/errors/communication' } }, exceptWhen: NOT_RETRIED_WHEN, retry: policy } };
   return {
     document: {
       dsl: '1.0.0',
@@ -130,16 +152,7 @@ export function pipeline(options: {
       ...(options.sources ? { metadata: { meshflow: { sources: options.sources } } } : {}),
     },
     schedule: { on: { one: { with: options.with ?? { type: `com.example.${options.name}` } } } },
-    do: [
-      ...(options.tasks ?? []),
-      {
-        deliver: {
-          call: 'http',
-          with: { method: 'post', endpoint: options.url, body: '${ . }' },
-          ...(options.delivery ? { metadata: { meshflow: { delivery: options.delivery } } } : {}),
-        },
-      },
-    ],
+    do: [...(options.tasks ?? []), { deliver: { ...target, ...(Object.keys(tunable).length > 0 ? { metadata: { meshflow: { delivery: tunable } } } : {}) } }],
   };
 }
 

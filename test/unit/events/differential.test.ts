@@ -268,6 +268,27 @@ describe('a failing target is tried as often both ways', () => {
     expect(deliverFast(document, [...statuses])).toEqual(slow);
   });
 
+  /** The compiled target's call, written by hand as a plain `call: http` with Knative-style metadata asking for retries. */
+  function bareCall(): WorkflowDocument {
+    const document = compiled([], retry);
+    const index = document.do.findIndex((item) => 'target' in item);
+    const entry = document.do[index] as Record<string, { try: Record<string, unknown>[] }>;
+    const call = Object.values(entry.target!.try[0]!)[0] as Record<string, unknown>;
+    document.do[index] = { target: { ...call, metadata: { meshflow: { delivery: { retry: 5, backoffPolicy: 'constant', backoffDelay: 'PT0.1S' } } } } } as never;
+    return document;
+  }
+  it.each([
+    [[503], 1, 'dead-lettered'],
+    [[404], 1, 'dead-lettered'],
+    [[400], 1, 'dead-lettered'],
+    [[], 1, 'delivered'],
+  ] as const)('a hand-written plain call (no catch.retry) answering %j is tried once', async (statuses, requests, outcome) => {
+    const document = bareCall();
+    const slow = await deliverEngine(document, [...statuses]);
+    expect(slow).toEqual({ requests, outcome });
+    expect(deliverFast(document, [...statuses])).toEqual(slow);
+  });
+
   it('a hand-written condition of its own is left to the engine', () => {
     const document = compiled([], retry);
     const entry = document.do.find((item) => 'target' in item) as Record<string, { catch: Record<string, unknown> }>;

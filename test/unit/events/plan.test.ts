@@ -39,11 +39,12 @@ describe('planFromDocument', () => {
     expect(planFromDocument(reopened)).toMatchObject({ kind: 'pipeline', ingress: 'any' });
   });
 
-  it('takes Knative delivery options from metadata', () => {
+  it('takes the Knative carriage options from the metadata of a plain call, which is tried once as in the engine', () => {
     const plan = planFromDocument(
       doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelay: 'PT0.5S', format: 'structured', orderingKey: 'subject', timeout: 'PT2S' } } } } }]),
     );
-    expect(plan).toMatchObject({ target: { delivery: { retry: 5, backoffPolicy: 'linear', backoffDelayMs: 500, format: 'structured', orderingKey: 'subject', timeoutMs: 2000 } } });
+    // How often a call is tried is the task's to say: a call without catch.retry runs once, whatever its metadata says.
+    expect(plan).toMatchObject({ target: { delivery: { retry: 0, backoffPolicy: 'exponential', backoffDelayMs: 1000, format: 'structured', orderingKey: 'subject', timeoutMs: 2000 } } });
   });
 
   it('lets the task, not its metadata, say how often and how long the target is tried', () => {
@@ -84,8 +85,8 @@ describe('planFromDocument', () => {
   it('retries what the task retries: transient failures under the compiled condition, every failure without it', () => {
     expect(planFromDocument(doc([tried({ errors: communication, exceptWhen: NOT_RETRIED_WHEN, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3, retryOn: 'transient' } } });
     expect(planFromDocument(doc([tried({ errors: communication, retry: inline })]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 3, retryOn: 'any' } } });
-    // A target without a retry of its own keeps the data plane's default policy, which retries transient failures.
-    expect(planFromDocument(doc([call]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 184, retryOn: 'transient' } } });
+    // A plain call without a retry of its own is tried once, as the engine runs it.
+    expect(planFromDocument(doc([call]))).toMatchObject({ kind: 'pipeline', target: { delivery: { retry: 0 } } });
   });
 
   it('reads the compiled HTTP target with a retry as retrying transient failures only', () => {
@@ -127,6 +128,7 @@ describe('planFromDocument', () => {
   });
 
   it('reports malformed durations in delivery options', () => {
-    expect(() => planFromDocument(doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { backoffDelay: 'soon' } } } } }]))).toThrow(/backoffDelay/);
+    expect(() => planFromDocument(doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { maxBackoff: 'soon' } } } } }]))).toThrow(/maxBackoff/);
+    expect(() => planFromDocument(doc([{ deliver: { ...call.deliver, metadata: { meshflow: { delivery: { timeout: 'soon' } } } } }]))).toThrow(/timeout/);
   });
 });
