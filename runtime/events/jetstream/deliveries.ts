@@ -10,7 +10,9 @@
  * as its delay; a dead letter is written to PostgreSQL first (the studio lists and replays it
  * there) and then acknowledged. An ordered delivery that must be retried is held here and
  * tried again after its backoff instead, since a `nak` would let the next message of its
- * deployment overtake it. Outcomes go to PostgreSQL in batches, after the acknowledgement.
+ * deployment overtake it. Outcomes go to PostgreSQL in batches, and a completed delivery is
+ * acknowledged once its outcome is written: a worker that dies in between has its messages
+ * delivered again (at least once) rather than leaving a delivered event the studio cannot see.
  */
 import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type pg from 'pg';
@@ -27,6 +29,8 @@ interface Held {
   body: DeliveryMessage;
   attempts: number;
   ordered: boolean;
+  /** Delivered or filtered: acknowledged once its outcome is written. */
+  completing?: boolean;
 }
 
 export interface JetStreamDeliveriesOptions {
@@ -56,7 +60,8 @@ export class JetStreamDeliveries implements DeliveryWork {
   private heartbeat: NodeJS.Timeout | undefined;
   private discovery: NodeJS.Timeout | undefined;
   private stopped = false;
-  private outcomes: OutcomeRecord[] = [];
+  /** Outcomes to write; `done` acknowledges a completed delivery once its outcome is written. */
+  private outcomes: { record: OutcomeRecord; done?: () => void }[] = [];
   private recording: Promise<void> | undefined;
   private roomWaiters: (() => void)[] = [];
 
@@ -127,8 +132,34 @@ export class JetStreamDeliveries implements DeliveryWork {
         // Back-pressure: the buffer holds at most twice the loop's concurrency.
         while (!this.stopped && this.buffer.length >= 2 * this.options.concurrency) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       }
-    })().catch((error: Error) => this.options.log('warn', 'a delivery consumer stopped', { consumer: name, error: error.message }));
+    })()
+      .then(
+        () => undefined,
+        (error: Error) => error.message,
+      )
+      .then((error) => {
+        this.pumps.delete(pump);
+        this.consumers.delete(name);
+        if (this.stopped) return;
+        // The client ends a consume on some server answers (a 400 or 409, heartbeats missed on a
+        // loaded machine): this worker must not stop taking deliveries, so it follows again.
+        // An ordered consumer is found again by discover(); the shared one is followed again here.
+        this.options.log('warn', 'a delivery consumer stopped; following it again', { consumer: name, ...(error ? { error } : {}) });
+        if (!ordered) this.followAgain(name, max);
+      });
     this.pumps.add(pump);
+  }
+
+  private followAgain(name: string, max: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      this.follow(name, max).catch((error: Error) => {
+        this.options.log('warn', 'following a delivery consumer again failed; trying again', { consumer: name, error: error.message });
+        this.followAgain(name, max);
+      });
+    }, 1_000);
+    this.timers.add(timer);
   }
 
   async claim(limit: number): Promise<ClaimedDelivery[]> {
@@ -152,10 +183,16 @@ export class JetStreamDeliveries implements DeliveryWork {
 
   async complete(done: CompletedDelivery[]): Promise<void> {
     for (const d of done) {
-      const held = this.take(d.id);
-      if (!held) continue;
-      held.msg.ack();
-      this.record({ logged: held.body, deploymentId: held.body.deploymentId, outcome: d.outcome, attempt: held.attempts, task: d.task, reason: d.reason, output: d.output, durationMs: d.durationMs, stepsMs: d.stepsMs });
+      const held = this.alive.get(d.id);
+      if (!held || held.completing) continue;
+      // Kept alive (and held) until its outcome is written, then acknowledged.
+      held.completing = true;
+      this.record(
+        { logged: held.body, deploymentId: held.body.deploymentId, outcome: d.outcome, attempt: held.attempts, task: d.task, reason: d.reason, output: d.output, durationMs: d.durationMs, stepsMs: d.stepsMs },
+        () => {
+          if (this.take(d.id)) held.msg.ack();
+        },
+      );
     }
   }
 
@@ -205,11 +242,15 @@ export class JetStreamDeliveries implements DeliveryWork {
     held.msg.ack();
   }
 
-  private record(outcome: OutcomeRecord): void {
-    this.outcomes.push(outcome);
+  private record(record: OutcomeRecord, done?: () => void): void {
+    this.outcomes.push(done ? { record, done } : { record });
+    this.flush();
+  }
+
+  private flush(): void {
     this.recording ??= this.flushOutcomes().finally(() => {
       this.recording = undefined;
-      if (this.outcomes.length > 0) this.record(this.outcomes.pop()!);
+      if (this.outcomes.length > 0) this.flush();
     });
   }
 
@@ -217,10 +258,12 @@ export class JetStreamDeliveries implements DeliveryWork {
     while (this.outcomes.length > 0) {
       const batch = this.outcomes.splice(0, 1_000);
       try {
-        await recordOutcomes(this.options.pool, batch);
+        await recordOutcomes(this.options.pool, batch.map((b) => b.record));
       } catch (error) {
+        // The deliveries are done: acknowledged all the same, so a database outage does not send them again.
         this.options.log('warn', 'recording delivery outcomes failed; the deliveries themselves are done', { count: batch.length, error: (error as Error).message });
       }
+      for (const b of batch) b.done?.();
     }
   }
 
@@ -247,12 +290,13 @@ export class JetStreamDeliveries implements DeliveryWork {
     for (const wake of this.roomWaiters.splice(0)) wake();
     for (const messages of this.consumers.values()) messages.stop();
     await Promise.all(this.pumps);
+    this.buffer = [];
+    // Completed deliveries are acknowledged once their outcomes are written; the rest go back.
+    await this.recording;
+    await this.flushOutcomes();
     const released = this.alive.size;
     for (const held of this.alive.values()) held.msg.nak();
     this.alive.clear();
-    this.buffer = [];
-    await this.recording;
-    await this.flushOutcomes();
     return released;
   }
 }

@@ -148,7 +148,12 @@ describe.each(backends)('three workers on %s: SIGKILL loses nothing, SIGTERM han
       async () => ([...wanted, ...stuck, ...died()].every((id) => seen().has(id)) ? true : undefined),
       150_000,
       'every accepted event, and every request that died with its worker, delivered',
-    );
+    ).catch((error: Error) => {
+      // Say what is missing and what the live worker logged, so a failure can be read.
+      const missing = [...wanted, ...stuck, ...died()].filter((id) => !seen().has(id));
+      const notes = c.running.output().split('\n').filter((l) => /warn|error/i.test(l)).slice(-20).join('\n');
+      throw new Error(`${error.message}; ${missing.length} not delivered (${missing.slice(0, 5).join(', ')}…); worker c's warnings:\n${notes}`);
+    });
 
     const byId = new Map<string, string[]>();
     for (const r of sink.received) byId.set(String(r.headers['ce-id']), [...(byId.get(String(r.headers['ce-id'])) ?? []), r.body]);

@@ -13,7 +13,8 @@ import { explainEvent, pipelineRunId } from '@/server/services/events';
 import { lastHour, parsePrometheusText } from '@/server/services/overview';
 import { getPipelineRun } from '@/server/services/pipeline-runs';
 import { listRuns } from '@/server/services/runs';
-import { waitFor } from '@/test/helpers/databases';
+import { applyMigrations } from '@/prisma/migrator';
+import { createScratchDatabase, waitFor } from '@/test/helpers/databases';
 import { deploy, pipeline, post, startSink, startWorker, structured, undeployAll, waitForHook, type Sink, type Worker } from '@/test/integration/events/helpers';
 
 const tag = randomUUID().slice(0, 8);
@@ -41,6 +42,7 @@ function ordersGraph(sinkUrl: string): FlowGraph {
 const order = (id: string, amount: number, type = ORDER) => structured({ id, source: '/shop', type, data: { orderId: id, amount } });
 
 describe('explained events and counts that add up', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let pool: pg.Pool;
   let sink: Sink;
   let worker: Worker;
@@ -52,7 +54,11 @@ describe('explained events and counts that add up', () => {
   const seqOf = async (id: string) => (await pool.query<{ seq: string }>(`SELECT seq::text FROM event WHERE id = $1`, [id])).rows[0]!.seq;
 
   beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: inject('databaseUrl') });
+    // A database of its own: the overview counts everything in it, and other files' flows
+    // (a worker killed mid-request, day-long retries) would be counted too.
+    scratch = await createScratchDatabase(inject('adminUrl'));
+    await applyMigrations(scratch.url);
+    pool = new pg.Pool({ connectionString: scratch.url });
     sink = await startSink();
     let flakyCalls = 0;
     sink.respond = (r) => {
@@ -79,7 +85,7 @@ describe('explained events and counts that add up', () => {
       },
       { name: `Workflow ${tag}` },
     );
-    worker = await startWorker(inject('databaseUrl'), { MESHFLOW_RUN_POLL_MS: '50' });
+    worker = await startWorker(scratch.url, { MESHFLOW_RUN_POLL_MS: '50' });
     await waitForHook(worker.base, hookPath);
 
     for (const [id, amount] of [[`big-1-${tag}`, 500], [`big-2-${tag}`, 150], [`big-3-${tag}`, 101], [`small-1-${tag}`, 50], [`small-2-${tag}`, 100]] as const) {
@@ -127,11 +133,12 @@ describe('explained events and counts that add up', () => {
     await undeployAll(pool);
     await sink?.close();
     await pool?.end();
+    await scratch?.drop();
   });
 
   it('counts every event once per flow that considered it, and each window adds up', async () => {
-    // Counted over the whole database: another test's event may be between two states for a
-    // moment (e.g. its run being started), so the hour must add up once things settle.
+    // Counted over the whole (scratch) database; an event may be between two states for a moment
+    // (e.g. its run being started), so the hour must add up once things settle.
     const addsUp = (h: Awaited<ReturnType<typeof lastHour>>) =>
       [h.totals, ...h.points].every((p) => p.accepted === p.filtered + p.delivered + p.deadLettered + p.pending);
     const hour = await waitFor(async () => {

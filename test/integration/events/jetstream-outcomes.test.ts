@@ -1,0 +1,118 @@
+/**
+ * On JetStream a completed delivery is acknowledged only once its outcome is in PostgreSQL:
+ * a worker that dies in between has the message delivered again, instead of leaving a
+ * delivered event the studio cannot see (counted as accepted, with no outcome).
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { DeliveryMessage } from '@/runtime/events/jetstream/appender';
+import { JetStreamDeliveries } from '@/runtime/events/jetstream/deliveries';
+import { ensureStreams, names } from '@/runtime/events/jetstream/streams';
+import { waitFor } from '@/test/helpers/databases';
+import { dropStreams, NATS_URL, streamPrefix } from '@/test/integration/events/helpers';
+
+describe('JetStream deliveries: acknowledged after their outcome is written', () => {
+  const prefix = streamPrefix('outcomes');
+  const n = names(prefix);
+  const deploymentId = `dep-${randomUUID().slice(0, 8)}`;
+  let pool: pg.Pool;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let deliveries: JetStreamDeliveries;
+  let woken = 0;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: inject('databaseUrl') });
+    nc = await connect({ servers: NATS_URL });
+    jsm = await jetstreamManager(nc);
+    await ensureStreams(jsm, { prefix, storage: 'memory', replicas: 1, retentionMs: 3_600_000, dedupeWindowMs: 60_000, leaseMs: 30_000 });
+    deliveries = new JetStreamDeliveries({
+      js: jetstream(nc),
+      jsm,
+      pool,
+      prefix,
+      leaseMs: 30_000,
+      concurrency: 4,
+      wake: () => woken++,
+      log: (level, message) => warnings.push(`${level}: ${message}`),
+    });
+    await deliveries.start();
+  });
+
+  afterAll(async () => {
+    await deliveries?.stop();
+    await nc?.close();
+    await dropStreams(prefix);
+    await pool?.end();
+  });
+
+  const ackPending = async () => (await jsm.consumers.info(n.deliveries, n.deliver)).num_ack_pending;
+
+  it('holds the message while the outcome cannot be written, and acknowledges it once it is', async () => {
+    const id = randomUUID();
+    const message: DeliveryMessage = {
+      event: { specversion: '1.0', id, source: '/outcomes', type: 'com.example.outcomes', data: { n: 1 } },
+      ingress: 'events',
+      considered: 1,
+      filtered: [],
+      deploymentId,
+      orderingKey: null,
+    };
+    await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
+    const [claimed] = await waitFor(async () => {
+      const got = await deliveries.claim(1);
+      return got.length > 0 ? got : undefined;
+    }, 10_000, 'the delivery message');
+    expect(claimed!.event.id).toBe(id);
+
+    // The outcome table is locked: the outcome waits, and so does the acknowledgement.
+    const locker = await pool.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE delivery_outcome IN EXCLUSIVE MODE');
+      await deliveries.complete([{ id: claimed!.id, outcome: 'delivered', task: 'deliver' }]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await ackPending()).toBe(1);
+    } finally {
+      await locker.query('COMMIT');
+      locker.release();
+    }
+    await waitFor(async () => ((await ackPending()) === 0 ? true : undefined), 10_000, 'the acknowledgement');
+    const { rows } = await pool.query(
+      `SELECT o.outcome FROM delivery_outcome o JOIN event e ON e.seq = o."eventSeq" WHERE e.id = $1 AND o."deploymentId" = $2`,
+      [id, deploymentId],
+    );
+    expect(rows).toEqual([{ outcome: 'delivered' }]);
+    // Acknowledged: the work queue dropped it.
+    expect((await jsm.streams.info(n.deliveries)).state.messages).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+
+  it('keeps taking deliveries when the client ends its consume of the shared consumer', async () => {
+    // What the NATS client does on some server answers (a 400 or 409, heartbeats missed): the iteration ends.
+    const following = (deliveries as unknown as { consumers: Map<string, { stop: () => void }> }).consumers;
+    following.get(n.deliver)!.stop();
+    const id = randomUUID();
+    const message: DeliveryMessage = {
+      event: { specversion: '1.0', id, source: '/outcomes', type: 'com.example.outcomes', data: { n: 2 } },
+      ingress: 'events',
+      considered: 1,
+      filtered: [],
+      deploymentId,
+      orderingKey: null,
+    };
+    await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
+    const [claimed] = await waitFor(async () => {
+      const got = await deliveries.claim(1);
+      return got.length > 0 ? got : undefined;
+    }, 15_000, 'the delivery after the consume ended');
+    expect(claimed!.event.id).toBe(id);
+    await deliveries.complete([{ id: claimed!.id, outcome: 'delivered', task: 'deliver' }]);
+    await waitFor(async () => ((await ackPending()) === 0 ? true : undefined), 10_000, 'the acknowledgement');
+    expect(warnings).toEqual(['warn: a delivery consumer stopped; following it again']);
+  });
+});
