@@ -41,7 +41,11 @@ interface Pending {
 export interface EventLogOptions {
   /** Most events in one statement. */
   maxBatch?: number;
-  /** Statements in flight at once; more overlap commits, fewer batch better. */
+  /**
+   * Statements in flight at once; more overlap commits, fewer batch better. One by default:
+   * a second slot mostly carried a request or two while the first committed, which doubled the
+   * statements (and the database's CPU per event) without a better p99 (docs/performance.md).
+   */
   maxInFlight?: number;
   /** Told after each commit how many deliveries it queued. */
   onCommit?: (batchSize: number, queued: number) => void;
@@ -154,7 +158,7 @@ export class EventLog {
     private readonly options: EventLogOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxInFlight = options.maxInFlight ?? 1;
   }
 
   /** Resolves once the entries are committed (or found to be duplicates), in order. */
