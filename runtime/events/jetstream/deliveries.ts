@@ -14,7 +14,13 @@
  * acknowledged once its outcome is written: a worker that dies in between has its messages
  * delivered again (at least once) rather than leaving a delivered event the studio cannot see.
  */
-import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type {
+  Consumer,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+} from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { DeliveryWork } from '../backend.ts';
 import type { AttemptRecord, ClaimedDelivery, CompletedDelivery } from '../delivery-queue.ts';
@@ -31,6 +37,13 @@ interface Held {
   ordered: boolean;
   /** Delivered or filtered: acknowledged once its outcome is written. */
   completing?: boolean;
+}
+
+/** A consumer this worker follows: the pull in progress, and how to stop following. */
+interface Following {
+  stopped: boolean;
+  pull?: ConsumerMessages;
+  stop: () => void;
 }
 
 export interface JetStreamDeliveriesOptions {
@@ -53,7 +66,7 @@ export class JetStreamDeliveries implements DeliveryWork {
   private buffer: Held[] = [];
   /** Every message this worker holds, by id: kept alive until acknowledged or handed back. */
   private readonly alive = new Map<string, Held>();
-  private readonly consumers = new Map<string, ConsumerMessages>();
+  private readonly consumers = new Map<string, Following>();
   private readonly pumps = new Set<Promise<void>>();
   private readonly ensured = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -72,11 +85,20 @@ export class JetStreamDeliveries implements DeliveryWork {
   async start(): Promise<void> {
     await this.follow(this.names.deliver, this.options.concurrency);
     await this.discover();
-    this.heartbeat = setInterval(() => {
-      for (const held of this.alive.values()) held.msg.working();
-    }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    this.heartbeat = setInterval(
+      () => {
+        for (const held of this.alive.values()) held.msg.working();
+      },
+      Math.max(50, Math.floor(this.options.leaseMs / 3)),
+    );
     this.heartbeat.unref();
-    this.discovery = setInterval(() => void this.discover().catch((error: Error) => this.options.log('warn', 'listing ordered consumers failed', { error: error.message })), 5_000);
+    this.discovery = setInterval(
+      () =>
+        void this.discover().catch((error: Error) =>
+          this.options.log('warn', 'listing ordered consumers failed', { error: error.message }),
+        ),
+      5_000,
+    );
     this.discovery.unref();
   }
 
@@ -105,32 +127,37 @@ export class JetStreamDeliveries implements DeliveryWork {
     }
   }
 
+  /**
+   * Takes a consumer's messages in pulls no larger than the room left in the buffer (at most
+   * twice the loop's concurrency; one at a time for an ordered consumer), so every message this
+   * worker has pulled is held and kept alive: none waits in the client's queue while its ack wait
+   * runs out, to come back to another worker as a redelivery counted as an attempt.
+   */
   private async follow(name: string, max: number): Promise<void> {
     if (this.consumers.has(name) || this.stopped) return;
     const consumer: Consumer = await this.options.js.consumers.get(this.names.deliveries, name);
-    const messages = await consumer.consume({ max_messages: max, expires: 5_000 });
-    this.consumers.set(name, messages);
+    const following: Following = {
+      stopped: false,
+      stop: () => {
+        following.stopped = true;
+        following.pull?.stop();
+      },
+    };
+    this.consumers.set(name, following);
     const ordered = name !== this.names.deliver;
+    // An ordered consumer hands out one message until it is acknowledged (max_ack_pending 1).
+    const room = () => (ordered ? 1 : Math.min(max, 2 * this.options.concurrency - this.buffer.length));
     const pump = (async () => {
-      for await (const msg of messages) {
-        if (this.stopped) {
-          msg.nak();
+      while (!this.stopped && !following.stopped) {
+        const wanted = room();
+        if (wanted <= 0) {
+          await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
           continue;
         }
-        let body: DeliveryMessage;
-        try {
-          body = JSON.parse(this.decoder.decode(msg.data)) as DeliveryMessage;
-        } catch (error) {
-          this.options.log('error', 'dropping an unreadable delivery message', { subject: msg.subject, error: (error as Error).message });
-          msg.term();
-          continue;
-        }
-        const held: Held = { msg, body, attempts: msg.info.deliveryCount, ordered };
-        this.alive.set(String(msg.seq), held);
-        this.buffer.push(held);
-        this.options.wake();
-        // Back-pressure: the buffer holds at most twice the loop's concurrency.
-        while (!this.stopped && this.buffer.length >= 2 * this.options.concurrency) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+        const pull = await consumer.fetch({ max_messages: wanted, expires: 5_000 });
+        following.pull = pull;
+        if (following.stopped) pull.stop();
+        for await (const msg of pull) this.hold(msg, ordered);
       }
     })()
       .then(
@@ -140,14 +167,38 @@ export class JetStreamDeliveries implements DeliveryWork {
       .then((error) => {
         this.pumps.delete(pump);
         this.consumers.delete(name);
-        if (this.stopped) return;
-        // The client ends a consume on some server answers (a 400 or 409, heartbeats missed on a
-        // loaded machine): this worker must not stop taking deliveries, so it follows again.
+        if (this.stopped || (following.stopped && !error)) return;
         // An ordered consumer is found again by discover(); the shared one is followed again here.
-        this.options.log('warn', 'a delivery consumer stopped; following it again', { consumer: name, ...(error ? { error } : {}) });
+        this.options.log('warn', 'a delivery consumer stopped; following it again', {
+          consumer: name,
+          ...(error ? { error } : {}),
+        });
         if (!ordered) this.followAgain(name, max);
       });
     this.pumps.add(pump);
+  }
+
+  /** A pulled message: held (and kept alive) from now on, and claimable. */
+  private hold(msg: JsMsg, ordered: boolean): void {
+    if (this.stopped) {
+      msg.nak();
+      return;
+    }
+    let body: DeliveryMessage;
+    try {
+      body = JSON.parse(this.decoder.decode(msg.data)) as DeliveryMessage;
+    } catch (error) {
+      this.options.log('error', 'dropping an unreadable delivery message', {
+        subject: msg.subject,
+        error: (error as Error).message,
+      });
+      msg.term();
+      return;
+    }
+    const held: Held = { msg, body, attempts: msg.info.deliveryCount, ordered };
+    this.alive.set(String(msg.seq), held);
+    this.buffer.push(held);
+    this.options.wake();
   }
 
   private followAgain(name: string, max: number): void {
@@ -155,7 +206,10 @@ export class JetStreamDeliveries implements DeliveryWork {
       this.timers.delete(timer);
       if (this.stopped) return;
       this.follow(name, max).catch((error: Error) => {
-        this.options.log('warn', 'following a delivery consumer again failed; trying again', { consumer: name, error: error.message });
+        this.options.log('warn', 'following a delivery consumer again failed; trying again', {
+          consumer: name,
+          error: error.message,
+        });
         this.followAgain(name, max);
       });
     }, 1_000);
@@ -188,7 +242,17 @@ export class JetStreamDeliveries implements DeliveryWork {
       // Kept alive (and held) until its outcome is written, then acknowledged.
       held.completing = true;
       this.record(
-        { logged: held.body, deploymentId: held.body.deploymentId, outcome: d.outcome, attempt: held.attempts, task: d.task, reason: d.reason, output: d.output, durationMs: d.durationMs, stepsMs: d.stepsMs },
+        {
+          logged: held.body,
+          deploymentId: held.body.deploymentId,
+          outcome: d.outcome,
+          attempt: held.attempts,
+          task: d.task,
+          reason: d.reason,
+          output: d.output,
+          durationMs: d.durationMs,
+          stepsMs: d.stepsMs,
+        },
         () => {
           if (this.take(d.id)) held.msg.ack();
         },
@@ -206,7 +270,17 @@ export class JetStreamDeliveries implements DeliveryWork {
   async retry(id: string, delayMs: number, error: string, attempt?: AttemptRecord): Promise<void> {
     const held = this.alive.get(id);
     if (!held) return;
-    this.record({ logged: held.body, deploymentId: held.body.deploymentId, outcome: 'retried', attempt: held.attempts, error, task: attempt?.task, output: attempt?.output, durationMs: attempt?.durationMs, stepsMs: attempt?.stepsMs });
+    this.record({
+      logged: held.body,
+      deploymentId: held.body.deploymentId,
+      outcome: 'retried',
+      attempt: held.attempts,
+      error,
+      task: attempt?.task,
+      output: attempt?.output,
+      durationMs: attempt?.durationMs,
+      stepsMs: attempt?.stepsMs,
+    });
     this.later(held, delayMs, held.attempts + 1);
   }
 
@@ -228,11 +302,25 @@ export class JetStreamDeliveries implements DeliveryWork {
     this.timers.add(timer);
   }
 
-  async deadLetter(id: string, flowId: string | null, target: string, reason: string, attempt?: AttemptRecord): Promise<void> {
+  async deadLetter(
+    id: string,
+    flowId: string | null,
+    target: string,
+    reason: string,
+    attempt?: AttemptRecord,
+  ): Promise<void> {
     const held = this.alive.get(id);
     if (!held) return;
     try {
-      await recordDeadLetter(this.options.pool, { logged: held.body, deploymentId: held.body.deploymentId, flowId, target, reason, attempts: held.attempts, ...(attempt ? { attempt } : {}) });
+      await recordDeadLetter(this.options.pool, {
+        logged: held.body,
+        deploymentId: held.body.deploymentId,
+        flowId,
+        target,
+        reason,
+        attempts: held.attempts,
+        ...(attempt ? { attempt } : {}),
+      });
     } catch (error) {
       // Not recorded: the message comes back after a pause and fails (or succeeds) again.
       this.later(held, 1_000, held.attempts);
@@ -258,10 +346,16 @@ export class JetStreamDeliveries implements DeliveryWork {
     while (this.outcomes.length > 0) {
       const batch = this.outcomes.splice(0, 1_000);
       try {
-        await recordOutcomes(this.options.pool, batch.map((b) => b.record));
+        await recordOutcomes(
+          this.options.pool,
+          batch.map((b) => b.record),
+        );
       } catch (error) {
         // The deliveries are done: acknowledged all the same, so a database outage does not send them again.
-        this.options.log('warn', 'recording delivery outcomes failed; the deliveries themselves are done', { count: batch.length, error: (error as Error).message });
+        this.options.log('warn', 'recording delivery outcomes failed; the deliveries themselves are done', {
+          count: batch.length,
+          error: (error as Error).message,
+        });
       }
       for (const b of batch) b.done?.();
     }
@@ -269,7 +363,9 @@ export class JetStreamDeliveries implements DeliveryWork {
 
   /** Pending deliveries per deployment: the messages left in the work queue (in flight included). */
   async backlog(): Promise<Map<string, number>> {
-    const info = await this.options.jsm.streams.info(this.names.deliveries, { subjects_filter: `${this.options.prefix}.deliver.>` });
+    const info = await this.options.jsm.streams.info(this.names.deliveries, {
+      subjects_filter: `${this.options.prefix}.deliver.>`,
+    });
     const counts = new Map<string, number>();
     for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
       const deploymentId = subject.slice(subject.lastIndexOf('.') + 1);

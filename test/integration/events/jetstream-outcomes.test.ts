@@ -29,7 +29,14 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
     pool = new pg.Pool({ connectionString: inject('databaseUrl') });
     nc = await connect({ servers: NATS_URL });
     jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, { prefix, storage: 'memory', replicas: 1, retentionMs: 3_600_000, dedupeWindowMs: 60_000, leaseMs: 30_000 });
+    await ensureStreams(jsm, {
+      prefix,
+      storage: 'memory',
+      replicas: 1,
+      retentionMs: 3_600_000,
+      dedupeWindowMs: 60_000,
+      leaseMs: 30_000,
+    });
     deliveries = new JetStreamDeliveries({
       js: jetstream(nc),
       jsm,
@@ -63,10 +70,14 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
       orderingKey: null,
     };
     await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
-    const [claimed] = await waitFor(async () => {
-      const got = await deliveries.claim(1);
-      return got.length > 0 ? got : undefined;
-    }, 10_000, 'the delivery message');
+    const [claimed] = await waitFor(
+      async () => {
+        const got = await deliveries.claim(1);
+        return got.length > 0 ? got : undefined;
+      },
+      10_000,
+      'the delivery message',
+    );
     expect(claimed!.event.id).toBe(id);
 
     // The outcome table is locked: the outcome waits, and so does the acknowledgement.
@@ -92,10 +103,11 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
     expect(warnings).toEqual([]);
   });
 
-  it('keeps taking deliveries when the client ends its consume of the shared consumer', async () => {
-    // What the NATS client does on some server answers (a 400 or 409, heartbeats missed): the iteration ends.
-    const following = (deliveries as unknown as { consumers: Map<string, { stop: () => void }> }).consumers;
-    following.get(n.deliver)!.stop();
+  it('keeps taking deliveries when a pull ends early', async () => {
+    // What the NATS client does on some server answers (a 409, heartbeats missed): the pull's iteration ends.
+    const following = (deliveries as unknown as { consumers: Map<string, { pull?: { stop: () => void } }> })
+      .consumers;
+    following.get(n.deliver)!.pull!.stop();
     const id = randomUUID();
     const message: DeliveryMessage = {
       event: { specversion: '1.0', id, source: '/outcomes', type: 'com.example.outcomes', data: { n: 2 } },
@@ -106,13 +118,65 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
       orderingKey: null,
     };
     await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
-    const [claimed] = await waitFor(async () => {
-      const got = await deliveries.claim(1);
-      return got.length > 0 ? got : undefined;
-    }, 15_000, 'the delivery after the consume ended');
+    const [claimed] = await waitFor(
+      async () => {
+        const got = await deliveries.claim(1);
+        return got.length > 0 ? got : undefined;
+      },
+      15_000,
+      'the delivery after the consume ended',
+    );
     expect(claimed!.event.id).toBe(id);
     await deliveries.complete([{ id: claimed!.id, outcome: 'delivered', task: 'deliver' }]);
     await waitFor(async () => ((await ackPending()) === 0 ? true : undefined), 10_000, 'the acknowledgement');
-    expect(warnings).toEqual(['warn: a delivery consumer stopped; following it again']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('pulls no more than it can hold: the rest stay in JetStream, not in the client, until there is room', async () => {
+    const published = 30;
+    for (let i = 0; i < published; i++) {
+      const message: DeliveryMessage = {
+        event: {
+          specversion: '1.0',
+          id: `many-${i}-${randomUUID()}`,
+          source: '/outcomes',
+          type: 'com.example.outcomes',
+          data: { i },
+        },
+        ingress: 'events',
+        considered: 1,
+        filtered: [],
+        deploymentId,
+        orderingKey: null,
+      };
+      await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
+    }
+    // Concurrency 4: at most 8 held (buffered), nothing claimed yet; the others wait in the stream, unpulled.
+    await waitFor(async () => ((await ackPending()) === 8 ? true : undefined), 10_000, 'eight messages held');
+    await new Promise((r) => setTimeout(r, 500));
+    const info = await jsm.consumers.info(n.deliveries, n.deliver);
+    expect(info.num_ack_pending).toBe(8);
+    expect(info.num_pending).toBe(published - 8);
+    // Every held message is kept alive and comes out of claims; taking them makes room for the rest.
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        const got = await deliveries.claim(4);
+        if (got.length > 0)
+          await deliveries.complete(
+            got.map((d) => ({ id: d.id, outcome: 'delivered' as const, task: 'deliver' })),
+          );
+        for (const d of got) seen.add(d.event.id);
+        return seen.size === published ? true : undefined;
+      },
+      20_000,
+      'every message claimed',
+    );
+    await waitFor(
+      async () => ((await ackPending()) === 0 ? true : undefined),
+      10_000,
+      'every acknowledgement',
+    );
+    expect(warnings).toEqual([]);
   });
 });
