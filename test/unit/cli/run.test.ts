@@ -88,4 +88,14 @@ describe('meshflow validate', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('/do/0/a/call');
   });
+
+  it('warns, still valid, of retries the metadata asks of a call that states none', async () => {
+    const call = `do:\n  - deliver:\n      call: http\n      with:\n        method: post\n        endpoint: http://127.0.0.1:9/down\n      metadata:\n        meshflow:\n          delivery:\n            retry: 5\n`;
+    const result = await cli('validate', await file('plain.yaml', `${HEADER}${call}`));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('valid');
+    expect(result.stderr).toContain('metadata.meshflow.delivery.retry is not read: a call without a catch.retry is tried once');
+    // A document without such metadata says nothing more.
+    expect((await cli('validate', await file('v3.yaml', `${HEADER}do:\n  - a:\n      set: { x: 1 }\n`))).stderr.trim()).toMatch(/: valid$/);
+  });
 });
