@@ -59,10 +59,10 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
 
   const ackPending = async () => (await jsm.consumers.info(n.deliveries, n.deliver)).num_ack_pending;
 
-  it('holds the message while the outcome cannot be written, and acknowledges it once it is', async () => {
-    const id = randomUUID();
+  /** Publishes one delivery message for the deployment, as the appender does; returns its event id. */
+  async function publish(id: string, data: Record<string, unknown>): Promise<string> {
     const message: DeliveryMessage = {
-      event: { specversion: '1.0', id, source: '/outcomes', type: 'com.example.outcomes', data: { n: 1 } },
+      event: { specversion: '1.0', id, source: '/outcomes', type: 'com.example.outcomes', data },
       ingress: 'events',
       considered: 1,
       filtered: [],
@@ -70,22 +70,33 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
       orderingKey: null,
     };
     await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
+    return id;
+  }
+
+  /** The next claimable delivery. */
+  async function claimOne(what: string) {
     const [claimed] = await waitFor(
       async () => {
         const got = await deliveries.claim(1);
         return got.length > 0 ? got : undefined;
       },
-      10_000,
-      'the delivery message',
+      15_000,
+      what,
     );
-    expect(claimed!.event.id).toBe(id);
+    return claimed!;
+  }
+
+  it('holds the message while the outcome cannot be written, and acknowledges it once it is', async () => {
+    const id = await publish(randomUUID(), { n: 1 });
+    const claimed = await claimOne('the delivery message');
+    expect(claimed.event.id).toBe(id);
 
     // The outcome table is locked: the outcome waits, and so does the acknowledgement.
     const locker = await pool.connect();
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE delivery_outcome IN EXCLUSIVE MODE');
-      await deliveries.complete([{ id: claimed!.id, outcome: 'delivered', task: 'deliver' }]);
+      await deliveries.complete([{ id: claimed.id, outcome: 'delivered', task: 'deliver' }]);
       await new Promise((r) => setTimeout(r, 500));
       expect(await ackPending()).toBe(1);
     } finally {
@@ -108,49 +119,17 @@ describe('JetStream deliveries: acknowledged after their outcome is written', ()
     const following = (deliveries as unknown as { consumers: Map<string, { pull?: { stop: () => void } }> })
       .consumers;
     following.get(n.deliver)!.pull!.stop();
-    const id = randomUUID();
-    const message: DeliveryMessage = {
-      event: { specversion: '1.0', id, source: '/outcomes', type: 'com.example.outcomes', data: { n: 2 } },
-      ingress: 'events',
-      considered: 1,
-      filtered: [],
-      deploymentId,
-      orderingKey: null,
-    };
-    await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
-    const [claimed] = await waitFor(
-      async () => {
-        const got = await deliveries.claim(1);
-        return got.length > 0 ? got : undefined;
-      },
-      15_000,
-      'the delivery after the consume ended',
-    );
-    expect(claimed!.event.id).toBe(id);
-    await deliveries.complete([{ id: claimed!.id, outcome: 'delivered', task: 'deliver' }]);
+    const id = await publish(randomUUID(), { n: 2 });
+    const claimed = await claimOne('the delivery after the consume ended');
+    expect(claimed.event.id).toBe(id);
+    await deliveries.complete([{ id: claimed.id, outcome: 'delivered', task: 'deliver' }]);
     await waitFor(async () => ((await ackPending()) === 0 ? true : undefined), 10_000, 'the acknowledgement');
     expect(warnings).toEqual([]);
   });
 
   it('pulls no more than it can hold: the rest stay in JetStream, not in the client, until there is room', async () => {
     const published = 30;
-    for (let i = 0; i < published; i++) {
-      const message: DeliveryMessage = {
-        event: {
-          specversion: '1.0',
-          id: `many-${i}-${randomUUID()}`,
-          source: '/outcomes',
-          type: 'com.example.outcomes',
-          data: { i },
-        },
-        ingress: 'events',
-        considered: 1,
-        filtered: [],
-        deploymentId,
-        orderingKey: null,
-      };
-      await jetstream(nc).publish(n.unordered(deploymentId), JSON.stringify(message));
-    }
+    for (let i = 0; i < published; i++) await publish(`many-${i}-${randomUUID()}`, { i });
     // Concurrency 4: at most 8 held (buffered), nothing claimed yet; the others wait in the stream, unpulled.
     await waitFor(async () => ((await ackPending()) === 8 ? true : undefined), 10_000, 'eight messages held');
     await new Promise((r) => setTimeout(r, 500));
