@@ -92,26 +92,32 @@ export function readTaskMeta(task: unknown): ReadTaskMeta {
 }
 
 /**
- * Delivery options the DSL task itself decides, which metadata cannot change: how often and
- * how far apart a failed call is retried (its `catch.retry`; a call without one is tried once,
- * in the engine and on the fast path alike), and how long an attempt may take (its `timeout`).
+ * Why a `metadata.meshflow.delivery` option is not read, or undefined when it is. The DSL task
+ * decides how often and how far apart a failed call is retried (its `catch.retry`; a call without
+ * one is tried once, in the engine and on the fast path alike), so the retry options are never
+ * read; `timeout` is read unless the task states its own.
  */
-const STATED_BY_TASK: Record<string, { when: (task: Record<string, unknown>) => boolean; says: (task: Record<string, unknown>) => string }> = {
-  retry: { when: () => true, says: (task) => (hasInlineRetry(task) ? 'its catch.retry says how often the call is retried' : 'a call without a catch.retry is tried once; state a retry in the task (try/catch.retry)') },
-  backoffPolicy: { when: () => true, says: (task) => (hasInlineRetry(task) ? 'its catch.retry says how the waits between retries grow' : 'a call without a catch.retry is not retried') },
-  backoffDelay: { when: () => true, says: (task) => (hasInlineRetry(task) ? 'its catch.retry says how long the first wait is' : 'a call without a catch.retry is not retried') },
-  timeout: { when: (task) => isObject(task.timeout), says: () => 'its timeout says how long an attempt may take' },
-};
-
-function hasInlineRetry(task: Record<string, unknown>): boolean {
-  return isObject(task.catch) && isObject(task.catch.retry);
+function notRead(field: string, task: Record<string, unknown>): string | undefined {
+  const retried = isObject(task.catch) && isObject(task.catch.retry);
+  switch (field) {
+    case 'retry':
+      return retried ? 'its catch.retry says how often the call is retried' : 'a call without a catch.retry is tried once; state a retry in the task (try/catch.retry)';
+    case 'backoffPolicy':
+      return retried ? 'its catch.retry says how the waits between retries grow' : 'a call without a catch.retry is not retried';
+    case 'backoffDelay':
+      return retried ? 'its catch.retry says how long the first wait is' : 'a call without a catch.retry is not retried';
+    case 'timeout':
+      return isObject(task.timeout) ? 'its timeout says how long an attempt may take' : undefined;
+    default:
+      return undefined;
+  }
 }
 
-/** `metadata.meshflow.delivery` without the options the task itself states (they would change what runs). */
+/** `metadata.meshflow.delivery` without the options the task itself decides (they would change what runs). */
 export function tunableDelivery(task: unknown): Record<string, unknown> | undefined {
   const delivery = readTaskMeta(task).delivery;
   if (!delivery || !isObject(task)) return delivery;
-  return Object.fromEntries(Object.entries(delivery).filter(([field]) => !STATED_BY_TASK[field]?.when(task)));
+  return Object.fromEntries(Object.entries(delivery).filter(([field]) => notRead(field, task) === undefined));
 }
 
 export interface IgnoredMeta {
@@ -133,8 +139,8 @@ export function ignoredTaskMeta(task: unknown): IgnoredMeta[] {
   }
   if (meta.delivery && isObject(task)) {
     for (const field of Object.keys(meta.delivery)) {
-      const stated = STATED_BY_TASK[field];
-      if (stated?.when(task)) ignored.push({ path: ['delivery', field], message: `metadata.meshflow.delivery.${field} is not read: ${stated.says(task)}` });
+      const why = notRead(field, task);
+      if (why) ignored.push({ path: ['delivery', field], message: `metadata.meshflow.delivery.${field} is not read: ${why}` });
     }
   }
   return ignored;
