@@ -5,7 +5,7 @@
  * MESHFLOW_EVENT_BACKEND=jetstream.
  */
 import type { AppendEntry, AppendOutcome } from './event-log.ts';
-import type { AttemptRecord, ClaimedDelivery, CompletedDelivery } from './delivery-queue.ts';
+import type { AttemptRecord, ClaimedDelivery, CompletedDelivery, PreparedCompletion } from './delivery-queue.ts';
 
 /** The durable event log: `append` resolves once the entries are durable (or known repeats), in order. */
 export interface EventAppender {
@@ -29,4 +29,10 @@ export interface DeliveryWork {
    * record may go (PostgreSQL). A backend without such hand-overs leaves it out.
    */
   handedOver?(deliveries: ClaimedDelivery[]): void;
+  /**
+   * Completions as values for another statement to record (the event log's next append), so
+   * that they need no commit of their own (PostgreSQL). A backend without it records them in
+   * `complete` only.
+   */
+  prepareCompletion?(done: CompletedDelivery[]): PreparedCompletion;
 }

@@ -72,27 +72,51 @@ RETURNING d.id::text AS id, d."deploymentId", d.attempts, ${EVENT_COLUMNS},
           extract(epoch FROM LOCALTIMESTAMP - e."receivedAt")::float8 * 1000 AS "ageMs"`;
 
 /**
- * Queued rows go (their outcome recorded); handed-over deliveries (`id` null, `seq` and `dep`
- * set) have no row and record their outcome as attempt 1; handoffs whose every delivery was
- * recorded by earlier statements are deleted along the way.
+ * The part of a statement that records completions, its values at `$<at>`…`$<at+9>`
+ * (`DeliveryQueue.prepareCompletion`): queued rows go (their outcome recorded); handed-over
+ * deliveries (`id` null, `seq` and `dep` set) have no row and record their outcome as
+ * attempt 1; handoffs whose every delivery was recorded by earlier statements are deleted
+ * along the way. Common table expressions ending in `recorded`, for a `WITH` list: they run
+ * whatever the statement's main query reads. The event log's append carries them (the
+ * completions ride on the next commit); COMPLETE is them alone.
  *
- * Its commit does not wait for the WAL flush (`synchronous_commit` off for this transaction
- * alone): should PostgreSQL itself crash within that moment, the statement is lost with every
+ * `asyncCommit`: the statement's commit does not wait for the WAL flush (`synchronous_commit`
+ * off for this transaction alone). Only for a statement that records completions and nothing
+ * else: should PostgreSQL itself crash within that moment, the statement is lost with every
  * later one (WAL is replayed in order, so no later handoff deletion survives it either) and
  * its deliveries are simply sent again. At-least-once holds; the acknowledged events (the
  * appends) still commit synchronously, and so do retries and dead letters.
  */
-const COMPLETE = `
-WITH done AS (SELECT x.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::float8[], $8::bigint[], $9::text[])
-                AS x(id, outcome, task, reason, output, duration, steps, seq, dep),
-                (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit),
+export function completionCtes(at: number, asyncCommit: boolean): string {
+  const $ = (i: number) => `$${at + i}`;
+  return `done AS (SELECT x.* FROM unnest(${$(0)}::bigint[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::jsonb[], ${$(5)}::float8[], ${$(6)}::float8[], ${$(7)}::bigint[], ${$(8)}::text[])
+                AS x(id, outcome, task, reason, output, duration, steps, seq, dep)${asyncCommit ? `,
+                (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit` : ''}),
      gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id
               RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome, done.task, done.reason, done.output, done.duration, done.steps),
-     finished AS (DELETE FROM delivery_handoff WHERE id = ANY($10::bigint[]))
-INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, output, "durationMs", "stepsMs", "at")
-SELECT "eventSeq", "deploymentId", outcome, attempts, task, reason, output, duration, steps, LOCALTIMESTAMP FROM gone
-UNION ALL
-SELECT seq, dep, outcome, 1, task, reason, output, duration, steps, LOCALTIMESTAMP FROM done WHERE id IS NULL`;
+     finished AS (DELETE FROM delivery_handoff WHERE id = ANY(${$(9)}::bigint[])),
+     recorded AS (
+       INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, output, "durationMs", "stepsMs", "at")
+       SELECT "eventSeq", "deploymentId", outcome, attempts, task, reason, output, duration, steps, LOCALTIMESTAMP FROM gone
+       UNION ALL
+       SELECT seq, dep, outcome, 1, task, reason, output, duration, steps, LOCALTIMESTAMP FROM done WHERE id IS NULL)`;
+}
+
+/** The values of `completionCtes` when there is nothing to record. */
+export const NO_COMPLETIONS: readonly unknown[] = [[], [], [], [], [], [], [], [], [], []];
+
+const COMPLETE = `WITH ${completionCtes(1, true)} SELECT 1`;
+
+/**
+ * Completions prepared for a statement: its values (for `completionCtes`), and `settle`, told
+ * what came of it: `recorded` (committed), `failed` (not recorded; the handoffs are left to
+ * lapse and be recovered, their deliveries sent again) or `returned` (not recorded, and the
+ * caller records them again in another statement).
+ */
+export interface PreparedCompletion {
+  values: unknown[];
+  settle: (result: 'recorded' | 'failed' | 'returned') => void;
+}
 
 /**
  * Deletes the handoffs `$1` (finished) and those whose lease ran out (all of `$2`'s when set,
@@ -246,33 +270,45 @@ export class DeliveryQueue {
   /** Delivered (or dropped by a later filter): the rows go, leaving their outcome on record, one statement for all. */
   async complete(done: CompletedDelivery[]): Promise<void> {
     if (done.length === 0) return;
+    const prepared = this.prepareCompletion(done);
+    try {
+      await this.pool.query({ name: 'meshflow-delivery-complete', text: COMPLETE, values: prepared.values });
+    } catch (error) {
+      prepared.settle('failed');
+      throw error;
+    }
+    prepared.settle('recorded');
+  }
+
+  /**
+   * `done` as the values of `completionCtes`, for this queue's own statement (`complete`) or
+   * another one they ride on (the event log's append); the handoffs finished so far go with them.
+   */
+  prepareCompletion(done: CompletedDelivery[]): PreparedCompletion {
     const handed = done.map((d) => parseHandoff(d.id));
     const finished = this.finished;
     this.finished = [];
-    await this.recording(
-      done.map((d) => d.id),
-      this.pool
-        .query({
-          name: 'meshflow-delivery-complete',
-          text: COMPLETE,
-          values: [
-            done.map((d, i) => (handed[i] ? null : d.id)),
-            done.map((d) => d.outcome),
-            done.map((d) => d.task),
-            done.map((d) => d.reason ?? null),
-            done.map((d) => jsonOrNull(d.output)),
-            done.map((d) => d.durationMs ?? null),
-            done.map((d) => d.stepsMs ?? null),
-            handed.map((h) => h?.seq ?? null),
-            handed.map((h) => h?.dep ?? null),
-            finished,
-          ],
-        })
-        .catch((error: unknown) => {
-          this.finished.push(...finished);
-          throw error;
-        }),
-    );
+    let settled = false;
+    return {
+      values: [
+        done.map((d, i) => (handed[i] ? null : d.id)),
+        done.map((d) => d.outcome),
+        done.map((d) => d.task),
+        done.map((d) => d.reason ?? null),
+        done.map((d) => jsonOrNull(d.output)),
+        done.map((d) => d.durationMs ?? null),
+        done.map((d) => d.stepsMs ?? null),
+        handed.map((h) => h?.seq ?? null),
+        handed.map((h) => h?.dep ?? null),
+        finished,
+      ],
+      settle: (result) => {
+        if (settled) return;
+        settled = true;
+        if (result !== 'recorded') this.finished.push(...finished);
+        if (result !== 'returned') this.recorded(done.map((d) => d.id), result === 'recorded');
+      },
+    };
   }
 
   /** Not sent yet (a rate limit): back in the queue after `delayMs`, the claim not counted as an attempt. */

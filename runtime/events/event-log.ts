@@ -16,7 +16,7 @@
  */
 import type pg from 'pg';
 import { IngressError, extensionsOf, type CloudEventRecord } from './cloudevent.ts';
-import { handoffDeliveryId, type ClaimedDelivery } from './delivery-queue.ts';
+import { NO_COMPLETIONS, completionCtes, handoffDeliveryId, type ClaimedDelivery, type PreparedCompletion } from './delivery-queue.ts';
 import type { FilteredRoute, Route } from './subscriptions.ts';
 
 export interface AppendEntry {
@@ -68,10 +68,18 @@ export interface EventLogOptions {
     reserve: (wanted: number) => number;
     adopt: (deliveries: ClaimedDelivery[], reserved: number) => void;
   };
+  /**
+   * Delivery completions waiting for a statement (the delivery loop's `takeCompletions`): each
+   * append records them in its own transaction, so that they cost no commit of their own.
+   * Should the append fail they are handed back (`returned`) and the append is tried again
+   * without them: they can never be what fails an ingress request.
+   */
+  completions?: () => PreparedCompletion | undefined;
 }
 
 const APPEND = `
-WITH input AS (
+WITH ${completionCtes(4, false)},
+input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     i int, id text, source text, type text, subject text, "time" timestamptz, datacontenttype text,
     dataschema text, data jsonb, has_data boolean, data_base64 text, extensions jsonb, ingress text, routes jsonb, filtered jsonb)
@@ -242,10 +250,27 @@ export class EventLog {
         }),
       ),
     );
+    const text = JSON.stringify(rows);
+    // Named: each connection parses and plans the statement once, not once per batch.
+    const run = (completions: readonly unknown[]) =>
+      this.pool.query<{ i: number; seq: string; queued: number; handoff: string | null; leasedDeployments: string[] | null }>({
+        name: 'meshflow-event-append',
+        text: APPEND,
+        values: [text, lease?.owner ?? null, lease?.ms ?? 0, ...completions],
+      });
+    const ride = this.options.completions?.();
     let result: pg.QueryResult<{ i: number; seq: string; queued: number; handoff: string | null; leasedDeployments: string[] | null }>;
     try {
-      // Named: each connection parses and plans the statement once, not once per batch.
-      result = await this.pool.query({ name: 'meshflow-event-append', text: APPEND, values: [JSON.stringify(rows), lease?.owner ?? null, lease?.ms ?? 0] });
+      try {
+        result = await run(ride?.values ?? NO_COMPLETIONS);
+      } catch (error) {
+        if (!ride) throw error;
+        // The completions go back to their own statement; the events are tried alone, so that
+        // only what they hold decides whether they are refused.
+        ride.settle('returned');
+        if (!isDataError(error)) throw error;
+        result = await run(NO_COMPLETIONS);
+      }
     } catch (error) {
       if (reserved > 0) lease!.adopt([], reserved);
       throw error;
@@ -264,6 +289,7 @@ export class EventLog {
     this.options.onCommit?.(rows.length, result.rows[0]?.queued ?? 0);
     this.options.onStored?.(result.rows.map((row) => entries[row.i]!));
     if (reserved > 0) lease!.adopt(adopted, reserved);
+    ride?.settle('recorded');
   }
 }
 

@@ -166,6 +166,8 @@ export async function startDataPlane(deps: { pool: pg.Pool; watcher: DeploymentW
       reserve: (wanted) => loop.reserve(wanted),
       adopt: (deliveries, reserved) => loop.adopt(deliveries, reserved),
     },
+    // Delivery outcomes ride on the next append: one commit for both.
+    completions: () => loop.takeCompletions(),
   });
   // With MESHFLOW_EVENT_BACKEND=jetstream, pipeline events and their deliveries go through JetStream;
   // events for workflow deployments and studio replays keep to PostgreSQL (runs start from there).

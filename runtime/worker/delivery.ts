@@ -6,7 +6,7 @@
  */
 import { TransformError } from '../expressions/transforms/index.ts';
 import type { DeliveryWork } from '../events/backend.ts';
-import type { ClaimedDelivery, CompletedDelivery } from '../events/delivery-queue.ts';
+import type { ClaimedDelivery, CompletedDelivery, PreparedCompletion } from '../events/delivery-queue.ts';
 import { backoffMs, buildRequest, type HttpDeliverer } from '../events/http-delivery.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
 import { RateLimiter } from '../events/rate-limit.ts';
@@ -24,6 +24,8 @@ export interface DeliveryLoopDeps {
   log: Logger;
   concurrency: number;
   pollMs: number;
+  /** How long completions wait for a statement to ride on before they take one of their own (COMPLETE_GATHER_MS). */
+  completeGatherMs?: number;
 }
 
 interface Work {
@@ -33,8 +35,13 @@ interface Work {
   stepsMs: number;
 }
 
-/** How long a finished delivery waits for others to be recorded with it, at most. */
-const COMPLETE_GATHER_MS = 10;
+/**
+ * How long a finished delivery waits for others to be recorded with it, at most, when no
+ * append takes it along first (`takeCompletions`): under load the event log's next commit
+ * records it within a few milliseconds, and only a quiet ingress leaves it to a statement of
+ * its own.
+ */
+const COMPLETE_GATHER_MS = 25;
 /** Recorded at once when this many are waiting. */
 const COMPLETE_GATHER_MAX = 256;
 
@@ -49,6 +56,9 @@ export class DeliveryLoop {
   /** Ends the wait of the completions gathering for their statement. */
   private gathered: (() => void) | undefined;
   private readonly settled = new Set<Promise<void>>();
+  /** Completions riding on another statement, until it settles. */
+  private riding = 0;
+  private rideEnded: (() => void) | undefined;
   /** Slots promised to deliveries the event log is inserting already leased to this worker. */
   private reserved = 0;
   /**
@@ -107,6 +117,8 @@ export class DeliveryLoop {
       while (this.settled.size > 0) await Promise.all(this.settled);
     })();
     const all = deadlineMs === undefined ? await drained.then(() => true) : await within(drained, deadlineMs);
+    // Completions riding on an append come back here should it fail: wait for those statements.
+    while (this.riding > 0) await new Promise<void>((resolve) => (this.rideEnded = resolve));
     await this.flushDone();
     return all && this.settled.size === 0;
   }
@@ -288,17 +300,55 @@ export class DeliveryLoop {
   private complete(done: CompletedDelivery): void {
     this.done.push(done);
     if (this.done.length >= COMPLETE_GATHER_MAX) this.gathered?.();
-    this.completing ??= this.gather().then(() => this.flushDone()).finally(() => {
-      this.completing = undefined;
-      const next = this.done.pop();
-      if (next) this.complete(next);
-    });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    this.completing ??= this.gather()
+      .then(() => this.flushDone())
+      .finally(() => {
+        this.completing = undefined;
+        if (this.done.length > 0) this.scheduleFlush();
+      });
+  }
+
+  /**
+   * The completions waiting for their statement, for another statement to record (the event
+   * log's next append carries them: one commit instead of two); undefined when none wait or
+   * the queue records only its own. Should that statement fail they come back and are
+   * recorded at once in a statement of their own, never riding again (whatever failed it).
+   */
+  takeCompletions(): PreparedCompletion | undefined {
+    if (this.done.length === 0 || !this.deps.queue.prepareCompletion) return undefined;
+    const done = this.done;
+    this.done = [];
+    const prepared = this.deps.queue.prepareCompletion(done);
+    this.riding += 1;
+    const ended = () => {
+      this.riding -= 1;
+      if (this.riding === 0) this.rideEnded?.();
+    };
+    let settled = false;
+    return {
+      values: prepared.values,
+      settle: (result) => {
+        if (settled) return;
+        settled = true;
+        if (result === 'recorded') {
+          prepared.settle('recorded');
+          ended();
+          return;
+        }
+        prepared.settle('returned');
+        void this.record(done).finally(ended);
+      },
+    };
   }
 
   /** Resolves after COMPLETE_GATHER_MS, or sooner when a full batch is waiting. */
   private gather(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.gathered?.(), COMPLETE_GATHER_MS);
+      const timer = setTimeout(() => this.gathered?.(), this.deps.completeGatherMs ?? COMPLETE_GATHER_MS);
       this.gathered = () => {
         clearTimeout(timer);
         this.gathered = undefined;
@@ -311,12 +361,16 @@ export class DeliveryLoop {
     while (this.done.length > 0) {
       const done = this.done;
       this.done = [];
-      try {
-        await this.deps.queue.complete(done);
-      } catch (error) {
-        // Left in the table, the rows are delivered again when their lease ends: at-least-once.
-        this.deps.log('warn', 'recording deliveries failed', { count: done.length, error: (error as Error).message });
-      }
+      await this.record(done);
+    }
+  }
+
+  private async record(done: CompletedDelivery[]): Promise<void> {
+    try {
+      await this.deps.queue.complete(done);
+    } catch (error) {
+      // Left in the table, the rows are delivered again when their lease ends: at-least-once.
+      this.deps.log('warn', 'recording deliveries failed', { count: done.length, error: (error as Error).message });
     }
   }
 }
