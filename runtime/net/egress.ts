@@ -286,18 +286,24 @@ export class EgressPolicy {
     return this.check(url.hostname, url.port === '' ? defaultPort : Number(url.port));
   }
 
-  /** An undici dispatcher whose every connection passes the check and goes to the checked addresses. */
+  /** The shared undici dispatcher whose every connection passes the check and goes to the checked addresses. */
   dispatcher(): Dispatcher {
-    this.agent ??= new Agent({
-      connect: (options, callback) => {
-        const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
-        this.check(options.hostname, port).then(
-          (addresses) => buildConnector({ lookup: checkedLookup(addresses) })(options, callback),
+    this.agent ??= this.undiciAgent();
+    return this.agent;
+  }
+
+  /** A fresh undici agent (its own connection pools) whose every connection passes the check, as `dispatcher`'s. */
+  undiciAgent(options: Omit<Agent.Options, 'connect'> = {}): Agent {
+    return new Agent({
+      ...options,
+      connect: (connectOptions, callback) => {
+        const port = Number(connectOptions.port) || (connectOptions.protocol === 'https:' ? 443 : 80);
+        this.check(connectOptions.hostname, port).then(
+          (addresses) => buildConnector({ lookup: checkedLookup(addresses) })(connectOptions, callback),
           (error: Error) => callback(error, null),
         );
       },
     });
-    return this.agent;
   }
 
   /**
