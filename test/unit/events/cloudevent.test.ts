@@ -32,6 +32,25 @@ describe('CloudEvent validation', () => {
     expect(problem(() => validateStructured(event))).toMatchObject({ status: 400, attribute });
   });
 
+  it.each([
+    [{ id: '1', source: '/s', type: 't' }, 'specversion', 'specversion is required'],
+    [{ ...base, specversion: 1 }, 'specversion', 'specversion must be a string'],
+    [{ ...base, specversion: '0.3' }, 'specversion', 'specversion must be "1.0" (the only version this ingress accepts)'],
+    [{ ...base, id: undefined }, 'id', 'id is required'],
+    [{ ...base, id: '' }, 'id', 'id must not be empty'],
+    [{ ...base, source: 'a b' }, 'source', 'source must be a URI-reference such as /orders or https://shop.example/orders'],
+    [{ ...base, type: false }, 'type', 'type must be a string'],
+    [{ ...base, subject: '' }, 'subject', 'subject must not be empty'],
+    [{ ...base, time: 5 }, 'time', 'time must be a string'],
+    [{ ...base, time: '2025-02-30T00:00:00Z' }, 'time', 'time has day 30; 2025-02 has days 01-28'],
+    [{ ...base, datacontenttype: 'json' }, 'datacontenttype', 'datacontenttype must be a media type such as application/json'],
+    [{ ...base, dataschema: '/relative' }, 'dataschema', 'dataschema must be an absolute URI'],
+    [{ ...base, id: '', type: '' }, 'id', 'id must not be empty'],
+    [{ ...base, subject: 'a\u0007b' }, 'subject', 'subject contains U+0007 at character 2; CloudEvents strings exclude control characters (U+0000-U+001F, U+007F-U+009F), noncharacters and unpaired surrogates'],
+  ])('says what is wrong with %j, the first problem in the spec\'s order', (event, attribute, message) => {
+    expect(problem(() => validateStructured(event))).toEqual({ status: 400, attribute, message });
+  });
+
   it('prefixes batch members with their index', () => {
     const p = problem(() => eventsFromRequest({ 'content-type': 'application/cloudevents-batch+json' }, Buffer.from(JSON.stringify([base, { ...base, type: '' }]))));
     expect(p).toMatchObject({ status: 400, attribute: '[1].type' });
