@@ -6,7 +6,9 @@
  *   with an extension attribute `schemaerror` saying what failed; `off` (the default) does
  *   nothing. Settings are re-read every few seconds, never per event.
  * - **discovery**: committed events are summarised in memory (one merged schema per type)
- *   and written every second: an unknown type is registered as discovered, and a shape not
+ *   and written every second — each type's first OBSERVE_ALL events of each second, and then
+ *   one in OBSERVE_ONE_IN at random, so that a busy type costs a fraction of its events while
+ *   a field any share of them carries is still found within seconds: an unknown type is registered as discovered, and a shape not
  *   covered by the newest schema version creates the next version, naming what changed.
  *   Types registered by hand with a schema, and types validated at ingress, keep theirs:
  *   traffic does not rewrite a contract (nor would a flagged event widen it).
@@ -19,6 +21,10 @@ import { canonicalJson, diffSchemas, inferSchema, mergeSchemas, type JsonSchema 
 const REFRESH_MS = 2_000;
 const FLUSH_MS = 1_000;
 const MAX_EXAMPLES = 3;
+/** Events of a type summarised in full per flush… */
+const OBSERVE_ALL = 32;
+/** …and beyond them, one in this many. */
+const OBSERVE_ONE_IN = 8;
 
 type Logger = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
@@ -29,6 +35,8 @@ interface Rule {
 }
 
 interface Observed {
+  /** Events of the type seen since the last flush. */
+  seen: number;
   schema: JsonSchema;
   source: string;
   example: unknown;
@@ -110,13 +118,14 @@ export class CatalogGate {
   }
 
   /** Committed events, summarised for discovery. */
-  observe(events: CloudEventRecord[]): void {
+  observe(events: CloudEventRecord[], random: () => number = Math.random): void {
     for (const event of events) {
+      const known = this.observed.get(event.type);
+      if (known && ++known.seen > OBSERVE_ALL && random() * OBSERVE_ONE_IN >= 1) continue;
       const data = dataOf(event);
       const schema = inferSchema(data);
-      const known = this.observed.get(event.type);
       if (known) known.schema = mergeSchemas(known.schema, schema);
-      else this.observed.set(event.type, { schema, source: event.source, example: data });
+      else this.observed.set(event.type, { seen: 1, schema, source: event.source, example: data });
     }
   }
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CatalogGate } from '@/runtime/catalog/gate';
+import type { CloudEventRecord } from '@/runtime/events/cloudevent';
 import { waitFor } from '@/test/helpers/databases';
 import { post, startWorker, structured, type Worker } from '@/test/integration/events/helpers';
 
@@ -65,5 +67,30 @@ describe('schema discovery and ingress validation at the worker', () => {
     expect((await pool.query(`SELECT count(*)::int AS n FROM event WHERE id = $1`, [refusedId])).rows[0].n).toBe(0);
     // A validated type's schema is a contract: the mismatching events did not widen it.
     expect(await versions()).toHaveLength(2);
+  });
+
+  it('summarises a busy type from a sample of each second, and a field the sample missed is found the next second', async () => {
+    const busy = `com.example.busy.${run}`;
+    const gate = new CatalogGate(pool, () => {});
+    const event = (i: number, data: Record<string, unknown>): CloudEventRecord => ({ specversion: '1.0', id: `${run}-${i}`, source: '/busy', type: busy, data });
+    try {
+      const burst = Array.from({ length: 200 }, (_, i) => event(i, i === 100 ? { n: i, coupon: 'SAVE' } : { n: i }));
+      // A sampler that never picks: only the first events of the second are summarised.
+      gate.observe(burst, () => 0.99);
+      await gate.flush();
+      const schemas = async () =>
+        (await pool.query<{ version: number; changes: string; schema: { properties: Record<string, unknown> } }>(
+          `SELECT s.version, s.changes, s.schema FROM event_schema s JOIN event_type t ON t.id = s."eventTypeId" WHERE t.type = $1 ORDER BY s.version`,
+          [busy],
+        )).rows;
+      expect((await schemas()).map((s) => Object.keys(s.schema.properties))).toEqual([['n']]);
+      gate.observe([event(200, { n: 200, coupon: 'SAVE' })], () => 0.99);
+      await gate.flush();
+      const [, second] = await schemas();
+      expect(Object.keys(second!.schema.properties).sort()).toEqual(['coupon', 'n']);
+      expect(second!.changes).toContain('coupon');
+    } finally {
+      await pool.query(`DELETE FROM event_type WHERE type = $1`, [busy]);
+    }
   });
 });
