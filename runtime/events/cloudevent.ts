@@ -100,11 +100,43 @@ export function timeProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Whether checkData has nothing to say about `data`: the same rules, without building paths for messages. */
+function storableData(data: unknown): boolean {
+  const stack: unknown[] = [data];
+  const depths: number[] = [0];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    const depth = depths.pop()!;
+    if (typeof value === 'string') {
+      if (NOT_IN_DATA.test(value)) return false;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth + 1 > MAX_DATA_DEPTH) return false;
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        stack.push(item);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (NOT_IN_DATA.test(key)) return false;
+      stack.push((value as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return true;
+}
+
 /**
  * Refuses data the event log cannot store: nesting deeper than MAX_DATA_DEPTH, U+0000 or an
  * unpaired surrogate in a string or a member name. `at` prefixes the attribute (`[3].data`).
  */
 export function checkData(data: unknown, at = ''): void {
+  // Most data is fine: a walk that builds no paths says so; only a problem is looked at again, to name it.
+  if (storableData(data)) return;
   const fail = (path: string, message: string, pointer: string): never => {
     throw new IngressError(400, 'Invalid CloudEvent data', `${at}data${path} ${message}`, `${at}data`, { pointer });
   };
@@ -231,6 +263,11 @@ function contextProblem(name: string, rule: ContextRule, value: unknown): string
   return rule.check?.(value);
 }
 
+/** Attributes whose values repeat from event to event (a producer's source and types): checked once per value. */
+const REPEATING = new Set(['specversion', 'source', 'type', 'datacontenttype', 'dataschema']);
+const REPEATING_MAX = 4096;
+const knownGood = new Set<string>();
+
 /** JSON-formatted data per the JSON event format: `application/json` or any `+json` type. */
 export function isJsonContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return true;
@@ -245,14 +282,22 @@ export function isTextContentType(contentType: string | undefined): boolean {
 
 /** The first problem of a set of context attributes (strings from binary mode or JSON values). */
 function checkContext(attributes: Record<string, unknown>, at: string): void {
+  const known = (name: string, value: unknown) => typeof value === 'string' && REPEATING.has(name) && knownGood.has(`${name}\u0000${value}`);
   for (const [name, rule] of CONTEXT_RULES) {
-    const problem = contextProblem(name, rule, attributes[name]);
+    const value = attributes[name];
+    if (known(name, value)) continue;
+    const problem = contextProblem(name, rule, value);
     if (problem) throw new IngressError(400, 'Invalid CloudEvent attribute', `${at}${problem}`, `${at}${name}`);
   }
   for (const name of CONTEXT_ATTRIBUTES) {
     const value = attributes[name];
-    const problem = typeof value === 'string' ? stringProblem(value) : undefined;
+    if (typeof value !== 'string' || known(name, value)) continue;
+    const problem = stringProblem(value);
     if (problem) throw new IngressError(400, 'Invalid CloudEvent attribute', `${at}${name} ${problem}`, `${at}${name}`);
+    if (REPEATING.has(name)) {
+      if (knownGood.size >= REPEATING_MAX) knownGood.clear();
+      knownGood.add(`${name}\u0000${value}`);
+    }
   }
 }
 

@@ -47,7 +47,8 @@ export function binaryAttributes(headers: IncomingHttpHeaders): Record<string, s
   for (const [key, value] of Object.entries(headers)) {
     if (!key.startsWith('ce-') || value === undefined) continue;
     const name = key.slice(3);
-    attributes[name] = decodeHeaderValue(name, Array.isArray(value) ? value.join(',') : value);
+    const text = Array.isArray(value) ? value.join(',') : value;
+    attributes[name] = text.includes('%') ? decodeHeaderValue(name, text) : text;
   }
   return attributes;
 }
