@@ -72,7 +72,8 @@ RETURNING d.id::text AS id, d."deploymentId", d.attempts, ${EVENT_COLUMNS},
           extract(epoch FROM LOCALTIMESTAMP - e."receivedAt")::float8 * 1000 AS "ageMs"`;
 
 /**
- * The part of a statement that records completions, its values at `$<at>`…`$<at+9>`
+ * The part of a statement that records completions, its values at `$<at>` (the completions
+ * as JSON) and `$<at+1>` (finished handoffs)
  * (`DeliveryQueue.prepareCompletion`): queued rows go (their outcome recorded); handed-over
  * deliveries (`id` null, `seq` and `dep` set) have no row and record their outcome as
  * attempt 1; handoffs whose every delivery was recorded by earlier statements are deleted
@@ -88,13 +89,13 @@ RETURNING d.id::text AS id, d."deploymentId", d.attempts, ${EVENT_COLUMNS},
  * appends) still commit synchronously, and so do retries and dead letters.
  */
 export function completionCtes(at: number, asyncCommit: boolean): string {
-  const $ = (i: number) => `$${at + i}`;
-  return `done AS (SELECT x.* FROM unnest(${$(0)}::bigint[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::jsonb[], ${$(5)}::float8[], ${$(6)}::float8[], ${$(7)}::bigint[], ${$(8)}::text[])
-                AS x(id, outcome, task, reason, output, duration, steps, seq, dep)${asyncCommit ? `,
+  return `done AS (SELECT x.id, x.outcome, x.task, x.reason, x.output -> 'v' AS output, x.duration, x.steps, x.seq, x.dep
+                  FROM jsonb_to_recordset($${at}::jsonb)
+                    AS x(id bigint, outcome text, task text, reason text, output jsonb, duration float8, steps float8, seq bigint, dep text)${asyncCommit ? `,
                 (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit` : ''}),
      gone AS (DELETE FROM delivery d USING done WHERE d.id = done.id
               RETURNING d."eventSeq", d."deploymentId", d.attempts, done.outcome, done.task, done.reason, done.output, done.duration, done.steps),
-     finished AS (DELETE FROM delivery_handoff WHERE id = ANY(${$(9)}::bigint[])),
+     finished AS (DELETE FROM delivery_handoff WHERE id = ANY($${at + 1}::bigint[])),
      recorded AS (
        INSERT INTO delivery_outcome ("eventSeq", "deploymentId", outcome, attempt, task, reason, output, "durationMs", "stepsMs", "at")
        SELECT "eventSeq", "deploymentId", outcome, attempts, task, reason, output, duration, steps, LOCALTIMESTAMP FROM gone
@@ -103,7 +104,7 @@ export function completionCtes(at: number, asyncCommit: boolean): string {
 }
 
 /** The values of `completionCtes` when there is nothing to record. */
-export const NO_COMPLETIONS: readonly unknown[] = [[], [], [], [], [], [], [], [], [], []];
+export const NO_COMPLETIONS: readonly unknown[] = ['[]', []];
 
 const COMPLETE = `WITH ${completionCtes(1, true)} SELECT 1`;
 
@@ -291,15 +292,24 @@ export class DeliveryQueue {
     let settled = false;
     return {
       values: [
-        done.map((d, i) => (handed[i] ? null : d.id)),
-        done.map((d) => d.outcome),
-        done.map((d) => d.task),
-        done.map((d) => d.reason ?? null),
-        done.map((d) => jsonOrNull(d.output)),
-        done.map((d) => d.durationMs ?? null),
-        done.map((d) => d.stepsMs ?? null),
-        handed.map((h) => h?.seq ?? null),
-        handed.map((h) => h?.dep ?? null),
+        // One JSON text rather than an array per column: the driver escapes every array element in JavaScript.
+        JSON.stringify(
+          done.map((d, i) => {
+            const h = handed[i];
+            return {
+              id: h ? null : d.id,
+              outcome: d.outcome,
+              task: d.task,
+              reason: d.reason ?? null,
+              // Wrapped, so that an output of JSON null stays one (SQL NULL is no output).
+              output: d.output === undefined ? null : { v: d.output },
+              duration: d.durationMs ?? null,
+              steps: d.stepsMs ?? null,
+              seq: h?.seq ?? null,
+              dep: h?.dep ?? null,
+            };
+          }),
+        ),
         finished,
       ],
       settle: (result) => {

@@ -25,27 +25,45 @@ export interface DataPlaneMetrics {
 }
 
 /**
- * A counter incremented per event: its `inc` adds to a plain map keyed by the label values and
- * prom-client gets the sums when it is read (a scrape, `get()`), instead of hashing and
- * validating the labels on every call. What a scrape shows is the same.
+ * A counter incremented per event: its `inc` adds to plain nested maps keyed by the label
+ * values, one level per label (no key string built per call), and prom-client gets the sums
+ * when it is read (a scrape, `get()`), instead of hashing and validating the labels on every
+ * call. What a scrape shows is the same.
  */
 function perEventCounter<T extends string>(config: { name: string; help: string; labelNames: T[]; registers: Registry[] }): Counter<T> {
-  const pending = new Map<string, { labels: Partial<Record<T, string | number>>; value: number }>();
+  type Labels = Partial<Record<T, string | number>>;
+  type Leaf = { labels: Labels; value: number };
+  type Level = Map<unknown, Level | Leaf>;
+  let pending: Level = new Map();
+  const names = config.labelNames;
   const counter: Counter<T> = new Counter<T>({
     ...config,
     collect() {
-      for (const { labels, value } of pending.values()) add(labels, value);
-      pending.clear();
+      const walk = (level: Level, depth: number) => {
+        for (const next of level.values()) {
+          if (depth === names.length - 1) add((next as Leaf).labels, (next as Leaf).value);
+          else walk(next as Level, depth + 1);
+        }
+      };
+      const taken = pending;
+      pending = new Map();
+      if (names.length > 0) walk(taken, 0);
     },
   });
-  const add = counter.inc.bind(counter) as (labels: Partial<Record<T, string | number>>, value: number) => void;
-  counter.inc = ((labels?: Partial<Record<T, string | number>> | number, value?: number) => {
-    if (labels === undefined || typeof labels === 'number') return add({}, labels ?? 1);
-    let key = '';
-    for (const name of config.labelNames) key += `${labels[name] ?? '\u0001'}\u0000`;
-    const entry = pending.get(key);
-    if (entry) entry.value += value ?? 1;
-    else pending.set(key, { labels: { ...labels }, value: value ?? 1 });
+  const add = counter.inc.bind(counter) as (labels: Labels, value: number) => void;
+  counter.inc = ((labels?: Labels | number, value?: number) => {
+    if (labels === undefined || typeof labels === 'number' || names.length === 0) return add(typeof labels === 'object' ? labels : {}, (typeof labels === 'number' ? labels : value) ?? 1);
+    let level = pending;
+    for (let i = 0; i < names.length - 1; i++) {
+      const key = labels[names[i]!];
+      let next = level.get(key) as Level | undefined;
+      if (!next) level.set(key, (next = new Map()));
+      level = next;
+    }
+    const last = labels[names[names.length - 1]!];
+    const leaf = level.get(last) as Leaf | undefined;
+    if (leaf) leaf.value += value ?? 1;
+    else level.set(last, { labels: { ...labels }, value: value ?? 1 });
   }) as Counter<T>['inc'];
   return counter;
 }

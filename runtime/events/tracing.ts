@@ -82,9 +82,16 @@ export interface DeliverySpan {
   end: (error?: string) => void;
 }
 
-/** A client span for sending an event (or a run's call) to `url`, child of `parent`. */
-export function startDeliverySpan(parent: TraceContext, name: string, attributes: Record<string, string>): DeliverySpan {
-  if (!tracer) return { headers: { ...parent } as Record<string, string>, end: () => {} };
+const NO_SPAN_END = () => {};
+
+/**
+ * A client span for sending an event (or a run's call) to `url`, child of `parent`. `name` and
+ * `attributes` may be functions, built only when tracing is on.
+ */
+export function startDeliverySpan(parent: TraceContext, name: string | (() => string), attributes: Record<string, string> | (() => Record<string, string>)): DeliverySpan {
+  if (!tracer) return { headers: { ...parent } as Record<string, string>, end: NO_SPAN_END };
+  if (typeof name === 'function') name = name();
+  if (typeof attributes === 'function') attributes = attributes();
   const parentContext = propagation.extract(context.active(), parent);
   const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parentContext);
   const headers: Record<string, string> = {};

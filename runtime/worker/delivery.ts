@@ -254,12 +254,16 @@ export class DeliveryLoop {
       }
     }
     const request = buildRequest(delivery.event, chain.payload, chain.transformed, target.delivery.format);
-    const span = startDeliverySpan(traceContextOf(delivery.event), `${target.method} ${this.hostOf(target.url)}`, {
-      'http.request.method': target.method,
-      'url.full': target.url,
-      'cloudevents.event_id': delivery.event.id,
-      'cloudevents.event_type': delivery.event.type,
-    });
+    const span = startDeliverySpan(
+      traceContextOf(delivery.event),
+      () => `${target.method} ${this.hostOf(target.url)}`,
+      () => ({
+        'http.request.method': target.method,
+        'url.full': target.url,
+        'cloudevents.event_id': delivery.event.id,
+        'cloudevents.event_type': delivery.event.type,
+      }),
+    );
     Object.assign(request.headers, span.headers);
     const sent = performance.now();
     const outcome = await this.deps.deliverer.send(target, request);

@@ -15,7 +15,7 @@ import type { EventAppender } from '../events/backend.ts';
 import type { AppendOutcome } from '../events/event-log.ts';
 import { eventsFromRequest } from '../events/http-binding.ts';
 import type { DataPlaneMetrics } from '../events/metrics.ts';
-import type { SubscriptionSet } from '../events/subscriptions.ts';
+import type { Routing, SubscriptionSet } from '../events/subscriptions.ts';
 import { adoptRequestTraceContext } from '../events/tracing.ts';
 import { eventsFromHook, type SecretLookup } from '../events/webhooks.ts';
 import { sendJson, sendProblem } from './http-server.ts';
@@ -70,7 +70,8 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
     });
     req.on('end', () => {
       clearTimeout(deadline);
-      resolve(Buffer.concat(chunks));
+      // One chunk (most bodies) needs no copy.
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on('error', (error) => {
       clearTimeout(deadline);
@@ -129,7 +130,10 @@ export function createIngress(deps: IngressDeps): RouteHandler {
       throw error;
     }
     const set = deps.subscriptions();
-    const entries = await Promise.all(events.map(async (event) => ({ event, ingress, ...(await set.decide(event, ingress)) })));
+    // Routing is synchronous unless a filter waits on jq: then, and only then, await it.
+    const decided = events.map((event) => set.decide(event, ingress));
+    const routings = decided.some((d) => d instanceof Promise) ? await Promise.all(decided) : (decided as Routing[]);
+    const entries = events.map((event, i) => ({ event, ingress, routes: routings[i]!.routes, filtered: routings[i]!.filtered }));
     let outcomes: AppendOutcome[];
     try {
       outcomes = await deps.eventLog.append(entries);
