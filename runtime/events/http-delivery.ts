@@ -23,8 +23,11 @@ interface Request {
 
 /** Header values per the HTTP binding: percent-encode space, `"`, `%` and anything outside printable ASCII. */
 function headerValue(value: unknown): string {
-  return String(value).replace(/[^\x21\x23-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+  const text = String(value);
+  return HEADER_SAFE.test(text) ? text : text.replace(/[^\x21\x23-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
 }
+const HEADER_SAFE = /^[\x21\x23-\x24\x26-\x7e]*$/;
+const NO_BODY = Buffer.alloc(0);
 
 function dataBody(event: CloudEventRecord): { body: Buffer; contentType: string | undefined } {
   if (event.data_base64 !== undefined) return { body: Buffer.from(event.data_base64, 'base64'), contentType: event.datacontenttype };
@@ -47,26 +50,38 @@ export function buildRequest(event: CloudEventRecord, payload: unknown, transfor
     // Plain JSON has no place for the CloudEvent id; the idempotency header lets targets drop repeats.
     return { headers: { 'content-type': contentType, 'idempotency-key': event.id }, body };
   }
-  // After a transform, the payload replaces the event's data; its attributes stay.
-  let source: CloudEventRecord = event;
-  if (transformed) {
-    const { data_base64: _b64, data: _old, datacontenttype: _type, ...attributes } = event;
-    // A null payload is no body, as the engine sends none for a null `body` (runtime/engine/http.ts).
-    if (payload === null || payload === undefined) source = attributes;
-    else {
-      const { data, contentType } = payloadData(payload);
-      source = { ...attributes, datacontenttype: contentType, data };
-    }
-  }
   if (format === 'structured') {
+    // After a transform, the payload replaces the event's data; its attributes stay.
+    let source: CloudEventRecord = event;
+    if (transformed) {
+      const { data_base64: _b64, data: _old, datacontenttype: _type, ...attributes } = event;
+      // A null payload is no body, as the engine sends none for a null `body` (runtime/engine/http.ts).
+      if (payload === null || payload === undefined) source = attributes;
+      else {
+        const { data, contentType } = payloadData(payload);
+        source = { ...attributes, datacontenttype: contentType, data };
+      }
+    }
     return { headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' }, body: Buffer.from(JSON.stringify(source)) };
   }
+  // Binary mode: the attributes as headers, the data (or the transformed payload) as the body.
   const headers: Record<string, string> = { 'ce-specversion': '1.0' };
-  for (const [name, value] of Object.entries(source)) {
-    if (name === 'specversion' || name === 'data' || name === 'data_base64' || name === 'datacontenttype' || value === undefined) continue;
-    headers[`ce-${name}`] = headerValue(value);
+  for (const name in event) {
+    if (name === 'specversion' || name === 'data' || name === 'data_base64' || name === 'datacontenttype') continue;
+    const value = event[name];
+    if (value !== undefined) headers[`ce-${name}`] = headerValue(value);
   }
-  const { body, contentType } = dataBody(source);
+  let body: Buffer;
+  let contentType: string | undefined;
+  if (!transformed) ({ body, contentType } = dataBody(event));
+  else if (payload === null || payload === undefined) body = NO_BODY;
+  else if (typeof payload === 'string') {
+    body = Buffer.from(payload);
+    contentType = 'text/plain; charset=utf-8';
+  } else {
+    body = Buffer.from(JSON.stringify(payload));
+    contentType = 'application/json';
+  }
   if (contentType !== undefined) headers['content-type'] = contentType;
   return { headers, body };
 }
