@@ -39,10 +39,45 @@ export interface IngressDeps {
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /**
+ * Bodies being read and when each must have arrived, checked by one timer for them all (a
+ * timer per request cost about 1 % of the worker's time under load). A body is cut off
+ * between its deadline and one sweep later.
+ */
+class BodyDeadlines {
+  private readonly pending = new Map<() => void, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly sweepMs: number) {}
+
+  /** Calls `expire` once `timeoutMs` have passed, unless the returned function is called first. */
+  add(timeoutMs: number, expire: () => void): () => void {
+    this.pending.set(expire, Date.now() + timeoutMs);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sweep(), this.sweepMs);
+      this.timer.unref();
+    }
+    return () => this.pending.delete(expire);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [expire, deadline] of this.pending) {
+      if (deadline > now) continue;
+      this.pending.delete(expire);
+      expire();
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+/**
  * The body, or an IngressError: 413 as soon as it grows past the limit, 408 when it has not
  * all arrived within `timeoutMs` (a slow sender holds a connection and a buffer, not the worker).
  */
-function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number, deadlines: BodyDeadlines): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new IngressError(413, 'Content Too Large', `the body is ${declared} bytes; this ingress accepts at most ${limit}`));
@@ -51,14 +86,13 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (error: IngressError) => {
-      clearTimeout(deadline);
+      clearDeadline();
       req.removeAllListeners('data');
       req.resume();
       reject(error);
     };
-    const deadline = setTimeout(
-      () => stop(new IngressError(408, 'Request Timeout', `the body did not arrive within ${timeoutMs} ms (${size} bytes came); send it at once`)),
-      timeoutMs,
+    const clearDeadline = deadlines.add(timeoutMs, () =>
+      stop(new IngressError(408, 'Request Timeout', `the body did not arrive within ${timeoutMs} ms (${size} bytes came); send it at once`)),
     );
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
@@ -69,12 +103,12 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
       chunks.push(chunk);
     });
     req.on('end', () => {
-      clearTimeout(deadline);
+      clearDeadline();
       // One chunk (most bodies) needs no copy.
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on('error', (error) => {
-      clearTimeout(deadline);
+      clearDeadline();
       reject(error);
     });
   });
@@ -99,6 +133,7 @@ function safeDecode(segment: string): string | undefined {
 
 export function createIngress(deps: IngressDeps): RouteHandler {
   const { metrics } = deps;
+  const deadlines = new BodyDeadlines(Math.min(250, Math.max(10, Math.round(deps.bodyTimeoutMs / 8))));
 
   function refuse(res: ServerResponse, error: IngressError): void {
     metrics.rejected.inc({ status: String(error.status) });
@@ -123,7 +158,7 @@ export function createIngress(deps: IngressDeps): RouteHandler {
   ): Promise<void> {
     let events: CloudEventRecord[];
     try {
-      events = adoptRequestTraceContext(parse(await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs)), req.headers);
+      events = adoptRequestTraceContext(parse(await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs, deadlines)), req.headers);
       deps.catalog?.check(events);
     } catch (error) {
       if (error instanceof IngressError) return refuse(res, error);
