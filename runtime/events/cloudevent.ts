@@ -264,9 +264,8 @@ function contextProblem(name: string, rule: ContextRule, value: unknown): string
 }
 
 /** Attributes whose values repeat from event to event (a producer's source and types): checked once per value. */
-const REPEATING = new Set(['specversion', 'source', 'type', 'datacontenttype', 'dataschema']);
 const REPEATING_MAX = 4096;
-const knownGood = new Set<string>();
+const knownGood = new Map<string, Set<string>>(['specversion', 'source', 'type', 'datacontenttype', 'dataschema'].map((name) => [name, new Set<string>()]));
 
 /** JSON-formatted data per the JSON event format: `application/json` or any `+json` type. */
 export function isJsonContentType(contentType: string | undefined): boolean {
@@ -282,7 +281,7 @@ export function isTextContentType(contentType: string | undefined): boolean {
 
 /** The first problem of a set of context attributes (strings from binary mode or JSON values). */
 function checkContext(attributes: Record<string, unknown>, at: string): void {
-  const known = (name: string, value: unknown) => typeof value === 'string' && REPEATING.has(name) && knownGood.has(`${name}\u0000${value}`);
+  const known = (name: string, value: unknown) => typeof value === 'string' && knownGood.get(name)?.has(value) === true;
   for (const [name, rule] of CONTEXT_RULES) {
     const value = attributes[name];
     if (known(name, value)) continue;
@@ -294,9 +293,10 @@ function checkContext(attributes: Record<string, unknown>, at: string): void {
     if (typeof value !== 'string' || known(name, value)) continue;
     const problem = stringProblem(value);
     if (problem) throw new IngressError(400, 'Invalid CloudEvent attribute', `${at}${name} ${problem}`, `${at}${name}`);
-    if (REPEATING.has(name)) {
-      if (knownGood.size >= REPEATING_MAX) knownGood.clear();
-      knownGood.add(`${name}\u0000${value}`);
+    const good = knownGood.get(name);
+    if (good) {
+      if (good.size >= REPEATING_MAX) good.clear();
+      good.add(value);
     }
   }
 }

@@ -109,12 +109,20 @@ input AS (
   SELECT $2, LOCALTIMESTAMP + make_interval(secs => $3::double precision / 1000), jsonb_agg(jsonb_build_array(seq, "deploymentId"))
     FROM routed WHERE lease HAVING count(*) > 0
   RETURNING id
+), stored AS (
+  SELECT input.i, ins.seq, array_agg(r."deploymentId") FILTER (WHERE r.lease) AS leased
+    FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
+    LEFT JOIN routed r ON r.seq = ins.seq
+   GROUP BY input.i, ins.seq
 )
-SELECT input.i, ins.seq::text AS seq, (SELECT count(*) FROM queued)::int AS queued, (SELECT id::text FROM handed) AS handoff,
-       array_agg(r."deploymentId") FILTER (WHERE r.lease) AS "leasedDeployments"
-  FROM ins JOIN input ON input.source = ins.source AND input.id = ins.id
-  LEFT JOIN routed r ON r.seq = ins.seq
- GROUP BY input.i, ins.seq`;
+SELECT (SELECT count(*) FROM queued)::int AS queued, (SELECT id::text FROM handed) AS handoff,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(i, seq::text, leased)), '[]'::jsonb) FROM stored) AS stored`;
+
+interface AppendResult {
+  queued: number;
+  handoff: string | null;
+  stored: [i: number, seq: string, leased: string[] | null][];
+}
 
 /** An event's columns as the append statements read them from `jsonb_to_recordset` (here and in jetstream/records.ts). */
 export function eventColumns(e: CloudEventRecord) {
@@ -253,13 +261,13 @@ export class EventLog {
     const text = JSON.stringify(rows);
     // Named: each connection parses and plans the statement once, not once per batch.
     const run = (completions: readonly unknown[]) =>
-      this.pool.query<{ i: number; seq: string; queued: number; handoff: string | null; leasedDeployments: string[] | null }>({
+      this.pool.query<AppendResult>({
         name: 'meshflow-event-append',
         text: APPEND,
         values: [text, lease?.owner ?? null, lease?.ms ?? 0, ...completions],
       });
     const ride = this.options.completions?.();
-    let result: pg.QueryResult<{ i: number; seq: string; queued: number; handoff: string | null; leasedDeployments: string[] | null }>;
+    let result: pg.QueryResult<AppendResult>;
     try {
       try {
         result = await run(ride?.values ?? NO_COMPLETIONS);
@@ -275,19 +283,21 @@ export class EventLog {
       if (reserved > 0) lease!.adopt([], reserved);
       throw error;
     }
-    const stored = new Set(result.rows.map((r) => r.i));
+    // One row: what was queued, the handoff, and [entry index, seq, leased deployments] per stored event.
+    const { queued, handoff, stored: storedRows } = result.rows[0]!;
+    const stored = new Set(storedRows.map(([i]) => i));
     const adopted: ClaimedDelivery[] = [];
-    for (const row of result.rows) {
-      const event = entries[row.i]!.event;
-      for (const deploymentId of row.leasedDeployments ?? []) {
-        adopted.push({ id: handoffDeliveryId(row.handoff!, row.seq, deploymentId), deploymentId, attempts: 1, event, ageMs: 0 });
+    for (const [i, seq, leased] of storedRows) {
+      const event = entries[i]!.event;
+      for (const deploymentId of leased ?? []) {
+        adopted.push({ id: handoffDeliveryId(handoff!, seq, deploymentId), deploymentId, attempts: 1, event, ageMs: 0 });
       }
     }
     // The acknowledgements first: what follows (metrics, starting deliveries) need not delay them.
     batch.forEach((pending, b) => pending.resolve(slots[b]!.map((slot) => ({ stored: slot >= 0 && stored.has(slot) }))));
     // Only the deliveries nobody holds yet (the `delivery` rows) are news for the claiming loop.
-    this.options.onCommit?.(rows.length, result.rows[0]?.queued ?? 0);
-    this.options.onStored?.(result.rows.map((row) => entries[row.i]!));
+    this.options.onCommit?.(rows.length, queued);
+    this.options.onStored?.(storedRows.map(([i]) => entries[i]!));
     if (reserved > 0) lease!.adopt(adopted, reserved);
     ride?.settle('recorded');
   }
