@@ -109,6 +109,7 @@ export class DeliveryLoop {
    * caller to release (drain.ts) or to expire.
    */
   async stop(deadlineMs?: number): Promise<boolean> {
+    const stopping = Date.now();
     this.stopped = true;
     this.wake();
     await this.running;
@@ -117,8 +118,12 @@ export class DeliveryLoop {
       while (this.settled.size > 0) await Promise.all(this.settled);
     })();
     const all = deadlineMs === undefined ? await drained.then(() => true) : await within(drained, deadlineMs);
-    // Completions riding on an append come back here should it fail: wait for those statements.
-    while (this.riding > 0) await new Promise<void>((resolve) => (this.rideEnded = resolve));
+    // Completions riding on an append come back here should it fail: wait for those statements (within the deadline).
+    const rides = (async () => {
+      while (this.riding > 0) await new Promise<void>((resolve) => (this.rideEnded = resolve));
+    })();
+    if (deadlineMs === undefined) await rides;
+    else await within(rides, Math.max(0, deadlineMs - (Date.now() - stopping)));
     await this.flushDone();
     return all && this.settled.size === 0;
   }
