@@ -206,6 +206,8 @@ interface Figures {
   natsCpuPer1k: number;
   /** The load generator's own event-loop delay (p99 ms): when high, latency figures include the bench's own stalls. */
   benchLoopP99: number;
+  /** Events per event-log group commit (appends; from the workers' /metrics), 0 when not read. */
+  eventsPerCommit: number;
 }
 
 interface Target {
@@ -215,6 +217,22 @@ interface Target {
   pids: number[];
   dbPids?: () => Promise<number[]>;
   natsPids?: number[];
+  /** Group commits and the events they held so far, summed over the workers. */
+  commits?: () => Promise<{ commits: number; events: number }>;
+}
+
+/** The workers' event-log group commits so far, from the histogram each one's /metrics exposes. */
+function commitsOf(bases: string[]): () => Promise<{ commits: number; events: number }> {
+  return async () => {
+    let commits = 0;
+    let events = 0;
+    for (const base of bases) {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      commits += Number(/^meshflow_event_log_commit_batch_size_count (\S+)$/m.exec(text)?.[1] ?? 0);
+      events += Number(/^meshflow_event_log_commit_batch_size_sum (\S+)$/m.exec(text)?.[1] ?? 0);
+    }
+    return { commits, events };
+  };
 }
 
 async function load(target: Target, run: string, sink: Sink, expected: (accepted: number) => Promise<number>): Promise<Figures> {
@@ -223,6 +241,7 @@ async function load(target: Target, run: string, sink: Sink, expected: (accepted
   const cpu = cpuMeter(async () => target.pids);
   const dbCpu = target.dbPids ? cpuMeter(target.dbPids) : undefined;
   const natsCpu = target.natsPids?.length ? cpuMeter(async () => target.natsPids!) : undefined;
+  const commitsBefore = await target.commits?.();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const result = await autocannon({
@@ -253,7 +272,10 @@ async function load(target: Target, run: string, sink: Sink, expected: (accepted
   const cpuMs = await cpu.stop();
   const dbMs = (await dbCpu?.stop()) ?? 0;
   const natsMs = (await natsCpu?.stop()) ?? 0;
+  const commitsAfter = await target.commits?.();
+  const commits = commitsBefore && commitsAfter ? commitsAfter.commits - commitsBefore.commits : 0;
   return {
+    eventsPerCommit: commits > 0 ? (commitsAfter!.events - commitsBefore!.events) / commits : 0,
     acceptedPerS: accepted / DURATION_S,
     deliveredPerS: delivered / Math.max(elapsed, DURATION_S),
     p50: result.latency.p50,
@@ -365,7 +387,7 @@ async function main(): Promise<void> {
       if (SCENARIOS.includes('pipeline')) {
         process.stdout.write(`round ${r}: meshflow pipeline on ${backend}, ${workerCount} worker(s), ${CONNECTIONS} connections, ${DURATION_S} s …\n`);
         results.pipeline!.push(
-          await load({ url: bases.map((b) => `${b}/hooks/bench`), headers: binaryHeaders('com.example.bench'), pids: workerPids, dbPids, natsPids }, `mf${r}`, sink, toDeliver('hook:bench', `mf${r}`)),
+          await load({ url: bases.map((b) => `${b}/hooks/bench`), headers: binaryHeaders('com.example.bench'), pids: workerPids, dbPids, natsPids, commits: commitsOf(bases) }, `mf${r}`, sink, toDeliver('hook:bench', `mf${r}`)),
         );
       }
       if (SCENARIOS.includes('workflow')) {
@@ -385,7 +407,7 @@ async function main(): Promise<void> {
     // The largest of the workers.
     const workerRss = Math.max(...workerPids.map(peakRssMb));
     const bareRss = peakRssMb(baseline.child.pid!);
-    const empty: Figures = { acceptedPerS: 0, deliveredPerS: 0, p50: 0, p99: 0, accepted: 0, shouldDeliver: 0, delivered: 0, errors: 0, cpuPer1k: 0, dbCpuPer1k: 0, natsCpuPer1k: 0, benchLoopP99: 0 };
+    const empty: Figures = { acceptedPerS: 0, deliveredPerS: 0, p50: 0, p99: 0, accepted: 0, shouldDeliver: 0, delivered: 0, errors: 0, cpuPer1k: 0, dbCpuPer1k: 0, natsCpuPer1k: 0, benchLoopP99: 0, eventsPerCommit: 0 };
     const mf = results.pipeline!.length ? medians(results.pipeline!) : empty;
     const wf = results.workflow!.length ? medians(results.workflow!) : empty;
     const bare = results.bare!.length ? medians(results.bare!) : empty;
@@ -411,6 +433,7 @@ async function main(): Promise<void> {
       ['delivered (sum)', mf.delivered, wf.delivered, '', ''],
       ['non-2xx/errors', mf.errors, wf.errors, bare.errors, ''],
       ['bench loop p99 ms', round(mf.benchLoopP99), round(wf.benchLoopP99), round(bare.benchLoopP99), ''],
+      ['events per commit', round(mf.eventsPerCommit), '', '', ''],
     ];
     process.stdout.write(`${backend}, ${workerCount} worker(s); medians of ${ROUNDS} round(s); CPU per 1,000 accepted events until drained\n`);
     for (const row of table) process.stdout.write(`${row.map((c, i) => String(c).padStart(i === 0 ? 18 : 16)).join('')}\n`);
@@ -426,6 +449,7 @@ async function main(): Promise<void> {
         lost: mf.shouldDeliver - mf.delivered,
         worker_cpu_ms_per_1k: round(mf.cpuPer1k),
         db_cpu_ms_per_1k: round(mf.dbCpuPer1k),
+        events_per_commit: round(mf.eventsPerCommit),
         nats_cpu_ms_per_1k: round(mf.natsCpuPer1k),
         workflow_accepted_per_s: round(wf.acceptedPerS),
         workflow_delivered_per_s: round(wf.deliveredPerS),
