@@ -22,11 +22,8 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
@@ -345,15 +342,6 @@ export class EgressPolicy {
     }
   }
 
-  /** A node:http agent whose connections pass the check (keep-alive pools as the stock agent). */
-  httpAgent(options: http.AgentOptions = {}): http.Agent {
-    return checkedConnections(new http.Agent(options), this, false);
-  }
-
-  httpsAgent(options: https.AgentOptions = {}): https.Agent {
-    return checkedConnections(new https.Agent(options), this, true);
-  }
-
   /**
    * A `lookup` for `net.connect`/`tls.connect` to `port`: it resolves the name through the
    * policy and checks every address when the socket connects, so a client that resolves on
@@ -418,29 +406,6 @@ export function checkedLookup(addresses: string[]) {
     if (options.all) callback(null, wanted);
     else callback(null, wanted[0]!.address, wanted[0]!.family);
   };
-}
-
-type CreateConnection = (options: http.ClientRequestArgs & tls.ConnectionOptions, callback: (error: Error | null, socket?: Duplex) => void) => Duplex | undefined;
-
-/**
- * The agent opens each socket only once the check has passed, to the checked addresses; an
- * agent's `createConnection` may hand its socket to the callback instead of returning it.
- */
-function checkedConnections<T extends http.Agent>(agent: T, policy: EgressPolicy, secure: boolean): T {
-  const createConnection: CreateConnection = (options, callback) => {
-    const host = options.host ?? options.hostname ?? 'localhost';
-    const port = Number(options.port) || (secure ? 443 : 80);
-    policy.check(host, port).then(
-      (addresses) => {
-        const connectOptions = { ...options, host, port, lookup: checkedLookup(addresses) } as net.NetConnectOpts & tls.ConnectionOptions;
-        callback(null, secure ? tls.connect(connectOptions) : net.connect(connectOptions));
-      },
-      (error: Error) => callback(error),
-    );
-    return undefined;
-  };
-  (agent as unknown as { createConnection: CreateConnection }).createConnection = createConnection;
-  return agent;
 }
 
 function ownEndpointsFrom(env: Record<string, string | undefined>): OwnEndpoint[] {
